@@ -1,0 +1,122 @@
+// The message contract between the nodes (docs/message-contract.md is its prose form).
+// Large numeric data travels as Buffers: Node-RED's message clone on fan-out shares a Buffer's memory
+// but copies typed arrays, so a multi-megabyte tensor would otherwise be copied once per extra wire.
+// Treat these Buffers as read-only; a node that changes data makes its own copy.
+
+/** msg.image, written by mlops-image. */
+export interface ImageData {
+  /** Raw pixels, row-major, HWC, uint8. */
+  data: Buffer;
+  width: number;
+  height: number;
+  /** 3 (RGB) or 4 (RGBA). */
+  channels: 3 | 4;
+  /** Encoded source format: jpeg, png, webp, tiff, gif, avif (heif). */
+  format: string;
+  /** The encoded bytes as received (after no re-encoding), for attachments. */
+  encoded: Buffer;
+  /** Where the image came from: "buffer", "file", "data-url", "base64", "url". */
+  source: string;
+  /** File path or URL when there was one. */
+  origin?: string;
+  /** EXIF orientation that was applied (1 = none). */
+  orientation: number;
+  /** Which decoder produced the pixels. */
+  decoder: 'sharp' | 'jimp';
+}
+
+export type TensorElementType = 'float32' | 'uint8';
+export type TensorLayout = 'NCHW' | 'NHWC';
+
+/** How an image was mapped into the tensor, so results can be mapped back. */
+export interface TensorGeometry {
+  /** Size of the source image. */
+  sourceWidth: number;
+  sourceHeight: number;
+  /** Size of the tensor's spatial plane. */
+  width: number;
+  height: number;
+  /** Source pixels → tensor pixels scale factors (x and y differ for "fill"). */
+  scaleX: number;
+  scaleY: number;
+  /** Offset of the scaled image inside the tensor (letterbox padding; negative for "cover" crops). */
+  padLeft: number;
+  padTop: number;
+  resize: 'fill' | 'contain' | 'cover';
+}
+
+/** msg.tensor, written by mlops-tensor. */
+export interface TensorData {
+  /** Little-endian element data; view it with tensorView(). */
+  data: Buffer;
+  type: TensorElementType;
+  dims: number[];
+  layout: TensorLayout;
+  colorOrder: 'RGB' | 'BGR';
+  geometry: TensorGeometry;
+  /** Model input this tensor is meant for, when known. */
+  name?: string;
+}
+
+export type OutputElementType = 'float32' | 'uint8' | 'int8' | 'int32' | 'int64' | 'bool' | 'float64';
+
+/** One entry of msg.outputs, written by mlops-infer. */
+export interface OutputTensor {
+  data: Buffer;
+  type: OutputElementType;
+  dims: number[];
+}
+
+/** msg.timings: milliseconds per stage, each node adds its own keys. */
+export type Timings = Record<string, number>;
+
+/** One connected component of a class in msg.segmentation. */
+export interface SegmentComponent {
+  classIndex: number;
+  label: string;
+  area: number;
+  /** [x, y, width, height] in original image pixels. */
+  bbox: [number, number, number, number];
+}
+
+export interface ClassStat {
+  index: number;
+  label: string;
+  color: string;
+  pixels: number;
+  ratio: number;
+}
+
+/** msg.segmentation, written by mlops-segment. */
+export interface SegmentationResult {
+  /** Class index per pixel of the original image, uint8, row-major. */
+  classMap: Buffer;
+  width: number;
+  height: number;
+  labels: string[];
+  colors: string[];
+  classes: ClassStat[];
+  components: SegmentComponent[];
+  /** Encoded overlay image (PNG or JPEG) when enabled. */
+  overlay?: Buffer;
+  overlayFormat?: 'png' | 'jpeg';
+}
+
+/** Typed-array view on a Buffer without copying. The Buffer must be aligned to the element size. */
+export function typedView(data: Buffer, type: OutputElementType | TensorElementType):
+  Float32Array | Uint8Array | Int8Array | Int32Array | BigInt64Array | Float64Array {
+  const { buffer, byteOffset, byteLength } = data;
+  switch (type) {
+    case 'float32': return new Float32Array(buffer, byteOffset, byteLength / 4);
+    case 'float64': return new Float64Array(buffer, byteOffset, byteLength / 8);
+    case 'int32': return new Int32Array(buffer, byteOffset, byteLength / 4);
+    case 'int64': return new BigInt64Array(buffer, byteOffset, byteLength / 8);
+    case 'int8': return new Int8Array(buffer, byteOffset, byteLength);
+    case 'uint8': case 'bool': return new Uint8Array(buffer, byteOffset, byteLength);
+  }
+}
+
+/** Wraps a typed array's memory in a Buffer without copying. */
+export function bufferOf(array: ArrayBufferView): Buffer {
+  return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
+}

@@ -1,0 +1,3 @@
+export * from './proto';
+export * from './model-info';
+export * from './builder';
