@@ -120,3 +120,31 @@ export function typedView(data: Buffer, type: OutputElementType | TensorElementT
 export function bufferOf(array: ArrayBufferView): Buffer {
   return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
 }
+
+/** Health states of an inspected asset; RETAKE asks for a new picture. */
+export type HealthState = 'OK' | 'WARNING' | 'CRITICAL' | 'RETAKE';
+
+/** Cumulocity alarm severities. */
+export type AlarmSeverity = 'CRITICAL' | 'MAJOR' | 'MINOR' | 'WARNING';
+
+/** msg.condition, written by mlops-condition. */
+export interface ConditionResult {
+  /** The asset inspected: msg.assetId, else the node's configured id. */
+  assetId: string;
+  /** Dominant asset class label, or "none" when no asset was found. */
+  assetType: string;
+  state: HealthState;
+  /** 0 (healthy) … 1 (worst) from the rule that fired. */
+  score: number;
+  /** Human-readable reasons, one per rule or quality check that fired. */
+  reasons: string[];
+  /** Alarm severity for this state, null when the state raises no alarm (OK). */
+  severity: AlarmSeverity | null;
+  /** Per-class pixel ratios the rules saw. */
+  ratios: Record<string, number>;
+  /** Picture quality figures: variance of the Laplacian, mean brightness 0…255. */
+  quality: { sharpness: number; brightness: number };
+  /** State before this inspection (after debounce), and whether this inspection changed it. */
+  previousState: HealthState | null;
+  changed: boolean;
+}

@@ -1,0 +1,30 @@
+// What an `mlops-model` config node offers the nodes that use it (looked up with RED.nodes.getNode(id)).
+import type { ModelInfo } from '../../lib/onnx';
+import type { OutputTensor } from '../../lib/contract';
+
+export interface ModelFeed {
+  /** Model input name → element data, type and shape. */
+  [inputName: string]: { data: Buffer; type: string; dims: number[] };
+}
+
+export interface ModelRunResult {
+  outputs: Record<string, OutputTensor>;
+  /** Milliseconds spent waiting for a free worker, and running the session. */
+  queueMs: number;
+  runMs: number;
+}
+
+export interface ModelConfigNode {
+  id: string;
+  /** Absolute path of the .onnx file. */
+  modelPath: string;
+  /** Resolves with the model description once loaded and warmed up; rejects with a PipelineError when loading failed. */
+  ready(): Promise<ModelInfo>;
+  /** The description once loaded, else undefined. */
+  readonly info: ModelInfo | undefined;
+  /** Runs one inference on a worker thread. */
+  run(feed: ModelFeed): Promise<ModelRunResult>;
+  /** Reference counting by the nodes that use this model (like the core MQTT broker node). */
+  register(userNodeId: string): void;
+  deregister(userNodeId: string): void;
+}
