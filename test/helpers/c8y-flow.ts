@@ -1,0 +1,66 @@
+// Flows and sample messages for the Cumulocity publishing tests.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ConditionResult, SegmentationResult } from '../../lib/contract';
+import { catchNode, nodeModule, testHelper, withCatch } from './flow';
+
+export const c8yNodes = () => [nodeModule('mlops-c8y'), nodeModule('mlops-c8y-out'), catchNode];
+
+export function tempUserDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-c8y-userdir-'));
+}
+
+/** The out node "pub" with a Catch node, its connection "conn", and a tab carrying thin-edge's flow env. */
+export function publishFlow(connection: Record<string, unknown>, out: Record<string, unknown> = {}): object[] {
+  const flow = withCatch({ id: 'pub', type: 'mlops-c8y-out', connection: 'conn', ...out });
+  flow[0] = {
+    id: 'tab', type: 'tab', label: 'vqi',
+    env: [{ name: 'MODULE_NAME', value: 'tower-inspection', type: 'str' }, { name: 'MODULE_VERSION', value: '1.4.2', type: 'str' }],
+  };
+  // Node-RED treats flow nodes without x/y as config nodes (and then a Catch scoped to one never starts).
+  const placed = flow.map((n, i) => (i === 0 ? n : { x: 100, y: 40 * i, ...n }));
+  return [...placed, { id: 'conn', type: 'mlops-c8y', name: 'edge', reconnectS: '0.1', timeoutS: '5', ...connection }];
+}
+
+export function condition(state: ConditionResult['state'], overrides: Partial<ConditionResult> = {}): ConditionResult {
+  const severity = state === 'CRITICAL' ? 'CRITICAL' : state === 'WARNING' ? 'MAJOR' : null;
+  return {
+    assetId: 'tower-17', assetType: 'lattice_tower', state, score: state === 'OK' ? 0.05 : 0.72,
+    reasons: state === 'OK' ? [] : ['rust ratio 0.31 > 0.2'], severity,
+    ratios: { rust: state === 'OK' ? 0.01 : 0.31, 'cable-damage': 0.02 },
+    quality: { sharpness: 412.5, brightness: 118 }, previousState: null, changed: true, ...overrides,
+  };
+}
+
+export function segmentation(overlay?: Buffer): SegmentationResult {
+  return {
+    classMap: Buffer.alloc(4), width: 2, height: 2, labels: ['background', 'tower', 'rust'], colors: ['#000000', '#00ff00', '#ff0000'],
+    classes: [
+      { index: 0, label: 'background', color: '#000000', pixels: 2, ratio: 0.5 },
+      { index: 1, label: 'tower', color: '#00ff00', pixels: 1, ratio: 0.25 },
+      { index: 2, label: 'rust', color: '#ff0000', pixels: 1, ratio: 0.25 },
+    ],
+    components: [
+      { classIndex: 1, label: 'tower', area: 1, bbox: [0, 0, 1, 1] },
+      { classIndex: 2, label: 'rust', area: 1, bbox: [1, 1, 1, 1] },
+    ],
+    ...(overlay ? { overlay, overlayFormat: 'png' as const } : {}),
+  };
+}
+
+/** Resolves when node `id` shows a status whose text matches. */
+export function statusMatching(id: string, pattern: RegExp, timeoutMs = 15000): Promise<{ fill?: string; shape?: string; text?: string }> {
+  const node = testHelper.getNode(id);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { node.removeListener('call:status', listener); reject(new Error(`node ${id} never showed a status matching ${pattern}`)); }, timeoutMs);
+    const listener = (call: { args: [{ text?: string }] }) => {
+      if (pattern.test(call.args[0]?.text ?? '')) {
+        clearTimeout(timer);
+        node.removeListener('call:status', listener);
+        resolve(call.args[0]);
+      }
+    };
+    node.on('call:status', listener);
+  });
+}
