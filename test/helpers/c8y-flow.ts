@@ -52,9 +52,14 @@ export function segmentation(overlay?: Buffer): SegmentationResult {
 /** Resolves when node `id` shows a status whose text matches. */
 export function statusMatching(id: string, pattern: RegExp, timeoutMs = 15000): Promise<{ fill?: string; shape?: string; text?: string }> {
   const node = testHelper.getNode(id);
+  const seen: string[] = [];
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { node.removeListener('call:status', listener); reject(new Error(`node ${id} never showed a status matching ${pattern}`)); }, timeoutMs);
+    const timer = setTimeout(() => {
+      node.removeListener('call:status', listener);
+      reject(new Error(`node ${id} never showed a status matching ${pattern}; it showed: ${seen.slice(-8).join(' | ')}`));
+    }, timeoutMs);
     const listener = (call: { args: [{ text?: string }] }) => {
+      seen.push(call.args[0]?.text ?? '');
       if (pattern.test(call.args[0]?.text ?? '')) {
         clearTimeout(timer);
         node.removeListener('call:status', listener);
@@ -63,4 +68,40 @@ export function statusMatching(id: string, pattern: RegExp, timeoutMs = 15000): 
     };
     node.on('call:status', listener);
   });
+}
+
+/** Resolves once the connection node "conn" has nothing queued (everything acknowledged) and is connected. */
+export function connectionIdle(timeoutMs = 15000): Promise<void> {
+  const conn = testHelper.getNode('conn') as unknown as { state?: { queued: number; connected?: boolean }; watch(l: (s: { queued: number; connected?: boolean }) => void): () => void };
+  const idle = (s?: { queued: number; connected?: boolean }) => !!s && s.queued === 0 && s.connected === true;
+  if (idle(conn.state)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { stop(); reject(new Error(`connection never became idle: ${JSON.stringify(conn.state)}`)); }, timeoutMs);
+    const stop = conn.watch((s) => { if (idle(s)) { clearTimeout(timer); stop(); resolve(); } });
+  });
+}
+
+/** Records node `id`'s statuses from now on; until() resolves with the first recorded or later one that matches. */
+export function watchStatus(id: string): { seen: string[]; until(pattern: RegExp, timeoutMs?: number): Promise<string> } {
+  const node = testHelper.getNode(id);
+  const seen: string[] = [];
+  const waiters = new Set<() => void>();
+  node.on('call:status', (call: { args: [{ text?: string }] }) => {
+    seen.push(call.args[0]?.text ?? '');
+    for (const check of waiters) check();
+  });
+  return {
+    seen,
+    until(pattern, timeoutMs = 15000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => { waiters.delete(check); reject(new Error(`no status of ${id} matched ${pattern}; seen: ${seen.slice(-8).join(' | ')}`)); }, timeoutMs);
+        const check = () => {
+          const hit = seen.find((text) => pattern.test(text));
+          if (hit !== undefined) { clearTimeout(timer); waiters.delete(check); resolve(hit); }
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+  };
 }
