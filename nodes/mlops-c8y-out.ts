@@ -33,13 +33,14 @@ const isPlainObject = (value: unknown) =>
 module.exports = function register(RED: NodeAPI) {
   function statusOf(state: PublisherStatus): NodeStatus {
     const t = (key: string, subs: Record<string, string | number>, fallback: string) => translate(RED, `${TYPE}.status.${key}`, subs, fallback);
+    const offline = () => (state.reason ? t('offline-because', { reason: state.reason }, `offline (${state.reason})`) : t('offline', {}, 'offline'));
     const losses = state.dropped + state.rejected + state.failed;
     const lossText = losses ? ` · ${t('lost', { dropped: state.dropped, rejected: state.rejected, failed: state.failed }, `dropped ${state.dropped}, rejected ${state.rejected}, failed ${state.failed}`)}` : '';
     if (state.queued > 0) {
-      const where = state.connected === false ? t('offline', { reason: state.reason ?? '' }, 'offline') : t('sending', {}, 'sending');
+      const where = state.connected === false ? offline() : t('sending', {}, 'sending');
       return { fill: 'yellow', shape: 'ring', text: `${where} · ${t('queued', { count: state.queued }, `queued ${state.queued}`)}${lossText}` };
     }
-    if (state.connected === false) return { fill: 'red', shape: 'ring', text: `${t('offline', { reason: state.reason ?? '' }, 'offline')}${lossText}` };
+    if (state.connected === false) return { fill: 'red', shape: 'ring', text: `${offline()}${lossText}` };
     if (state.connected === undefined) return { fill: 'grey', shape: 'ring', text: `${t('connecting', {}, 'connecting')}${lossText}` };
     return { fill: losses ? 'yellow' : 'green', shape: 'dot', text: `${t('connected', { count: state.delivered }, `sent ${state.delivered}`)}${lossText}` };
   }

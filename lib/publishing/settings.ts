@@ -20,6 +20,8 @@ export interface ConnectionConfig {
   queueSync?: boolean;
   timeoutS?: string | number;
   reconnectS?: string | number;
+  retryMinS?: string | number;
+  retryMaxS?: string | number;
 }
 
 export interface ConnectionCredentials {
@@ -53,6 +55,8 @@ export function publisherOptions(
     queueMaxBytes: Math.round(positive(config.queueLimitMb, 50, 'queue size limit (MB)') * 1024 * 1024),
     queuePolicy: policy,
     fsync: config.queueSync !== false,
+    retryMinMs: positive(config.retryMinS, 0.5, 'first retry delay (s)') * 1000,
+    retryMaxMs: positive(config.retryMaxS, 30, 'longest retry delay (s)') * 1000,
   };
   if (transport === 'cumulocity') {
     const baseUrl = (config.tenantUrl ?? '').trim().replace(/\/+$/, '');
