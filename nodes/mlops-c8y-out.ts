@@ -37,7 +37,7 @@ module.exports = function register(RED: NodeAPI) {
     const losses = state.dropped + state.rejected + state.failed;
     const lossText = losses ? ` · ${t('lost', { dropped: state.dropped, rejected: state.rejected, failed: state.failed }, `dropped ${state.dropped}, rejected ${state.rejected}, failed ${state.failed}`)}` : '';
     if (state.queued > 0) {
-      const where = state.connected === false ? offline() : t('sending', {}, 'sending');
+      const where = state.connected === false ? offline() : state.connected ? t('sending', {}, 'sending') : t('connecting', {}, 'connecting');
       return { fill: 'yellow', shape: 'ring', text: `${where} · ${t('queued', { count: state.queued }, `queued ${state.queued}`)}${lossText}` };
     }
     if (state.connected === false) return { fill: 'red', shape: 'ring', text: `${offline()}${lossText}` };

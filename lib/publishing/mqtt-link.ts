@@ -47,8 +47,11 @@ export class MqttLink extends EventEmitter {
       }
       this.emit('up');
     });
-    this.client.on('close', () => { if (!this.closing) this.emit('down', 'disconnected'); });
-    this.client.on('error', (err) => this.emit('down', err.message));
+    // One stable reason per kind of trouble, so a status does not flicker with every reconnect attempt.
+    this.client.on('close', () => { if (!this.closing) this.emit('down', 'broker unreachable'); });
+    this.client.on('error', (err: Error & { code?: number | string }) => {
+      this.emit('down', err.code === 4 || err.code === 5 || err.code === 134 || err.code === 135 ? 'not authorized by the broker' : 'broker unreachable');
+    });
   }
 
   get connected(): boolean {

@@ -58,10 +58,15 @@ export class Publisher extends EventEmitter {
     const lane = (name: string, deliver: ConstructorParameters<typeof Forwarder>[1]): Lane => {
       const queue = DiskQueue.open({ dir: path.join(options.queueDir, name), maxBytes: options.queueMaxBytes, policy: options.queuePolicy, fsync: options.fsync });
       const forwarder = new Forwarder(queue, deliver, { retryMinMs: options.retryMinMs, retryMaxMs: options.retryMaxMs });
-      forwarder.on('delivered', () => { this.delivered++; if (name === 'rest' && !this.link) this.setState(true); else this.report(); });
+      forwarder.on('delivered', () => {
+        this.delivered++;
+        if (name === 'rest' && !this.link) this.setState(true);
+        this.report();
+      });
       forwarder.on('retry', (err: Error & { reason?: string }) => {
-        if (!this.link || name === 'mqtt') this.setState(false, err.reason ?? err.message);
-        else this.report();
+        // With thin-edge the MQTT link reports its own state; REST trouble shows as data waiting in the queue.
+        if (!this.link) this.setState(false, err.reason ?? err.message);
+        this.report();
       });
       forwarder.on('failed', (_record, err: Error) => { this.failed++; this.emit('failed', err); this.report(); });
       return { queue, forwarder };
@@ -70,8 +75,13 @@ export class Publisher extends EventEmitter {
       if (!options.mqtt) throw new Error('thin-edge transport needs MQTT settings');
       this.link = new MqttLink(options.mqtt);
       this.lanes = { mqtt: lane('mqtt', this.link.deliver), rest: lane('rest', rest.deliver) };
-      this.link.on('up', () => { this.setState(true); this.lanes.mqtt!.forwarder.kick(); this.lanes.rest.forwarder.kick(); });
-      this.link.on('down', (reason: string) => this.setState(false, reason));
+      this.link.on('up', () => {
+        this.setState(true);
+        this.report();
+        this.lanes.mqtt!.forwarder.kick();
+        this.lanes.rest.forwarder.kick();
+      });
+      this.link.on('down', (reason: string) => { if (this.setState(false, reason)) this.report(); });
     } else {
       this.lanes = { rest: lane('rest', rest.deliver) };
     }
@@ -134,9 +144,12 @@ export class Publisher extends EventEmitter {
     return items;
   }
 
-  private setState(connected: boolean, reason?: string): void {
-    this.state = connected ? { connected } : { connected, reason };
-    this.report();
+  /** Records the connection state; true when it changed. */
+  private setState(connected: boolean, reason?: string): boolean {
+    const next = connected ? { connected } : { connected, reason };
+    const changed = next.connected !== this.state.connected || next.reason !== this.state.reason;
+    this.state = next;
+    return changed;
   }
 
   private report(): void {
