@@ -49,7 +49,8 @@ export class Mosquitto {
         if (/ running/.test(log)) { cleanup(); resolve(); }
       };
       const onExit = (code: number | null) => { cleanup(); reject(new Error(`mosquitto exited with ${code} before it was ready:\n${log}`)); };
-      const cleanup = () => { child.stdout!.off('data', onData); child.stderr!.off('data', onData); child.off('exit', onExit); };
+      const timer = setTimeout(() => { cleanup(); child.kill('SIGKILL'); reject(new Error(`mosquitto on port ${this.port} did not report running within 10 s:\n${log}`)); }, 10_000);
+      const cleanup = () => { clearTimeout(timer); child.stdout!.off('data', onData); child.stderr!.off('data', onData); child.off('exit', onExit); };
       child.stdout!.on('data', onData);
       child.stderr!.on('data', onData);
       child.on('exit', onExit);
@@ -63,8 +64,10 @@ export class Mosquitto {
     const child = this.process;
     if (!child) return;
     this.process = undefined;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    // Killed outright, like a crash or power cut: mosquitto occasionally takes seconds to act on SIGTERM.
     const exited = once(child, 'exit');
-    child.kill('SIGTERM');
+    child.kill('SIGKILL');
     await exited;
   }
 
@@ -134,7 +137,7 @@ export class Recorder {
   /** Connects and subscribes (QoS 1); resolves once the broker acknowledged the subscription. */
   static async connect(url: string, topics: string[] = ['te/#']): Promise<Recorder> {
     // MQTT 5 "retain as published", so the retain flag of live messages is visible too.
-    const client = await mqtt.connectAsync(url, { reconnectPeriod: 0, clean: true, protocolVersion: 5 });
+    const client = await mqtt.connectAsync(url, { reconnectPeriod: 0, clean: true, protocolVersion: 5, connectTimeout: 5000 });
     await client.subscribeAsync(topics, { qos: 1, rap: true });
     return new Recorder(client);
   }
