@@ -32,7 +32,7 @@ const isPlainObject = (value: unknown) =>
 
 module.exports = function register(RED: NodeAPI) {
   function statusOf(state: PublisherStatus): NodeStatus {
-    const t = (key: string, subs: Record<string, string | number>, fallback: string) => translate(RED, `${TYPE}.status.${key}`, subs, fallback);
+    const t = (key: string, subs: Record<string, string | number>, english: string) => translate(RED, `${TYPE}.status.${key}`, english, subs);
     const offline = () => (state.reason ? t('offline-because', { reason: state.reason }, `offline (${state.reason})`) : t('offline', {}, 'offline'));
     const losses = state.dropped + state.rejected + state.failed;
     const lossText = losses ? ` · ${t('lost', { dropped: state.dropped, rejected: state.rejected, failed: state.failed }, `dropped ${state.dropped}, rejected ${state.rejected}, failed ${state.failed}`)}` : '';
@@ -61,7 +61,7 @@ module.exports = function register(RED: NodeAPI) {
     };
     let shown = '';
     if (!connection) {
-      node.status({ fill: 'red', shape: 'ring', text: translate(RED, `${TYPE}.status.no-connection`, {}, 'no connection configured') });
+      node.status({ fill: 'red', shape: 'ring', text: translate(RED, `${TYPE}.status.no-connection`, 'no connection configured') });
     } else {
       settings.externalIdPrefix = connection.externalIdPrefix;
       // Coalesce bursts of state changes into one status update per tick, and skip repeats.

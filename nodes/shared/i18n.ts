@@ -1,8 +1,8 @@
-// Translated user-facing text with an English fallback for runtimes without the node's catalog
-// (the test helper's RED._ returns the key itself).
+// Catalog lookup with an English fallback: without a loaded catalog (e.g. the test helper) RED._ returns the key.
 import type { NodeAPI } from './red';
 
-export function translate(RED: NodeAPI, key: string, substitutions: Record<string, string | number>, fallback: string): string {
-  const text = RED._(key, substitutions);
-  return text && !text.endsWith(key) ? text : fallback;
+export function translate(RED: NodeAPI, key: string, english: string, substitutions: Record<string, string | number> = {}): string {
+  const translated = RED._(key, substitutions);
+  if (translated && !translated.endsWith(key)) return translated;
+  return english.replace(/__(\w+)__/g, (whole, name: string) => (name in substitutions ? String(substitutions[name]) : whole));
 }
