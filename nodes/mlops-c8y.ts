@@ -7,6 +7,7 @@ import type { Publication } from '../lib/publishing/inspection';
 import { Publisher, type PublisherStatus } from '../lib/publishing/publisher';
 import { publisherOptions, type ConnectionConfig, type ConnectionCredentials } from '../lib/publishing/settings';
 import { describeError } from './shared/failure';
+import { translate } from './shared/i18n';
 import type { Node, NodeAPI, NodeDefinition } from './shared/red';
 
 export interface C8yConnectionNode extends Node<ConnectionCredentials> {
@@ -71,7 +72,12 @@ module.exports = function register(RED: NodeAPI) {
     };
     node.publish = (publication, alarmType) => start().publish(publication, alarmType);
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
+      const waiting = publisher?.status.queued ?? 0;
+      if (removed && waiting > 0) {
+        node.warn(translate(RED, 'mlops-c8y.warn.abandoned', '__count__ undelivered messages stay in __dir__; a connection node with the same id would send them',
+          { count: waiting, dir: queueDirectory(RED, node.id) }));
+      }
       stop().then(done, (err) => { node.error(describeError(RED, 'mlops-c8y', err)); done(); });
     });
   }

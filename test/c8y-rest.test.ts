@@ -116,6 +116,14 @@ describe('mlops-c8y-out with the cumulocity (REST) transport', function () {
     assert.deepEqual(tenant.measurements.map((m) => m.seq.seq.value), [0, 2]);
   });
 
+  it('fails messages with a clear error while the connection lacks credentials', async () => {
+    await testHelper.load(c8yNodes(), publishFlow({ transport: 'cumulocity', tenantUrl: tenant.url }, { assetId: 'pump-1' }));
+    const caught = nextMessage('caught');
+    testHelper.getNode('pub').receive({ payload: { seq: 1 } });
+    assert.match((await caught).error.message, /cumulocity transport needs a user and password \(user as tenant\/user\) or a token/);
+    assert.equal(tenant.requests.length, 0);
+  });
+
   it('never puts the credentials into the flow', async () => {
     await load();
     const app = (testHelper as unknown as { _httpAdmin: { get(p: string, h: (req: unknown, res: { json(b: unknown): void }) => void): void }; _redNodes: { getFlows(): unknown } });
