@@ -3,6 +3,7 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
+import { PipelineError } from '../lib/errors';
 import type { Publication } from '../lib/publishing/inspection';
 import { Publisher, type PublisherStatus } from '../lib/publishing/publisher';
 import { publisherOptions, type ConnectionConfig, type ConnectionCredentials } from '../lib/publishing/settings';
@@ -39,8 +40,13 @@ module.exports = function register(RED: NodeAPI) {
       return () => watchers.off('state', listener);
     };
 
+    let stopping = false;
+
     function start(): Publisher {
       if (publisher) return publisher;
+      // Node-RED finishes closing old nodes before it starts new ones, so this only guards against misuse:
+      // two publishers must never share the queue directory.
+      if (stopping) throw new PipelineError('connection-restarting', 'the Cumulocity connection is still shutting down; send the message again', {});
       const options = publisherOptions(config, node.credentials ?? {}, process.env, `mlops-${node.id}-${process.pid}`);
       publisher = new Publisher({ ...options, queueDir: queueDirectory(RED, node.id) });
       publisher.on('status', (state: PublisherStatus) => watchers.emit('state', state));
@@ -52,8 +58,11 @@ module.exports = function register(RED: NodeAPI) {
     function stop(): Promise<void> {
       const running = publisher;
       publisher = undefined;
-      closing = running ? running.close() : closing ?? Promise.resolve();
-      return closing;
+      if (running) {
+        stopping = true;
+        closing = running.close().finally(() => { stopping = false; });
+      }
+      return closing ?? Promise.resolve();
     }
 
     Object.defineProperty(node, 'state', { get: () => publisher?.status });

@@ -127,6 +127,19 @@ describe('mlops-c8y-out store and forward (real mosquitto, broker outages)', fun
     assert.deepEqual(seqs(recorder), range(10 - queuedMeasurements, 10), 'the newest survive');
   });
 
+  it('hands the connection over when only the publishing node is redeployed (reference counting)', async () => {
+    const first = flow();
+    await testHelper.load(c8yNodes(), first);
+    await send(0, 1);
+    await recorder.waitForCount(TOPIC, 1);
+    const changed = first.map((n) => ((n as { id: string }).id === 'pub' ? { ...n, name: 'renamed' } : n));
+    await (testHelper as unknown as { setFlows(f: object[], type: string): Promise<void> }).setFlows(changed, 'nodes');
+    assert.equal(testHelper.getNode('pub').name, 'renamed');
+    await send(1, 3);
+    await recorder.waitForCount(TOPIC, 3);
+    assert.deepEqual(seqs(recorder), [0, 1, 2]);
+  });
+
   it('publishes the service as down through its last will when the connection is lost', async () => {
     await testHelper.load(c8yNodes(), flow());
     await recorder.waitFor((all) => all.some((m) => m.topic === HEALTH && JSON.parse(m.payload).status === 'up'), 'health up');

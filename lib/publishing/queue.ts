@@ -270,7 +270,8 @@ export class DiskQueue {
     if (seq <= this.acked) return;
     while (this.index.length > 0 && this.index[0]!.seq <= seq) this.removeHead();
     this.acked = Math.max(this.acked, seq);
-    this.saveState();
+    // No fsync: an acknowledgement lost to a power cut only means the record is delivered again (at least once).
+    this.saveState(false);
   }
 
   /** What the delivery of record `seq` has already done (see setProgress), or undefined. */
@@ -320,8 +321,8 @@ export class DiskQueue {
     this.fd = undefined;
   }
 
-  private saveState(): void {
-    writeFileAtomic(path.join(this.dir, 'state.json'), JSON.stringify({ acked: this.acked, ...this.counters }), this.sync);
+  private saveState(sync = this.sync): void {
+    writeFileAtomic(path.join(this.dir, 'state.json'), JSON.stringify({ acked: this.acked, ...this.counters }), sync);
   }
 
   private assertOpen(): void {
