@@ -127,5 +127,6 @@ describe('publishing: connection settings', () => {
     assert.throws(() => publisherOptions({ transport: 'cumulocity', tenantUrl: 't.example.com' }, { token: 'x' }, {}, 'id'), /tenant URL must start with/);
     assert.throws(() => publisherOptions({ queuePolicy: 'keep' }, {}, {}, 'id'), /queue policy must be one of/);
     assert.throws(() => publisherOptions({ mqttPort: 'abc' }, {}, {}, 'id'), /MQTT port must be a positive number/);
+    assert.throws(() => publisherOptions({ mqttTls: true, mqttCaFile: '/nonexistent/ca.pem' }, {}, {}, 'id'), /cannot read the CA certificate file "\/nonexistent\/ca\.pem"/);
   });
 });

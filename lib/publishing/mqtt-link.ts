@@ -13,6 +13,8 @@ export interface MqttLinkOptions {
   /** Verify the broker's certificate when using TLS. */
   rejectUnauthorized?: boolean;
   ca?: string;
+  cert?: string;
+  key?: string;
   clientId: string;
   serviceName: string;
   reconnectPeriodMs: number;
@@ -37,6 +39,7 @@ export class MqttLink extends EventEmitter {
       connectTimeout: 10_000,
       rejectUnauthorized: options.rejectUnauthorized ?? true,
       ...(options.ca ? { ca: options.ca } : {}),
+      ...(options.cert && options.key ? { cert: options.cert, key: options.key } : {}),
       will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true },
     };
     this.client = mqtt.connect(clientOptions);

@@ -1,4 +1,5 @@
 // Reads the connection node's configuration into publisher options, with thin-edge's defaults.
+import fs from 'node:fs';
 import { PipelineError } from '../errors';
 import type { PublisherOptions, Transport } from './publisher';
 import { OVERFLOW_POLICIES, type OverflowPolicy } from './queue';
@@ -12,6 +13,10 @@ export interface ConnectionConfig {
   mqttPort?: string | number;
   mqttTls?: boolean;
   mqttVerify?: boolean;
+  /** PEM files for TLS: CA bundle, and a client certificate and key when the broker wants mutual TLS (as tedge can). */
+  mqttCaFile?: string;
+  mqttCertFile?: string;
+  mqttKeyFile?: string;
   proxyUrl?: string;
   tenantUrl?: string;
   serviceName?: string;
@@ -35,6 +40,15 @@ function positive(value: string | number | undefined, fallback: number, what: st
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new PipelineError('bad-setting', `${what} must be a positive number, got "${value}"`, { what, value: String(value) });
   return n;
+}
+
+function pemFile(file: string | undefined, what: string): string | undefined {
+  if (!file || !file.trim()) return undefined;
+  try {
+    return fs.readFileSync(file.trim(), 'utf8');
+  } catch (err) {
+    throw new PipelineError('bad-setting', `cannot read the ${what} file "${file}": ${(err as Error).message}`, { what, value: file });
+  }
 }
 
 /** Options for a Publisher, without the queue directory (that comes from Node-RED's userDir). */
@@ -74,6 +88,7 @@ export function publisherOptions(
     ...common,
     mqtt: {
       host, port, tls: config.mqttTls === true, rejectUnauthorized: config.mqttVerify !== false, clientId,
+      ...(config.mqttTls ? { ca: pemFile(config.mqttCaFile, 'CA certificate'), cert: pemFile(config.mqttCertFile, 'client certificate'), key: pemFile(config.mqttKeyFile, 'client key') } : {}),
       serviceName: (config.serviceName || DEFAULT_SERVICE_NAME).trim(),
       reconnectPeriodMs: positive(config.reconnectS, 5, 'reconnect period (s)') * 1000,
     },
