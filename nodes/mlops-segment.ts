@@ -18,11 +18,21 @@ function percentText(ratio: number): string {
   return percent >= 10 ? String(Math.round(percent)) : percent.toFixed(1);
 }
 
+/** The catalog text, else the English text (a runtime without our catalog returns the key). */
+function translated(RED: NodeAPI, key: string, substitutions: Record<string, string | number>, english: string): string {
+  const text = RED._(`${TYPE}.${key}`, substitutions);
+  return text && !text.endsWith(key) ? text : english;
+}
+
 function statusText(RED: NodeAPI, result: SegmentationResult, includeBackground: boolean): string {
   const dominant = presentClasses(result.classes, includeBackground)[0];
-  if (!dominant) return RED._(`${TYPE}.status.nothing`);
+  if (!dominant) return translated(RED, 'status.nothing', {}, 'nothing found');
   const count = result.components.length;
-  return RED._(`${TYPE}.status.${count === 1 ? 'summaryOne' : 'summary'}`, { count, label: dominant.label, percent: percentText(dominant.ratio) });
+  const values = { count, label: dominant.label, percent: percentText(dominant.ratio) };
+  const summary = `${values.label} ${values.percent}%`;
+  return count === 1
+    ? translated(RED, 'status.summaryOne', values, `1 component · ${summary}`)
+    : translated(RED, 'status.summary', values, `${count} components · ${summary}`);
 }
 
 export = function register(RED: NodeAPI): void {
@@ -35,7 +45,7 @@ export = function register(RED: NodeAPI): void {
       options = segmentOptionsFromConfig(config);
     } catch (err) {
       configError = err;
-      node.status({ fill: 'red', shape: 'ring', text: RED._(`${TYPE}.status.badConfig`) });
+      node.status({ fill: 'red', shape: 'ring', text: translated(RED, 'status.badConfig', {}, 'invalid settings') });
     }
     const modelNode = config.model ? (RED.nodes.getNode(config.model) as ModelConfigNode | null) : null;
 
