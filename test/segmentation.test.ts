@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import {
-  backProject, countPixels, decodeClassPlane, findComponents, legendSvg, nameClasses, parseColours, parseList, segment,
+  backProject, blendClassColours, countPixels, decodeClassPlane, findComponents, legendSvg, nameClasses, parseColours, parseList, segment,
   selectOutput, defaultColour, type ClassPlane, type SegmentOptions,
 } from '../lib/segmentation';
 import { segmentOptionsFromConfig } from '../lib/segmentation/config';
@@ -313,6 +313,15 @@ describe('segmentation: the whole step', () => {
     // round(100·0.6 + 255·0.4), round(150·0.6), round(200·0.6); background pixels unchanged.
     assert.deepEqual(pixel(1, 2), [162, 90, 120]);
     assert.deepEqual(pixel(6, 2), [100, 150, 200]);
+  });
+
+  it('blends an RGBA picture into RGB, painting class 0 only when asked', () => {
+    const rgba = { ...solidImage(2, 1, [0, 0, 0]), channels: 4 as const, data: Buffer.from([10, 20, 30, 255, 200, 100, 50, 0]) };
+    const classMap = Uint8Array.from([0, 1]);
+    const colours = ['#0000ff', '#ffffff'];
+    // round(200·0.75 + 255·0.25) = 214, round(100·0.75 + 63.75) = 139, round(50·0.75 + 63.75) = 101.
+    assert.deepEqual(Array.from(blendClassColours(rgba, classMap, colours, { opacity: 0.25, includeBackground: false })), [10, 20, 30, 214, 139, 101]);
+    assert.deepEqual(Array.from(blendClassColours(rgba, classMap, colours, { opacity: 0.25, includeBackground: true })).slice(0, 3), [8, 15, 86]);
   });
 
   it('encodes JPEG and draws a legend that darkens its corner of the picture', async () => {

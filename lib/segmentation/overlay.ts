@@ -26,25 +26,29 @@ export interface LegendEntry {
  */
 export function blendClassColours(image: ImageData, classMap: Uint8Array, colors: string[], options: Pick<OverlayOptions, 'opacity' | 'includeBackground'>): Buffer {
   const keep = 1 - options.opacity;
-  const tint = new Float64Array(256 * 3);
+  // A lookup table per painted class and channel, picture value → blended value, replaces per-pixel arithmetic.
+  const blended = new Uint8Array(colors.length * 3 * 256);
   const painted = new Uint8Array(256);
   colors.forEach((colour, classIndex) => {
-    const rgb = rgbOf(colour);
-    for (let k = 0; k < 3; k++) tint[classIndex * 3 + k] = rgb[k]! * options.opacity;
     painted[classIndex] = classIndex > 0 || options.includeBackground ? 1 : 0;
+    rgbOf(colour).forEach((value, channel) => {
+      const tint = value * options.opacity;
+      const base = (classIndex * 3 + channel) * 256;
+      for (let v = 0; v < 256; v++) blended[base + v] = Math.round(v * keep + tint);
+    });
   });
   const pixels = image.width * image.height;
   const source = image.data;
   const stride = image.channels;
-  const out = Buffer.allocUnsafe(pixels * 3);
+  const out = stride === 3 ? Buffer.from(source) : Buffer.allocUnsafe(pixels * 3);
   for (let i = 0, s = 0, o = 0; i < pixels; i++, s += stride, o += 3) {
     const classIndex = classMap[i]!;
     if (painted[classIndex]) {
-      const t = classIndex * 3;
-      out[o] = Math.round(source[s]! * keep + tint[t]!);
-      out[o + 1] = Math.round(source[s + 1]! * keep + tint[t + 1]!);
-      out[o + 2] = Math.round(source[s + 2]! * keep + tint[t + 2]!);
-    } else {
+      const base = classIndex * 768;
+      out[o] = blended[base + source[s]!]!;
+      out[o + 1] = blended[base + 256 + source[s + 1]!]!;
+      out[o + 2] = blended[base + 512 + source[s + 2]!]!;
+    } else if (stride !== 3) {
       out[o] = source[s]!;
       out[o + 1] = source[s + 1]!;
       out[o + 2] = source[s + 2]!;

@@ -66,6 +66,12 @@ export function backProject(plane: ClassPlane, geometry: TensorGeometry): Uint8A
       target += targetWidth;
       continue;
     }
+    if (y > 0 && row === rows[y - 1]) {
+      // Enlarging repeats rows: copy the one just built.
+      classMap.copyWithin(target, target - targetWidth, target);
+      target += targetWidth;
+      continue;
+    }
     const rowStart = row * plane.width;
     for (let x = 0; x < targetWidth; x++, target++) {
       const column = columns[x]!;
