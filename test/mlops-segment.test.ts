@@ -45,10 +45,7 @@ describe('mlops-segment node', () => {
   const modelConfig = { id: 'model', type: 'mlops-model' };
 
   async function load(settings: Record<string, unknown> = {}) {
-    // Node-RED takes nodes without a position for config nodes and resolves their string properties as config
-    // references: the Catch node (id "catch", type "catch") would wait for itself. Positions make them flow nodes.
-    const flow = withCatch({ ...config, ...settings }).map((n) => ('wires' in n || (n as { type: string }).type === 'helper' ? { x: 0, y: 0, ...n } : n));
-    await testHelper.load([segmentNode, catchNode, fakeModelNode], [...flow, { ...modelConfig, z: 'tab' }]);
+    await testHelper.load([segmentNode, catchNode, fakeModelNode], withCatch({ ...config, ...settings }, [modelConfig]));
     return { status: recordStatus('seg'), node: testHelper.getNode('seg') };
   }
 
