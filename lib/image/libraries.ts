@@ -47,7 +47,7 @@ export function chooseLibrary(choice: DecoderChoice): 'sharp' | 'jimp' {
   if (choice === 'sharp') {
     throw new PipelineError(
       'sharp-unavailable',
-      `sharp is set as decoder but cannot be loaded on this device (${sharp.error?.message.split('\n')[0]}); set the decoder to "auto" or "jimp"`,
+      `sharp cannot be loaded on this device (${sharp.error?.message.split('\n')[0]}); choose "auto" or "jimp"`,
       { reason: sharp.error?.message.split('\n')[0] ?? '' },
     );
   }
@@ -56,6 +56,9 @@ export function chooseLibrary(choice: DecoderChoice): 'sharp' | 'jimp' {
 
 export function loadSharp(): SharpModule {
   const sharp = trySharp();
-  if (!sharp.module) throw new PipelineError('sharp-unavailable', `sharp cannot be loaded: ${sharp.error?.message}`);
+  if (!sharp.module) {
+    const reason = sharp.error?.message.split('\n')[0] ?? '';
+    throw new PipelineError('sharp-unavailable', `sharp cannot be loaded on this device (${reason}); choose "auto" or "jimp"`, { reason });
+  }
   return sharp.module;
 }

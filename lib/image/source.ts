@@ -34,7 +34,7 @@ function tooLarge(size: number | string, maxBytes: number, what: string): Pipeli
   return new PipelineError(
     'too-large',
     `${what} is ${received}, more than the limit of ${megabytes(maxBytes)}; raise "Max size" or send a smaller image`,
-    { size: received, limit: megabytes(maxBytes) },
+    { what, size: received, limit: megabytes(maxBytes) },
   );
 }
 
@@ -73,7 +73,7 @@ export async function confinedPath(requested: string, baseDir: string | undefine
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new PipelineError('file-not-found', `the file "${requested}" does not exist in ${baseDir}`, { path: requested });
+      throw new PipelineError('file-not-found', `the file "${requested}" does not exist in ${baseDir}`, { path: requested, base: baseDir });
     }
     throw new PipelineError('file-unreadable', `the file "${requested}" cannot be read: ${(err as Error).message}`, { path: requested, reason: (err as Error).message });
   }
@@ -170,7 +170,7 @@ export async function readEncodedImage(payload: unknown, options: SourceOptions)
     if (/^data:/i.test(text)) result = { bytes: decodeDataUrl(text), source: 'data-url' };
     else if (/^https?:\/\//i.test(text)) result = { bytes: await fetchUrl(text, options), source: 'url', origin: text.replace(/\/\/[^/@]*@/, '//') };
     else if (looksLikeBase64(text)) result = { bytes: Buffer.from(text, 'base64'), source: 'base64' };
-    else if (text === '') throw new PipelineError('empty', 'msg.payload is an empty string; send image bytes, a file path, a data: URL, base64 or an http(s) URL');
+    else if (text === '') throw new PipelineError('empty-string', 'msg.payload is an empty string; send image bytes, a file path, a data: URL, base64 or an http(s) URL');
     else result = { bytes: await readConfinedFile(text, options), source: 'file', origin: text };
   } else {
     const kind = payload === null ? 'null' : Array.isArray(payload) ? 'an array' : typeof payload;

@@ -43,8 +43,13 @@ export const DEFAULT_PREPROCESS: Omit<PreprocessOptions, 'width' | 'height'> = {
   resizer: 'auto',
 };
 
+/** A setting the user typed that cannot be used: says which, what was typed and what is expected. */
+export function badOption(option: string, value: string, expected: string): PipelineError {
+  return new PipelineError('bad-option', `${option} "${value}" ${expected}`, { option, value, expected });
+}
+
 function badMetadata(key: string, value: string, expected: string): PipelineError {
-  return new PipelineError('bad-metadata', `the model's metadata "${key}" is ${JSON.stringify(value)}; expected ${expected}`, { key, value, expected });
+  return new PipelineError('bad-metadata', `the model's metadata "${key}" is ${JSON.stringify(value)}; expected ${expected}`, { key, value: JSON.stringify(value), expected });
 }
 
 function parseJson(key: string, value: string): unknown {
@@ -143,7 +148,7 @@ export function parseScale(text: string): number | undefined {
   if (trimmed === '') return undefined;
   const fraction = /^([\d.]+)\s*\/\s*([\d.]+)$/.exec(trimmed);
   const value = fraction ? Number(fraction[1]) / Number(fraction[2]) : Number(trimmed);
-  if (!Number.isFinite(value)) throw new PipelineError('bad-option', `scale "${text}" is not a number (e.g. 1/255 or 0.5)`, { option: 'scale', value: text });
+  if (!Number.isFinite(value)) throw badOption('scale', text, `is not a number (e.g. 1/255 or 0.5)`);
   return value;
 }
 
@@ -154,7 +159,7 @@ export function parseTriple(text: string, option: string): Triple | undefined {
   const values = trimmed.replace(/^\[|\]$/g, '').split(/[\s,]+/).filter(Boolean).map(Number);
   const list = values.length === 1 ? [values[0]!, values[0]!, values[0]!] : values;
   if (list.length !== 3 || !list.every(Number.isFinite)) {
-    throw new PipelineError('bad-option', `${option} "${text}" must be one number or three comma-separated numbers`, { option, value: text });
+    throw badOption(option, text, `must be one number or three comma-separated numbers`);
   }
   return list as Triple;
 }
@@ -170,7 +175,7 @@ export function parseColor(text: string): Triple | undefined {
   }
   const list = parseTriple(trimmed, 'colour');
   if (!list || !list.every((v) => Number.isInteger(v) && v >= 0 && v <= 255)) {
-    throw new PipelineError('bad-option', `colour "${text}" must be #rrggbb or three numbers 0…255`, { option: 'colour', value: text });
+    throw badOption('colour', text, `must be #rrggbb or three numbers 0…255`);
   }
   return list;
 }
