@@ -56,15 +56,16 @@ function checkPixels(size: Dimensions | undefined, format: ImageFormat, maxPixel
 
 async function decodeWithSharp(bytes: Buffer, format: ImageFormat, options: DecodeOptions): Promise<DecodedImage> {
   const sharp = loadSharp();
-  let orientation: number;
+  const header = headerDimensions(bytes, format);
+  if (header) checkPixels(header, format, options.maxPixels);
+  let metadata: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
   try {
-    const metadata = await sharp(bytes).metadata();
-    checkPixels(headerDimensions(bytes, format) ?? { width: metadata.width ?? 0, height: metadata.height ?? 0 }, format, options.maxPixels);
-    orientation = metadata.orientation ?? 1;
+    metadata = await sharp(bytes).metadata();
   } catch (err) {
-    if (err instanceof PipelineError) throw err;
     throw corrupt(format, firstLine(err));
   }
+  if (!header) checkPixels({ width: metadata.width ?? 0, height: metadata.height ?? 0 }, format, options.maxPixels);
+  const orientation = metadata.orientation ?? 1;
   // failOn 'warning': libjpeg reports damaged scan data only as a warning, and such pixels are garbage.
   let pipeline = sharp(bytes, { failOn: 'warning', limitInputPixels: options.maxPixels, autoOrient: true })
     .toColourspace('srgb');
