@@ -44,7 +44,7 @@ function checkPixels(size: Dimensions | undefined, format: ImageFormat, maxPixel
   if (!size || size.width <= 0 || size.height <= 0) throw corrupt(format, 'its header gives no valid size');
   const pixels = size.width * size.height;
   if (pixels > maxPixels) {
-    const mp = (n: number) => `${(n / 1e6).toFixed(1)} MP`;
+    const mp = (n: number) => (n >= 1e5 ? `${(n / 1e6).toFixed(1)} MP` : `${n} pixels`);
     throw new PipelineError(
       'too-many-pixels',
       `the image is ${size.width}x${size.height} (${mp(pixels)}), more than the limit of ${mp(maxPixels)}; raise "Max pixels" or send a smaller image`,

@@ -26,7 +26,8 @@ export interface EncodedImage {
 const MB = 1024 * 1024;
 
 function megabytes(bytes: number): string {
-  return `${(bytes / MB).toFixed(bytes < MB ? 3 : 1)} MB`;
+  if (bytes < 1024) return `${bytes} bytes`;
+  return bytes < MB ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / MB).toFixed(1)} MB`;
 }
 
 function tooLarge(size: number | string, maxBytes: number, what: string): PipelineError {
@@ -144,7 +145,7 @@ async function fetchUrl(requested: string, options: SourceOptions): Promise<Buff
         received += chunk.byteLength;
         if (received > options.maxBytes) {
           controller.abort();
-          throw tooLarge(`more than ${megabytes(options.maxBytes)}`, options.maxBytes, `the image at ${shown}`);
+          throw tooLarge(`at least ${megabytes(received)}`, options.maxBytes, `the image at ${shown}`);
         }
         chunks.push(chunk);
       }
