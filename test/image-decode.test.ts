@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
 import { decodeImage, libraryLoaders, resetLibraryCache, type DecodeOptions } from '../lib/image';
-import { isPipelineError } from '../lib/errors';
+import { refusal } from './helpers/refusal';
 import { BLUE, GREEN, RED, WHITE, difference, pattern, pixelAt, quadrants, raw } from './fixtures/images';
 
 const options = (decoder: DecodeOptions['decoder'], extra: Partial<DecodeOptions> = {}): DecodeOptions => ({
   decoder, alpha: 'flatten', background: [255, 255, 255], maxPixels: 50_000_000, ...extra,
 });
-
-async function refusal(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(isPipelineError(err), `expected a PipelineError, got ${String(err)}`);
-    return { code: err.code, message: err.message };
-  }
-  throw new Error('expected the image to be refused');
-}
 
 /** Colours at the four corners, each channel rounded to the nearest 5 (JPEG is lossy at flat-colour edges). */
 function corners(image: { data: Buffer; width: number; height: number; channels: number }) {

@@ -3,18 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ingestImage, readEncodedImage, type SourceOptions } from '../lib/image';
-import { isPipelineError } from '../lib/errors';
+import { refusal } from './helpers/refusal';
 import { quadrants, raw, startServer, type TestServer } from './fixtures/images';
-
-async function refusal(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(isPipelineError(err), `expected a PipelineError, got ${String(err)}`);
-    return { code: err.code, message: err.message };
-  }
-  throw new Error('expected the payload to be refused');
-}
 
 describe('image sources: buffer, file, data URL, base64, http(s) URL', () => {
   let png: Buffer;
