@@ -57,6 +57,11 @@ describe('image sources: buffer, file, data URL, base64, http(s) URL', () => {
     const bare = await readEncodedImage(png.toString('base64'), options());
     assert.deepEqual([bare.source, bare.bytes.equals(png)], ['base64', true]);
     assert.equal((await refusal(readEncodedImage('data:image/png,%89PNG', options()))).code, 'bad-data-url');
+    const huge = Buffer.alloc(12_000, 9).toString('base64');
+    assert.deepEqual(await refusal(readEncodedImage(huge, options())), {
+      code: 'too-large', message: 'the base64 image is 11.7 KB, more than the limit of 9.8 KB; raise "Max size" or send a smaller image',
+    });
+    assert.equal((await refusal(readEncodedImage(`data:image/png;base64,${huge}`, options()))).code, 'too-large');
   });
 
   it('reads files under the base directory, relative or absolute, also through symlinks that stay inside', async () => {

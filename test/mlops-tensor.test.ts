@@ -87,9 +87,13 @@ describe('mlops-tensor node', () => {
   it('refuses a model with symbolic height and width when no size is set, and works once a size is set', async () => {
     const symbolic = modelConfig([{ name: 'x', type: 'float32', dims: ['N', 3, 'H', 'W'] }]);
     await load({ model: 'model' }, [symbolic]);
-    const caught = nextMessage('caught');
+    const status = recordStatus('tensor');
+    const caught = nextMessages('caught', 2);
     testHelper.getNode('tensor').receive({ image: image() });
-    assert.equal((await caught).error.message, 'Error: model input "x" has shape [N, 3, H, W]: its height and width are not fixed; set width and height on the node');
+    testHelper.getNode('tensor').receive({ image: image() });
+    const expected = 'Error: model input "x" has shape [N, 3, H, W]: its height and width are not fixed; set width and height on the node';
+    assert.deepEqual((await caught).map((m) => m.error.message), [expected, expected], 'every message is failed, none is lost');
+    assert.deepEqual(status.at(-1), { fill: 'red', shape: 'ring', text: 'model input "x" has shape [N, 3, H, W]: its height and widt…' });
     await testHelper.unload();
     await load({ model: 'model', width: '8', height: '4' }, [symbolic]);
     const received = nextMessage('out');

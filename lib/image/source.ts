@@ -46,13 +46,20 @@ function looksLikeBase64(text: string): boolean {
   return text.length >= 16 && text.length % 4 === 0 && BASE64.test(text);
 }
 
-function decodeDataUrl(url: string): Buffer {
+/** Decodes base64 text, refusing before decoding when the result would exceed the limit. */
+function fromBase64(text: string, maxBytes: number): Buffer {
+  const estimated = Math.floor((text.length * 3) / 4);
+  if (estimated > maxBytes + 3) throw tooLarge(estimated, maxBytes, 'the base64 image');
+  return Buffer.from(text, 'base64');
+}
+
+function decodeDataUrl(url: string, maxBytes: number): Buffer {
   const comma = url.indexOf(',');
   const header = url.slice(5, comma < 0 ? undefined : comma);
   if (comma < 0 || !/;base64$/i.test(header)) {
     throw new PipelineError('bad-data-url', 'the data: URL is not base64-encoded ("data:image/jpeg;base64,…" expected)');
   }
-  return Buffer.from(url.slice(comma + 1).replace(/\s+/g, ''), 'base64');
+  return fromBase64(url.slice(comma + 1).replace(/\s+/g, ''), maxBytes);
 }
 
 /** Resolves `requested` inside `baseDir`, refusing anything that leaves it lexically or through symlinks. */
@@ -168,9 +175,9 @@ export async function readEncodedImage(payload: unknown, options: SourceOptions)
     result = { bytes, source: 'buffer' };
   } else if (typeof payload === 'string') {
     const text = payload.trim();
-    if (/^data:/i.test(text)) result = { bytes: decodeDataUrl(text), source: 'data-url' };
+    if (/^data:/i.test(text)) result = { bytes: decodeDataUrl(text, options.maxBytes), source: 'data-url' };
     else if (/^https?:\/\//i.test(text)) result = { bytes: await fetchUrl(text, options), source: 'url', origin: text.replace(/\/\/[^/@]*@/, '//') };
-    else if (looksLikeBase64(text)) result = { bytes: Buffer.from(text, 'base64'), source: 'base64' };
+    else if (looksLikeBase64(text)) result = { bytes: fromBase64(text, options.maxBytes), source: 'base64' };
     else if (text === '') throw new PipelineError('empty-string', 'msg.payload is an empty string; send image bytes, a file path, a data: URL, base64 or an http(s) URL');
     else result = { bytes: await readConfinedFile(text, options), source: 'file', origin: text };
   } else {
