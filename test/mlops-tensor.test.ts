@@ -3,6 +3,7 @@ import { typedView } from '../lib/contract';
 import type { ModelInfo, TensorInfo } from '../lib/onnx';
 import { withCatalog } from './helpers/catalog';
 import { nextMessage, nextMessages, nodeModule, recordStatus, testHelper, withCatch, catchNode } from './helpers/flow';
+import { quadrants, raw } from './fixtures/images';
 
 // Stands in for the mlops-model config node (another module): only ready() and reference counting are used.
 function stubModelModule(RED: { nodes: { createNode(node: object, config: object): void; registerType(type: string, ctor: Function): void } }) {
@@ -115,6 +116,27 @@ describe('mlops-tensor node', () => {
     assert.equal(a.tensor.data.buffer, b.tensor.data.buffer, 'both tensor.data Buffers view the same ArrayBuffer');
     assert.equal(a.tensor.data.byteOffset, b.tensor.data.byteOffset);
     assert.equal(a.image.data.buffer, b.image.data.buffer, 'msg.image.data is shared the same way');
+  });
+
+  it('takes pixels from mlops-image: an upright EXIF-rotated JPEG, letterboxed', async () => {
+    const jpeg = await raw(quadrants(64, 32), 64, 32).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toBuffer();
+    await testHelper.load([nodeModule('mlops-image'), tensorNode, catchNode], withCatch(
+      { id: 'image', type: 'mlops-image', wires: [['tensor']] },
+      [{ id: 'tensor', type: 'mlops-tensor', width: '64', height: '64', resize: 'contain', dataType: 'uint8', layout: 'NHWC', wires: [['out']], x: 200, y: 100 }],
+    ));
+    const received = nextMessage('out');
+    testHelper.getNode('image').receive({ payload: jpeg });
+    const msg = await received;
+    assert.deepEqual([msg.image.width, msg.image.height, msg.image.orientation], [32, 64, 6]);
+    assert.deepEqual(msg.tensor.geometry, { sourceWidth: 32, sourceHeight: 64, width: 64, height: 64, scaleX: 1, scaleY: 1, padLeft: 16, padTop: 0, resize: 'contain' });
+    // Upright top-right is the stored top-left quadrant (red); left of it is padding.
+    const at = (x: number, y: number): number[] => [...msg.tensor.data.subarray((y * 64 + x) * 3, (y * 64 + x) * 3 + 3)];
+    assert.deepEqual(at(15, 0), [114, 114, 114]);
+    const expected: [number, number, number[]][] = [[47, 0, [255, 0, 0]], [16, 63, [255, 255, 255]], [16, 0, [0, 0, 255]]];
+    for (const [x, y, colour] of expected) {
+      assert.ok(at(x, y).every((v, c) => Math.abs(v - colour[c]!) <= 4), `(${x}, ${y}) is ${at(x, y)}, expected about ${colour}`);
+    }
+    assert.deepEqual(Object.keys(msg.timings).sort(), ['decode', 'preprocess']);
   });
 
   it('processes messages one after another with the same options', async () => {
