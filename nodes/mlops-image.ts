@@ -15,6 +15,7 @@ interface ImageNodeConfig extends NodeDefinition {
   decoder?: string;
   alpha?: string;
   background?: string;
+  damaged?: string;
 }
 
 type ImageCredentials = Record<string, string> & {
@@ -37,6 +38,7 @@ function ingestOptions(config: ImageNodeConfig, credentials: ImageCredentials): 
     decoder: choice<DecoderChoice>(config.decoder, ['auto', 'sharp', 'jimp'], defaults.decoder, 'Decoder'),
     alpha: choice<AlphaMode>(config.alpha, ['flatten', 'keep'], defaults.alpha, 'Alpha'),
     background: parseColor(config.background ?? '') ?? defaults.background,
+    damaged: choice(config.damaged, ['refuse', 'tolerate'] as const, 'refuse', 'Damaged images'),
   };
 }
 

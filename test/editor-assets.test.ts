@@ -32,7 +32,7 @@ function catalogHas(catalog: Record<string, unknown>, key: string): boolean {
 }
 
 const runtimeSettings: Record<string, string[]> = {
-  'mlops-image': ['name', 'baseDir', 'maxMegabytes', 'maxMegapixels', 'timeout', 'decoder', 'alpha', 'background'],
+  'mlops-image': ['name', 'baseDir', 'maxMegabytes', 'maxMegapixels', 'timeout', 'decoder', 'alpha', 'background', 'damaged'],
   'mlops-tensor': ['name', 'model', 'inputName', 'width', 'height', 'resize', 'padColor', 'colorOrder', 'layout', 'dataType', 'scale', 'mean', 'std', 'resizer'],
 };
 

@@ -13,6 +13,12 @@ function corners(image: { data: Buffer; width: number; height: number; channels:
   return { topLeft: at(0, 0), topRight: at(image.width - 1, 0), bottomLeft: at(0, image.height - 1), bottomRight: at(image.width - 1, image.height - 1) };
 }
 
+/** 18 junk bytes between the first two segments: libjpeg warns "Corrupt JPEG data: 18 extraneous bytes before marker". */
+async function withExtraneousBytes(jpeg: Buffer): Promise<Buffer> {
+  const secondSegment = 2 + 2 + jpeg.readUInt16BE(4);
+  return Buffer.concat([jpeg.subarray(0, secondSegment), Buffer.alloc(18, 0x2a), jpeg.subarray(secondSegment)]);
+}
+
 describe('image decoding with sharp and jimp', () => {
   // 3x2 with known pixels: row 0 red, green, blue; row 1 (10,20,30), (40,50,60), (70,80,90)
   const knownPixels = Buffer.from([255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
@@ -75,6 +81,14 @@ describe('image decoding with sharp and jimp', () => {
         const damaged = Buffer.from(await raw(pattern(64, 48), 64, 48).jpeg().toBuffer());
         for (let i = 700; i < 900; i++) damaged[i] = (i * 37) & 0xff;
         assert.equal((await refusal(decodeImage(damaged, options(decoder)))).code, 'corrupt');
+        const flawed = await withExtraneousBytes(await raw(pattern(64, 48), 64, 48).jpeg().toBuffer());
+        assert.equal((await refusal(decodeImage(flawed, options(decoder)))).code, 'corrupt');
+      });
+
+      it('with damage tolerated, still refuses a truncated JPEG', async () => {
+        const jpeg = await raw(pattern(64, 48), 64, 48).jpeg().toBuffer();
+        const refused = await refusal(decodeImage(jpeg.subarray(0, jpeg.length - 100), options(decoder, { damaged: 'tolerate' })));
+        assert.equal(refused.code, 'corrupt');
       });
 
       it('refuses an image over the pixel limit from its header, before decoding', async () => {
@@ -112,6 +126,13 @@ describe('image decoding with sharp and jimp', () => {
       assert.ok(max <= tolerance.max && mean < tolerance.mean, `max ${max}, mean ${mean}`);
     });
   }
+
+  it('with damage tolerated, sharp decodes a JPEG with extraneous bytes before a marker (as some phones write); jimp refuses it', async () => {
+    const flawed = await withExtraneousBytes(await raw(pattern(64, 48), 64, 48).jpeg().toBuffer());
+    const image = await decodeImage(flawed, options('sharp', { damaged: 'tolerate' }));
+    assert.deepEqual([image.width, image.height], [64, 48]);
+    assert.equal((await refusal(decodeImage(flawed, options('jimp', { damaged: 'tolerate' })))).code, 'corrupt');
+  });
 
   it('decodes WebP and AVIF with sharp; jimp refuses them with the reason', async () => {
     const webp = await raw(quadrants(16, 8), 16, 8).webp({ lossless: true }).toBuffer();

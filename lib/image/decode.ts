@@ -14,6 +14,12 @@ export interface DecodeOptions {
   background: [number, number, number];
   /** Largest width × height accepted, checked from the header before decoding. */
   maxPixels: number;
+  /**
+   * "refuse" fails on any decoder warning (damaged scan data decodes to garbage pixels); "tolerate" accepts the
+   * minor flaws some phones and CCTV cameras write (extraneous bytes, odd SOS parameters) but still refuses
+   * truncated files. Applies to sharp; jpeg-js (jimp) fails on the errors it detects either way.
+   */
+  damaged?: 'refuse' | 'tolerate';
 }
 
 export interface DecodedImage {
@@ -66,8 +72,9 @@ async function decodeWithSharp(bytes: Buffer, format: ImageFormat, options: Deco
   }
   if (!header) checkPixels({ width: metadata.width ?? 0, height: metadata.height ?? 0 }, format, options.maxPixels);
   const orientation = metadata.orientation ?? 1;
-  // failOn 'warning': libjpeg reports damaged scan data only as a warning, and such pixels are garbage.
-  let pipeline = sharp(bytes, { failOn: 'warning', limitInputPixels: options.maxPixels, autoOrient: true })
+  // libjpeg reports damaged scan data only as a warning, hence failOn 'warning' unless flaws are tolerated.
+  const failOn = options.damaged === 'tolerate' ? 'truncated' : 'warning';
+  let pipeline = sharp(bytes, { failOn, limitInputPixels: options.maxPixels, autoOrient: true })
     .toColourspace('srgb');
   pipeline = options.alpha === 'keep'
     ? pipeline.ensureAlpha()

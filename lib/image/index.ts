@@ -18,6 +18,7 @@ export const DEFAULT_INGEST_OPTIONS: IngestOptions = {
   decoder: 'auto',
   alpha: 'flatten',
   background: [255, 255, 255],
+  damaged: 'refuse',
 };
 
 export interface IngestResult {

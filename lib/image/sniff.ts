@@ -67,7 +67,7 @@ export function describeBytes(bytes: Uint8Array): string {
 function jpegDimensions(b: Buffer): Dimensions | undefined {
   let at = 2;
   while (at + 9 < b.length) {
-    if (b[at] !== 0xff) return undefined;
+    if (b[at] !== 0xff) { at += 1; continue; } // extraneous bytes before a marker, as libjpeg skips them
     const marker = b[at + 1]!;
     if (marker === 0xff) { at += 1; continue; } // fill byte
     if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { at += 2; continue; }
