@@ -1,6 +1,6 @@
 // mlops-image: msg.payload (bytes, file path, data: URL, base64, http(s) URL) → msg.image.
 import { DEFAULT_INGEST_OPTIONS, ingestImage, type AlphaMode, type IngestOptions } from '../lib/image';
-import type { DecoderChoice } from '../lib/image/libraries';
+import { trySharp, type DecoderChoice } from '../lib/image/libraries';
 import { parseColor } from '../lib/tensor/options';
 import { choice, positiveNumber } from './shared/config-values';
 import { failMessage } from './shared/failure';
@@ -53,6 +53,11 @@ export = function registerImageNode(RED: NodeAPI): void {
     } catch (err) {
       configError = err;
       node.status({ fill: 'red', shape: 'ring', text: RED._('mlops-image.status.badConfig') });
+    }
+    const sharp = options?.decoder === 'auto' ? trySharp() : undefined;
+    if (sharp && !sharp.module) {
+      // Works, but several times slower and without WebP/AVIF: say so once rather than on every message.
+      node.warn(RED._('mlops-image.warn.jimpFallback', { reason: sharp.error?.message.split('\n')[0] ?? '' }));
     }
 
     node.on('input', (msg: NodeMessage, send, done) => {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { withCatalog } from './helpers/catalog';
 import { nextMessage, nodeModule, recordStatus, testHelper, withCatch, catchNode } from './helpers/flow';
+import { libraryLoaders, resetLibraryCache } from '../lib/image';
 import { quadrants, raw, startServer, type TestServer } from './fixtures/images';
 
 describe('mlops-image node', () => {
@@ -101,6 +102,25 @@ describe('mlops-image node', () => {
     caught = nextMessage('caught');
     testHelper.getNode('image').receive({ payload: png });
     assert.equal((await caught).error.message, 'Error: the image is 8x4 (32 pixels), more than the limit of 20 pixels; raise "Max pixels" or send a smaller image');
+  });
+
+  it('decodes with jimp and warns once when sharp cannot be loaded', async () => {
+    const realLoader = libraryLoaders.sharp;
+    libraryLoaders.sharp = () => { throw new Error('Could not load the "sharp" module'); };
+    resetLibraryCache();
+    try {
+      await load();
+      const node = testHelper.getNode('image');
+      assert.deepEqual(node.warn.args.map((call: unknown[]) => call[0]), [
+        'sharp cannot be loaded on this device (Could not load the "sharp" module); decoding with jimp, which is slower and cannot read WebP or AVIF',
+      ]);
+      const received = nextMessage('out');
+      node.receive({ payload: png });
+      assert.equal((await received).image.decoder, 'jimp');
+    } finally {
+      libraryLoaders.sharp = realLoader;
+      resetLibraryCache();
+    }
   });
 
   it('fails every message with the reason when its configuration is invalid', async () => {
