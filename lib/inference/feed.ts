@@ -7,10 +7,8 @@ const ELEMENT_BYTES: Record<string, number> = {
   float32: 4, float64: 8, int8: 1, uint8: 1, bool: 1, int16: 2, uint16: 2, float16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8,
 };
 
-export interface MessageTensors {
-  tensor?: unknown;
-  tensors?: unknown;
-}
+/** The part of a message read here; any other properties are ignored. */
+export type MessageTensors = { tensor?: unknown; tensors?: unknown } & Record<string, unknown>;
 
 export function formatDims(dims: readonly (number | string | null)[]): string {
   return `[${dims.map((d) => (d === null ? '?' : d)).join(',')}]`;
