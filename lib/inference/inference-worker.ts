@@ -70,6 +70,8 @@ async function main(): Promise<void> {
       intraOpNumThreads: setup.session.intraOpNumThreads,
       graphOptimizationLevel: setup.session.graphOptimizationLevel,
       executionMode: setup.session.executionMode,
+      // Failures reach the user as PipelineErrors; onnxruntime's own console log would only repeat them.
+      logSeverityLevel: 4,
     });
     if (setup.warmup.length > 0) {
       const warm: Record<string, WireTensor> = {};

@@ -82,12 +82,14 @@ export function recordStatus(nodeId: string): { fill?: string; shape?: string; t
  */
 export function withCatch(nodeUnderTest: Record<string, unknown>, extra: object[] = []): object[] {
   const id = String(nodeUnderTest.id);
+  // x/y mark flow nodes: the runtime treats a node without them as a config node, and then a node whose id
+  // equals its type (catch) looks like a config node depending on itself and the flow fails to start.
   return [
     { id: 'tab', type: 'tab', label: 'test' },
-    { ...nodeUnderTest, z: 'tab', wires: [['out']] },
-    { id: 'out', type: 'helper', z: 'tab' },
-    { id: 'catch', type: 'catch', z: 'tab', scope: [id], uncaught: false, wires: [['caught']] },
-    { id: 'caught', type: 'helper', z: 'tab' },
+    { ...nodeUnderTest, z: 'tab', x: 300, y: 100, wires: [['out']] },
+    { id: 'out', type: 'helper', z: 'tab', x: 500, y: 100 },
+    { id: 'catch', type: 'catch', z: 'tab', x: 300, y: 200, scope: [id], uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper', z: 'tab', x: 500, y: 200 },
     ...extra.map((n) => ({ z: 'tab', ...n })),
   ];
 }
