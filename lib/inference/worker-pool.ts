@@ -8,7 +8,8 @@ import type { FromWorker, ToWorker, WireTensor, WorkerSetup } from './protocol';
 import type { ModelFeed, ModelRunResult } from './types';
 
 const WORKER_SCRIPT = path.join(__dirname, 'inference-worker.js');
-const CLOSE_GRACE_MS = 5000;
+// Last resort for a worker that neither loads nor closes (a hung native call).
+const CLOSE_GRACE_MS = 60000;
 
 let liveWorkers = 0;
 
@@ -83,11 +84,15 @@ export class WorkerPool {
 
   private stopWorker(slot: Slot): Promise<void> {
     return new Promise((resolve) => {
-      slot.worker.once('exit', () => resolve());
-      // Let the worker release its session; terminate if it does not exit in time (e.g. still loading).
+      const lastResort = setTimeout(() => void slot.worker.terminate(), CLOSE_GRACE_MS);
+      lastResort.unref();
+      slot.worker.once('exit', () => {
+        clearTimeout(lastResort);
+        resolve();
+      });
+      // Never terminate a worker while onnxruntime creates its session: the native load finishing on a torn-down
+      // thread aborts the whole process. A loading worker is told to close as soon as it reports ready.
       if (slot.ready) slot.worker.postMessage({ kind: 'close' } satisfies ToWorker);
-      else void slot.worker.terminate();
-      setTimeout(() => void slot.worker.terminate(), CLOSE_GRACE_MS).unref();
     });
   }
 
@@ -101,6 +106,7 @@ export class WorkerPool {
       worker.on('message', (message: FromWorker) => {
         if (message.kind === 'ready') {
           slot.ready = true;
+          if (this.closing) worker.postMessage({ kind: 'close' } satisfies ToWorker);
           settled = true;
           resolve();
           this.dispatch();
