@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { WorkerPool } from '../lib/inference';
 import type { ModelConfigNode } from '../nodes/shared/model-node';
-import { catchNode, nextMessage, nodeModule, testHelper, withCatch } from './helpers/flow';
+import { catchNode, nextMessage, nodeModule, repoRoot, testHelper, withCatch } from './helpers/flow';
 import { convModel, floatsOf, modelDir, notOnnxFile, tensorMessage } from './fixtures/inference-models';
 
 const nodes = [nodeModule('mlops-model'), nodeModule('mlops-infer'), catchNode];
@@ -80,5 +81,46 @@ describe('mlops-model config node', function () {
       const empty = await get({}).expect(400);
       assert.equal(empty.body.error, 'no-path');
     });
+  });
+});
+
+describe('mlops-model path setting', function () {
+  this.timeout(30000);
+  afterEach(async () => {
+    await testHelper.unload();
+    testHelper.settings({ userDir: undefined });
+    delete process.env.MLOPS_TEST_MODELS;
+  });
+
+  async function loadedPath(setting: string): Promise<string> {
+    await testHelper.load(nodes, flow(setting));
+    const model = testHelper.getNode('model') as unknown as ModelConfigNode;
+    await model.ready();
+    return model.modelPath;
+  }
+
+  it('resolves ${NAME} from the environment', async () => {
+    convModel();
+    process.env.MLOPS_TEST_MODELS = modelDir;
+    assert.equal(await loadedPath('${MLOPS_TEST_MODELS}/conv.onnx'), path.join(modelDir, 'conv.onnx'));
+  });
+
+  it('resolves a relative path against Node-RED\'s userDir', async () => {
+    convModel();
+    testHelper.settings({ userDir: path.dirname(modelDir) });
+    assert.equal(await loadedPath(`${path.basename(modelDir)}/conv.onnx`), path.join(modelDir, 'conv.onnx'));
+  });
+});
+
+describe('mlops-model and mlops-infer catalogs', () => {
+  it('translate every error code the inference code can raise', () => {
+    const source = ['lib/inference', 'nodes'].flatMap((dir) => fs.readdirSync(path.join(repoRoot, dir))
+      .filter((f) => f.endsWith('.ts') && (dir !== 'nodes' || /mlops-(infer|model)/.test(f)))
+      .map((f) => fs.readFileSync(path.join(repoRoot, dir, f), 'utf8'))).join('\n');
+    const codes = new Set([...source.matchAll(/new PipelineError\(\s*'([\w-]+)'/g)].map((m) => m[1]!));
+    const catalog = (type: string) => JSON.parse(fs.readFileSync(path.join(repoRoot, 'locales', 'en-US', `${type}.json`), 'utf8'))[type].errors;
+    const known = { ...catalog('mlops-model'), ...catalog('mlops-infer') };
+    assert.ok(codes.size > 15, `found only ${codes.size} codes`);
+    assert.deepEqual([...codes].filter((code) => !(code in known)), []);
   });
 });
