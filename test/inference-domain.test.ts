@@ -105,6 +105,22 @@ describe('worker pool', function () {
     assert.equal(WorkerPool.liveWorkerCount(), 0);
   });
 
+  it('runs as many jobs at once as it has workers and queues the rest in order', async () => {
+    const pool = new WorkerPool({ modelPath: convModel(), session: SESSION, warmup: [] }, 2);
+    await pool.start();
+    try {
+      const runs = [1, 2, 3].map((k) =>
+        pool.run({ x: { data: floats([k, 0, 0, 0, 0, 0, 0, 0, 0]), type: 'float32', dims: [1, 1, 3, 3] } }));
+      assert.equal(pool.busyCount, 2);
+      assert.equal(pool.waitingCount, 1);
+      const results = await Promise.all(runs);
+      // Only the top-left output sees the first input value, weighted by the kernel's 1.
+      assert.deepEqual(results.map((r) => floatsOf(r.outputs.y!.data)[0]), [1.5, 2.5, 3.5]);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('fails the running job when its worker crashes and replaces the worker', async () => {
     const pool = new WorkerPool({ modelPath: slowModel(512, 150), session: SESSION, warmup: [] }, 1);
     await pool.start();
