@@ -71,7 +71,7 @@ module.exports = function register(RED: NodeAPI) {
     Object.defineProperty(node, 'info', { get: () => host.info });
     Object.defineProperty(node, 'workers', { get: () => host.workers });
     node.on('close', (_removed: boolean, done: () => void) => {
-      host.close().then(done, done);
+      host.close().then(() => done(), () => done());
     });
   }
   RED.nodes.registerType('mlops-model', MlopsModelNode);
