@@ -1,5 +1,6 @@
 // Worker thread owning one InferenceSession. Started by WorkerPool with a WorkerSetup as workerData;
 // runs one job at a time (the pool never sends a second before the first is answered).
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { FromWorker, ToWorker, WireTensor, WorkerSetup } from './protocol';
@@ -60,7 +61,22 @@ function feedOf(wires: Record<string, WireTensor>): Record<string, ort.Tensor> {
   return feed;
 }
 
+/**
+ * Inference yields the CPU to Node-RED's event loop when both want it. On Linux setpriority() on "this process"
+ * from a thread changes only that thread (and the onnxruntime threads it starts); elsewhere it would slow the whole
+ * process, so it is left alone there.
+ */
+function lowerThreadPriority(): void {
+  if (process.platform !== 'linux') return;
+  try {
+    os.setPriority(os.constants.priority.PRIORITY_BELOW_NORMAL);
+  } catch {
+    // Not permitted in some containers; inference still works at normal priority.
+  }
+}
+
 async function main(): Promise<void> {
+  lowerThreadPriority();
   const port = parentPort!;
   const setup = workerData as WorkerSetup;
   const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
