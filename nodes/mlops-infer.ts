@@ -52,7 +52,8 @@ module.exports = function register(RED: NodeAPI) {
       showStatus();
       model.ready().then(showStatus, (err: unknown) => {
         loadError = err;
-        node.status({ fill: 'red', shape: 'ring', text: describeError(RED, 'mlops-model', err) });
+        const text = describeError(RED, 'mlops-model', err);
+        node.status({ fill: 'red', shape: 'ring', text: text.length > 60 ? `${text.slice(0, 59)}…` : text });
       });
     }
 
