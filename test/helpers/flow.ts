@@ -77,17 +77,19 @@ export function recordStatus(nodeId: string): { fill?: string; shape?: string; t
 }
 
 /**
- * A flow fragment: the node under test wired to helper "out", and a Catch node scoped to it wired to helper "caught".
+ * A flow fragment: the node under test wired to helper "out" (unless it brings its own wires), and a Catch node
+ * scoped to it wired to helper "caught". Extra flow nodes need x and y; extra config nodes must not have them.
  * Catch output carries msg.error.message.
  */
 export function withCatch(nodeUnderTest: Record<string, unknown>, extra: object[] = []): object[] {
   const id = String(nodeUnderTest.id);
   return [
     { id: 'tab', type: 'tab', label: 'test' },
-    { ...nodeUnderTest, z: 'tab', wires: [['out']] },
-    { id: 'out', type: 'helper', z: 'tab' },
-    { id: 'catch', type: 'catch', z: 'tab', scope: [id], uncaught: false, wires: [['caught']] },
-    { id: 'caught', type: 'helper', z: 'tab' },
+    // x and y make these flow nodes: Node-RED treats a node without a position as a config node.
+    { wires: [['out']], ...nodeUnderTest, z: 'tab', x: 100, y: 100 },
+    { id: 'out', type: 'helper', z: 'tab', x: 300, y: 100 },
+    { id: 'catch', type: 'catch', z: 'tab', scope: [id], uncaught: false, wires: [['caught']], x: 100, y: 200 },
+    { id: 'caught', type: 'helper', z: 'tab', x: 300, y: 200 },
     ...extra.map((n) => ({ z: 'tab', ...n })),
   ];
 }

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// edge-mlops: the command-line parts of the package. Each command lives in bin/commands/<name>.
+type Command = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, { summary: string; load: () => Command }> = {};
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(16)}${c.summary}`);
+  return ['usage: edge-mlops <command> [options]', '', 'commands:', ...lines, '', 'edge-mlops <command> --help for its options'].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`edge-mlops: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  return command.load()(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: Error) => {
+    console.error(`edge-mlops: ${err.message}`);
+    process.exitCode = 1;
+  },
+);
