@@ -6,3 +6,4 @@ export * as image from './image';
 export * as tensor from './tensor';
 export * as inference from './inference';
 export * as segmentation from './segmentation';
+export * as publishing from './publishing';
