@@ -18,9 +18,7 @@ export function publishFlow(connection: Record<string, unknown>, out: Record<str
     id: 'tab', type: 'tab', label: 'vqi',
     env: [{ name: 'MODULE_NAME', value: 'tower-inspection', type: 'str' }, { name: 'MODULE_VERSION', value: '1.4.2', type: 'str' }],
   };
-  // Node-RED treats flow nodes without x/y as config nodes (and then a Catch scoped to one never starts).
-  const placed = flow.map((n, i) => (i === 0 ? n : { x: 100, y: 40 * i, ...n }));
-  return [...placed, { id: 'conn', type: 'mlops-c8y', name: 'edge', reconnectS: '0.1', timeoutS: '5', retryMinS: '0.05', retryMaxS: '0.5', ...connection }];
+  return [...flow, { id: 'conn', type: 'mlops-c8y', name: 'edge', reconnectS: '0.1', timeoutS: '5', retryMinS: '0.05', retryMaxS: '0.5', ...connection }];
 }
 
 export function condition(state: ConditionResult['state'], overrides: Partial<ConditionResult> = {}): ConditionResult {
