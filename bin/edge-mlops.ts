@@ -1,19 +1,37 @@
 #!/usr/bin/env node
-// Minimal command dispatcher (the lead's version replaces this on merge).
-import { generateDataCommand } from './commands/generate-data';
+// edge-mlops: the command-line parts of the package. Each command lives in bin/commands/<name>.
+type Command = (argv: string[]) => Promise<number>;
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = {
-  'generate-data': generateDataCommand,
+const commands: Record<string, { summary: string; load: () => Command }> = {
+  'generate-data': {
+    summary: 'write a split of the synthetic power-line inspection data set',
+    load: () => (require('./commands/generate-data') as typeof import('./commands/generate-data')).generateDataCommand,
+  },
 };
 
-async function main(): Promise<number> {
-  const [name, ...rest] = process.argv.slice(2);
-  const command = name ? commands[name] : undefined;
-  if (!command) {
-    process.stderr.write(`usage: edge-mlops <${Object.keys(commands).join('|')}> [options]\n`);
-    return 2;
-  }
-  return command(rest);
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(16)}${c.summary}`);
+  return ['usage: edge-mlops <command> [options]', '', 'commands:', ...lines, '', 'edge-mlops <command> --help for its options'].join('\n');
 }
 
-main().then((code) => { process.exitCode = code; });
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`edge-mlops: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  return command.load()(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: Error) => {
+    console.error(`edge-mlops: ${err.message}`);
+    process.exitCode = 1;
+  },
+);
