@@ -61,8 +61,8 @@ describe('mlops-condition node', () => {
     const caught = nextMessage('caught');
     node.receive({ payload: 'no segmentation', image: checkerboard });
     const error = await caught;
-    assert.equal(error.error.message, 'msg.segmentation is missing: connect this node after mlops-segment.');
-    assert.deepEqual(status.at(-1), { fill: 'red', shape: 'ring', text: 'msg.segmentation is missing: connect this node after mlops-s…' });
+    assert.equal(error.error.message, 'Error: msg.segmentation is missing: connect this node after mlops-segment.');
+    assert.deepEqual(status.at(-1), { fill: 'red', shape: 'ring', text: 'msg.segmentation is missing: connect this node after mlops-…' });
     const received = nextMessage('out');
     node.receive({ segmentation: segmentation({ tower: 1000 }), image: checkerboard });
     assert.equal((await received).condition.state, 'OK');
@@ -73,13 +73,15 @@ describe('mlops-condition node', () => {
     const caught = nextMessage('caught');
     node.receive({ segmentation: segmentation({ tower: 1000 }), image: checkerboard });
     assert.equal((await caught).error.message,
-      'Rule 1 uses the class "corrosion", but the model\'s classes are background, tower, cable, rust. Change the node\'s settings to use these labels.');
+      'Error: Rule 1 uses the class "corrosion", but the model\'s classes are background, tower, cable, rust. Change the node\'s settings to use these labels.');
   });
 
   it('an invalid rule table shows a red status at deploy and fails every message with the row and the problem', async () => {
     const { node } = await load({ rules: [{ numerator: 'rust', denominator: 'tower', operator: '≥', threshold: 0.01, state: 'WARNING' }] });
+    const status = recordStatus('cond');
     const caught = nextMessage('caught');
     node.receive({ segmentation: segmentation({ tower: 1000 }), image: checkerboard });
-    assert.equal((await caught).error.message, 'Rule 1: operator "≥" is not one of > >= < <=');
+    assert.equal((await caught).error.message, 'Error: Rule 1: operator "≥" is not one of > >= < <=');
+    assert.deepEqual(status.at(-1), { fill: 'red', shape: 'ring', text: 'Rule 1: operator "≥" is not one of > >= < <=' });
   });
 });
