@@ -4,3 +4,4 @@ export * from './render';
 export * from './svg';
 export * from './dataset';
 export * from './evaluate';
+export * from './evaluate-model';
