@@ -13,7 +13,7 @@ export interface RenderedSample {
   classMap: Uint8Array;
   /** Pixels per class, indexed like CLASS_LABELS. */
   classPixels: number[];
-  /** Mask pixels that were not exactly one class level before snapping (0 when anti-aliasing is truly off). */
+  /** Structure-map pixels whose grey level is no tower's and not the cables' (0 when anti-aliasing is truly off). */
   strayPixels: number;
   scene: Scene;
 }
@@ -77,7 +77,7 @@ async function renderMask(scene: Scene): Promise<{ classMap: Uint8Array; strayPi
   return { classMap, strayPixels, classPixels };
 }
 
-/** Paints rust, mottled, onto exactly the rust pixels of the mask. */
+/** Paints rust, mottled, in the first patch's colour, onto exactly the rust pixels of the mask. */
 function paintRust(pixels: Buffer, classMap: Uint8Array, scene: Scene, rng: Random): void {
   if (scene.rust.length === 0) return;
   const [r, g, b] = hexColor(scene.rust[0]!.color);

@@ -75,7 +75,7 @@ export function buildTower(rng: Random, spec: TowerSpec): Tower {
   const armDepth = H * rng.range(0.04, 0.07);
   const insulator = H * rng.range(0.04, 0.08);
   for (let a = 0; a < armLevels; a++) {
-    const y = bodyTop + (top - bodyTop) * (0.25 + (0.7 * a) / Math.max(1, armLevels)) ;
+    const y = bodyTop + (top - bodyTop) * (0.25 + (0.7 * a) / Math.max(1, armLevels));
     const reach = armLength * (a === armLevels - 1 && armLevels > 1 ? 0.8 : 1);
     for (const side of [-1, 1]) {
       const root: Point = [side * neckHalf, y];
