@@ -159,11 +159,14 @@ def main():
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--eval-every", type=int, default=500)
+    parser.add_argument("--max-minutes", type=float, default=0,
+                        help="stop after this much training time (the learning-rate schedule then ends early)")
     parser.add_argument("--test-count", type=int, default=200)
     parser.add_argument("--version", default="1.0.0")
     parser.add_argument("--opset", type=int, default=13)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--metrics", default=None, help="write metrics JSON here (default: <out>.metrics.json)")
+    parser.add_argument("--init", default=None, help="start from this state dict (.pt); with --steps 0 only test and export")
     parser.add_argument("--smoke", action="store_true", help="a few steps on whatever data is there; export and check")
     args = parser.parse_args()
 
@@ -171,6 +174,7 @@ def main():
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     started = time.time()
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
 
     if args.smoke:
         args.steps, args.batch, args.eval_every = 3, 2, 0
@@ -187,8 +191,10 @@ def main():
     params = sum(p.numel() for p in model.parameters())
     print(f"{params} parameters, {len(train_images)} training images of {size}px, crop {crop}, "
           f"{args.steps} steps × {args.batch}", flush=True)
+    if args.init:
+        model.load_state_dict(torch.load(args.init))
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=args.steps, pct_start=0.1)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=max(1, args.steps), pct_start=0.1)
     weights = torch.tensor([1.0, 2.0, 2.0, 3.0])
     best = (-1.0, None)
     for step in range(1, args.steps + 1):
@@ -208,6 +214,17 @@ def main():
             print(f"val step {step}: mIoU {report['mIoU']:.4f} {json.dumps(report['perClass'])}", flush=True)
             if report["mIoU"] > best[0]:
                 best = (report["mIoU"], {k: v.clone() for k, v in model.state_dict().items()})
+                # Kept on disk too, so an interrupted run still leaves its best model behind.
+                torch.save(best[1], os.path.splitext(args.out)[0] + ".best.pt")
+        if args.max_minutes and time.time() - started > args.max_minutes * 60:
+            print(f"time budget of {args.max_minutes} minutes reached at step {step}", flush=True)
+            if has_val:
+                report = iou_report(confusion(model, val_images, val_masks))
+                print(f"val step {step}: mIoU {report['mIoU']:.4f}", flush=True)
+                if report["mIoU"] > best[0]:
+                    best = (report["mIoU"], {k: v.clone() for k, v in model.state_dict().items()})
+            args.steps = step
+            break
     if best[1] is not None:
         model.load_state_dict(best[1])
     train_seconds = time.time() - started
@@ -223,10 +240,10 @@ def main():
                                  **iou_report(confusion(model, test_images[:CHECK_SUBSET], test_masks[:CHECK_SUBSET]))}
         print(f"test mIoU {metrics['test']['mIoU']:.4f} {json.dumps(metrics['test']['perClass'])}", flush=True)
 
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     metrics["opTypes"] = export_onnx(model, args.out, size, args.version, args.opset)
     metrics["onnxBytes"] = os.path.getsize(args.out)
-    torch.save(model.state_dict(), os.path.splitext(args.out)[0] + ".pt") if not args.smoke else None
+    if not args.smoke:
+        torch.save(model.state_dict(), os.path.splitext(args.out)[0] + ".pt")
     metrics_path = args.metrics or os.path.splitext(args.out)[0] + ".metrics.json"
     with open(metrics_path, "w") as f:
         json.dump(metrics, f, indent=1)
