@@ -103,8 +103,9 @@ Splits are generated from different seeds, and the split name is mixed into ever
 AdamW, one-cycle learning rate up to {metrics['lr']}, {metrics['steps']} steps of batch {metrics['batch']} random
 {metrics['crop']} × {metrics['crop']} crops with horizontal flips, loss = class-weighted cross-entropy (1, 2, 2, 3)
 + soft Dice; the checkpoint with the best validation mIoU (evaluated every few hundred steps) is exported.
-CPU only, {metrics['threads']} threads: **{minutes:.0f} minutes** of training on a 2-core machine shared with other
-work (PyTorch {'1.13'} from Debian).
+CPU only, {metrics['threads']} threads: **{minutes:.0f} minutes** of training (plus about a minute each for the data
+and the test evaluation) on a 2-core machine that five other jobs were using at the same time; a step took 1–6 s
+depending on that load. On an idle machine of that size expect about half of it. PyTorch 1.13 from Debian.
 
 ## Metrics
 
@@ -131,7 +132,7 @@ runs this ONNX file in onnxruntime-node with the same pre-processing; it must st
 ## Limits
 
 - Synthetic data only; the pictures are cleaner and simpler than real drone footage (no real textures, no
-  perspective foreshortening of lattices, no insulator strings, no vegetation overlapping towers). It will not
+  perspective foreshortening of lattices, insulators drawn as single lines, no vegetation overlapping towers). It will not
   generalise to real photographs, and its numbers say nothing about real inspection accuracy.
 - Thin structures: cables and bracing are 1–3 pixels wide at 256 × 256; most errors are at their edges.
 - Rust is a flat orange-brown paint on members; real corrosion looks different, and rust on anything other than
