@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { ConditionInspector, conditionSettings } from '../lib/condition';
 import type { ConditionResult, ImageData } from '../lib/contract';
 import { failMessage } from './shared/failure';
+import { catalogText } from './shared/i18n';
 import type { Node, NodeAPI, NodeDefinition, NodeStatus } from './shared/red';
 
 const TYPE = 'mlops-condition';
@@ -14,10 +15,8 @@ const STATUS_LOOK: Record<ConditionResult['state'], Pick<NodeStatus, 'fill' | 's
   RETAKE: { fill: 'blue', shape: 'ring' },
 };
 
-/** The catalog text, else the English text (a runtime without our catalog returns the key). */
 function translated(RED: NodeAPI, key: string, substitutions: Record<string, string | number>, english: string): string {
-  const text = RED._(`${TYPE}.${key}`, substitutions);
-  return text && !text.endsWith(key) ? text : english;
+  return catalogText(RED, `${TYPE}.${key}`, substitutions, english);
 }
 
 function statusText(RED: NodeAPI, condition: ConditionResult): string {
