@@ -2,7 +2,12 @@
 // edge-mlops: the command-line parts of the package. Each command lives in bin/commands/<name>.
 type Command = (argv: string[]) => Promise<number>;
 
-const commands: Record<string, { summary: string; load: () => Command }> = {};
+const commands: Record<string, { summary: string; load: () => Command }> = {
+  'generate-data': {
+    summary: 'write a split of the synthetic power-line inspection data set',
+    load: () => (require('./commands/generate-data') as typeof import('./commands/generate-data')).generateDataCommand,
+  },
+};
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(16)}${c.summary}`);
