@@ -3,6 +3,10 @@
 type Command = (argv: string[]) => Promise<number>;
 
 const commands: Record<string, { summary: string; load: () => Command }> = {
+  start: {
+    summary: 'Node-RED with the VQI example flow and the bundled samples (--once: inspect them and exit)',
+    load: () => (require('./commands/start') as typeof import('./commands/start')).startCommand,
+  },
   'generate-data': {
     summary: 'write a split of the synthetic power-line inspection data set',
     load: () => (require('./commands/generate-data') as typeof import('./commands/generate-data')).generateDataCommand,

@@ -65,7 +65,10 @@ export async function startEmbeddedNodeRed(options: EmbeddedOptions): Promise<Em
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
+  // RED.start() resolves before the flows have started; HTTP routes of the flow exist only after "flows:started".
+  const flowsStarted = new Promise<void>((resolve) => RED.events.once('flows:started', () => resolve()));
   await RED.start();
+  await flowsStarted;
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,

@@ -1,0 +1,124 @@
+// `edge-mlops start`: a real Node-RED runtime with this package and the VQI example flow, an MQTT broker standing in
+// for thin-edge's when none listens, and the bundled sample pictures inspected at start.
+// `--once` inspects the samples through the flow's HTTP endpoint, prints one JSON line each and exits.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureBroker, type BrokerHandle } from '../runtime/broker';
+import { packageRoot, startEmbeddedNodeRed, type EmbeddedNodeRed } from '../runtime/embedded-node-red';
+
+const EXAMPLE_FLOW = path.join(packageRoot, 'examples', 'vqi-inspection.json');
+const SAMPLES_DIR = path.join(packageRoot, 'samples');
+const IMAGE_TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp' };
+
+const HELP = `usage: edge-mlops start [options]
+  --once              inspect the samples, print one JSON line per picture, exit
+  --port <n>          editor and HTTP port (default 1880; --once picks a free one)
+  --host <addr>       address to listen on (default 127.0.0.1)
+  --user-dir <dir>    Node-RED user directory (default ./.edge-mlops)
+  --samples <dir>     pictures to inspect at start (default: the bundled samples)
+  --reset-flow        deploy the example flow again even if the user directory has flows
+environment: VQI_INBOX (default <user-dir>/inbox), TEDGE_MQTT_HOST (127.0.0.1), TEDGE_MQTT_PORT (1883)`;
+
+export interface InspectionLine {
+  file: string;
+  assetType?: string;
+  state?: string;
+  reasons?: string[];
+  ratios?: Record<string, number>;
+  latencyMs?: number;
+  error?: string;
+}
+
+export function samplePictures(dir: string): string[] {
+  return fs.readdirSync(dir).filter((f) => IMAGE_TYPES[path.extname(f).toLowerCase()]).sort().map((f) => path.join(dir, f));
+}
+
+/** POSTs one picture to the flow's /vqi/inspect endpoint and condenses the answer to one line. */
+export async function inspectOverHttp(baseUrl: string, file: string): Promise<InspectionLine> {
+  const asset = path.basename(file, path.extname(file));
+  const started = performance.now();
+  const res = await fetch(`${baseUrl}/vqi/inspect?asset=${encodeURIComponent(asset)}`, {
+    method: 'POST',
+    headers: { 'content-type': IMAGE_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream' },
+    body: fs.readFileSync(file),
+  });
+  const body = (await res.json()) as Record<string, any>;
+  const name = path.basename(file);
+  if (res.status !== 200) return { file: name, error: String(body.error ?? `HTTP ${res.status}`) };
+  return {
+    file: name, assetType: body.assetType, state: body.state, reasons: body.reasons, ratios: body.ratios,
+    latencyMs: Math.round((performance.now() - started) * 10) / 10,
+  };
+}
+
+function deployFlow(userDir: string, reset: boolean): void {
+  const flowFile = path.join(userDir, 'flows.json');
+  if (reset || !fs.existsSync(flowFile)) fs.copyFileSync(EXAMPLE_FLOW, flowFile);
+}
+
+/** Copies pictures into the inbox the way a camera upload should land: written aside, then renamed in. */
+function dropIntoInbox(files: string[], inbox: string): void {
+  for (const file of files) {
+    const staged = path.join(inbox, `.${path.basename(file)}.part`);
+    fs.copyFileSync(file, staged);
+    fs.renameSync(staged, path.join(inbox, path.basename(file)));
+  }
+}
+
+export async function startCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      once: { type: 'boolean', default: false }, port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' },
+      'user-dir': { type: 'string' }, samples: { type: 'string', default: SAMPLES_DIR }, 'reset-flow': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) { console.log(HELP); return 0; }
+  const once = values.once!;
+  const userDir = path.resolve(values['user-dir'] ?? (once ? fs.mkdtempSync(path.join(os.tmpdir(), 'edge-mlops-once-')) : '.edge-mlops'));
+  fs.mkdirSync(userDir, { recursive: true });
+  process.env.VQI_INBOX ||= path.join(userDir, 'inbox');
+  process.env.TEDGE_MQTT_HOST ||= '127.0.0.1';
+  process.env.TEDGE_MQTT_PORT ||= '1883';
+  fs.mkdirSync(process.env.VQI_INBOX, { recursive: true });
+  const samples = samplePictures(values.samples!);
+
+  let broker: BrokerHandle | undefined;
+  let runtime: EmbeddedNodeRed | undefined;
+  try {
+    broker = await ensureBroker(process.env.TEDGE_MQTT_HOST, Number(process.env.TEDGE_MQTT_PORT));
+    if (!once) {
+      console.log(broker.embedded
+        ? `MQTT: no broker on ${broker.host}:${broker.port}, started an embedded one in its place (thin-edge's mosquitto stand-in)`
+        : `MQTT: using the broker on ${broker.host}:${broker.port}`);
+    }
+    deployFlow(userDir, once || values['reset-flow']!);
+    runtime = await startEmbeddedNodeRed({
+      userDir, port: values.port !== undefined ? Number(values.port) : once ? 0 : 1880, host: values.host, quiet: once,
+    });
+    if (once) {
+      let failures = 0;
+      for (const file of samples) {
+        const line = await inspectOverHttp(runtime.url, file);
+        if (line.error) failures++;
+        console.log(JSON.stringify(line));
+      }
+      return failures === 0 ? 0 : 1;
+    }
+    console.log(`Node-RED editor: ${runtime.url}  (user directory ${userDir})`);
+    console.log(`Inspecting ${samples.length} sample pictures; drop more into ${process.env.VQI_INBOX} or POST one to ${runtime.url}/vqi/inspect`);
+    dropIntoInbox(samples, process.env.VQI_INBOX);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    return 0;
+  } finally {
+    await runtime?.stop();
+    await broker?.close();
+    if (once && !values['user-dir']) fs.rmSync(userDir, { recursive: true, force: true });
+  }
+}
