@@ -1,0 +1,122 @@
+// int8 quantization of ONNX models: static (QDQ, calibrated) for CNNs, dynamic for MatMul/Gemm-heavy models.
+import fs from 'node:fs';
+import path from 'node:path';
+import { PipelineError } from '../errors';
+import { decodeModel, encodeModel, type onnx } from '../onnx';
+import { calibrateRanges, type CalibrationMethod, type CalibrationSample } from './calibrate';
+import { quantizeDynamic } from './dynamic';
+import type { QuantType } from './math';
+import { prepareModel } from './preprocess';
+import { quantizeStatic, tensorsToCalibrate } from './qdq';
+
+export type { CalibrationMethod, CalibrationSample } from './calibrate';
+export type { QuantType, QuantParams, QuantRange } from './math';
+export { assertQuantizable, isQuantizedOp, optimizeWithRuntime, upgradeToOpset13 } from './preprocess';
+
+export type QuantizationMode = 'static' | 'dynamic';
+
+export interface QuantizeOptions {
+  mode: QuantizationMode;
+  /** Static only; default 'minmax'. */
+  method?: CalibrationMethod;
+  /** For method 'percentile'; default 99.999. */
+  percentile?: number;
+  /** Default true: one weight scale per output channel. */
+  perChannel?: boolean;
+  /**
+   * Static only; default 'uint8'. ONNX Runtime on x86 converts int8 activations to uint8 itself and then cannot fuse
+   * Add/Mul with int8 constants, so uint8 fuses everywhere; int8 suits runtimes that prefer signed activations.
+   */
+  activationType?: QuantType;
+  /** Node names or operator types kept in float. */
+  exclude?: string[];
+  /** Progress of the slow stages: calibration inferences. */
+  onProgress?: (stage: 'calibrate', done: number, total: number) => void;
+}
+
+export interface QuantizationRecord {
+  mode: QuantizationMode;
+  format: 'QDQ' | 'DynamicQuantizeMatMul';
+  method?: CalibrationMethod;
+  percentile?: number;
+  perChannel: boolean;
+  weightType: 'int8';
+  activationType: QuantType | 'dynamic uint8';
+  calibrationSamples: number;
+  exclude: string[];
+  quantizedOps: Record<string, number>;
+  foldedActivations?: number;
+  date: string;
+  tool: string;
+}
+
+export interface QuantizeResult {
+  /** The quantized model. */
+  model: Uint8Array;
+  /** The float model after pre-processing (what was calibrated), for comparisons. */
+  preparedFloat: Uint8Array;
+  record: QuantizationRecord;
+}
+
+export const QUANTIZATION_METADATA_KEY = 'quantization';
+
+export function toolVersion(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (!fs.existsSync(file)) continue;
+    const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === '@edge-mlops/node-red-vision') return `${pkg.name} ${pkg.version}`;
+  }
+  return '@edge-mlops/node-red-vision';
+}
+
+function setMetadata(model: onnx.IModelProto, key: string, value: string): void {
+  const props = (model.metadataProps ?? []).filter((p) => p.key !== key);
+  props.push({ key, value });
+  model.metadataProps = props;
+}
+
+export async function quantizeModel(
+  bytes: Uint8Array,
+  samples: CalibrationSample[],
+  options: QuantizeOptions,
+): Promise<QuantizeResult> {
+  const perChannel = options.perChannel ?? true;
+  const exclude = options.exclude ?? [];
+  const prepared = await prepareModel(bytes, perChannel && options.mode === 'static');
+  const model = prepared.model;
+  let record: QuantizationRecord;
+  const common = { perChannel, weightType: 'int8' as const, exclude, date: new Date().toISOString(), tool: toolVersion() };
+  if (options.mode === 'dynamic') {
+    const report = quantizeDynamic(model, { perChannel, exclude });
+    if (Object.keys(report.quantizedOps).length === 0) {
+      throw new PipelineError('nothing_to_quantize', 'dynamic quantization found no MatMul or Gemm with constant weights to quantize; use static mode for convolutional models');
+    }
+    record = { mode: 'dynamic', format: 'DynamicQuantizeMatMul', activationType: 'dynamic uint8', calibrationSamples: 0, quantizedOps: report.quantizedOps, ...common };
+  } else {
+    const method = options.method ?? 'minmax';
+    const activationType = options.activationType ?? 'uint8';
+    const ranges = await calibrateRanges(prepared.bytes, tensorsToCalibrate(model, { exclude }), samples, {
+      method,
+      percentile: options.percentile,
+      onProgress: (done, total) => options.onProgress?.('calibrate', done, total),
+    });
+    const report = quantizeStatic(model, ranges, { perChannel, activationType, exclude });
+    if (report.quantizedTensors === 0) {
+      throw new PipelineError('nothing_to_quantize', 'static quantization found no operator to quantize (Conv, MatMul, Gemm, Add, Mul, Concat, pooling…) outside the exclusion list');
+    }
+    record = {
+      mode: 'static', format: 'QDQ', method, ...(method === 'percentile' ? { percentile: options.percentile ?? 99.999 } : {}),
+      activationType, calibrationSamples: samples.length, quantizedOps: report.quantizedOps,
+      foldedActivations: report.foldedActivations, ...common,
+    };
+  }
+  setMetadata(model, QUANTIZATION_METADATA_KEY, JSON.stringify(record));
+  return { model: encodeModel(model), preparedFloat: prepared.bytes, record };
+}
+
+/** The quantization record a model carries, if it was quantized by this tool. */
+export function readQuantizationRecord(bytes: Uint8Array): QuantizationRecord | undefined {
+  const prop = (decodeModel(bytes).metadataProps ?? []).find((p) => p.key === QUANTIZATION_METADATA_KEY);
+  return prop?.value ? (JSON.parse(prop.value) as QuantizationRecord) : undefined;
+}
