@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PipelineError } from '../errors';
 import { onnx, decodeModel, encodeModel, makeTensor, toNumber } from '../onnx';
+import { convTransposeToDepthToSpace, foldConvAffine } from './fusions';
 import { GraphIndex, NameAllocator, attributeInt, attributeInts, floatValues, removeAttribute } from './graph';
 
 const QUANTIZED_OPS = new Set([
@@ -170,8 +171,10 @@ export async function prepareModel(bytes: Uint8Array, needsOpset13: boolean): Pr
   if (needsOpset13) upgradeToOpset13(original); // before ORT, so an impossible upgrade fails fast
   dropInitializerInputs(original);
   let optimized = decodeModel(await optimizeWithRuntime(encodeModel(original), 'basic'));
-  // Divisors are often Constant nodes that only become initializers through ORT's constant folding.
-  if (divisionsToMultiplications(optimized) > 0) optimized = decodeModel(await optimizeWithRuntime(encodeModel(optimized), 'basic'));
+  // Divisors and scales are often Constant nodes that only become initializers through ORT's constant folding.
+  const rewrites = divisionsToMultiplications(optimized) + foldConvAffine(optimized)
+    + convTransposeToDepthToSpace(optimized);
+  if (rewrites > 0) optimized = decodeModel(await optimizeWithRuntime(encodeModel(optimized), 'basic'));
   optimized.metadataProps = original.metadataProps;
   return { model: optimized, bytes: encodeModel(optimized) };
 }

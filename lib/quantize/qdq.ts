@@ -1,9 +1,9 @@
 // Static quantization in QDQ form: QuantizeLinear/DequantizeLinear pairs around the operators ONNX Runtime fuses
 // into integer kernels, int8 weights, int32 biases, ReLU/Clip folded into the output range.
 import { onnx, makeNode, makeTensor } from '../onnx';
-import { GraphIndex, NameAllocator, attributeFloat, dimsOf, floatValues } from './graph';
+import { GraphIndex, NameAllocator, attributeFloat, attributeInt, dimsOf, floatValues } from './graph';
 import {
-  asymmetricParams, quantizeBias, quantizeValues, quantizeWeightsPerChannel, symmetricParams,
+  asymmetricParams, integerRange, quantizeBias, quantizeValues, quantizeWeightsPerChannel, symmetricParams,
   type QuantParams, type QuantRange, type QuantType,
 } from './math';
 import { dataInputIndices, dataOutputIndices, opRole } from './ops';
@@ -21,9 +21,13 @@ export interface StaticReport {
   quantizedOps: Record<string, number>;
   /** Relu/Clip nodes folded into the preceding output's range. */
   foldedActivations: number;
+  /** Mul/Add-by-constant nodes folded into a dequantizer's scale and zero point. */
+  foldedAffine: number;
   /** Activation tensors given a QuantizeLinear/DequantizeLinear pair. */
   quantizedTensors: number;
 }
+
+const FLOAT_INPUT_CHANNELS = 4;
 
 interface ActivationFold { node: onnx.INodeProto; range: QuantRange }
 
@@ -36,7 +40,12 @@ function candidates(index: GraphIndex, exclude: Set<string>): onnx.INodeProto[] 
     const role = opRole(node);
     if (!role || isExcluded(node, exclude)) return false;
     if (node.opType === 'MaxPool' && (node.output ?? []).filter(Boolean).length > 1) return false;
-    if (role === 'conv') return index.constantFloats(node.input?.[1] ?? '') !== undefined;
+    if (role === 'conv') {
+      const weight = index.initializers.get(node.input?.[1] ?? '');
+      if (!weight || index.constantFloats(weight.name ?? '') === undefined) return false;
+      // A first layer on 3–4 image channels is slower in int8 (ORT's im2col path) and the most error-sensitive.
+      return !(attributeInt(node, 'group', 1) === 1 && (dimsOf(weight)[1] ?? 0) <= FLOAT_INPUT_CHANNELS);
+    }
     if (role === 'gemm') {
       const bias = node.input?.[2];
       if (!bias) return true;
@@ -67,6 +76,44 @@ function foldableActivation(node: onnx.INodeProto, index: GraphIndex, exclude: S
   return { node: next, range: { min: 0, max } };
 }
 
+interface AffineChain { nodes: onnx.INodeProto[]; output: string; scale: number; shift: number }
+
+/**
+ * Mul/Add by positive scalar constants after a quantized output (LearnableAffineBlocks, HardSwish's 1/6): the
+ * chain y = A·x + B becomes the dequantizer's scale A·s and zero point z − B/(A·s) instead of integer ops.
+ */
+function affineChain(node: onnx.INodeProto, index: GraphIndex, exclude: Set<string>): AffineChain | undefined {
+  const role = opRole(node);
+  if (!role || role === 'shared') return undefined;
+  const chain: onnx.INodeProto[] = [];
+  let scale = 1;
+  let shift = 0;
+  let tensor = node.output?.[0] ?? '';
+  for (;;) {
+    const users = index.consumersOf(tensor);
+    if (users.length !== 1 || index.graphOutputs.has(tensor)) break;
+    const next = users[0]!;
+    if ((next.opType !== 'Mul' && next.opType !== 'Add') || (next.domain && next.domain !== 'ai.onnx') || isExcluded(next, exclude)) break;
+    const other = next.input?.[0] === tensor ? next.input?.[1] : next.input?.[0];
+    const constant = other ? index.constantFloats(other) : undefined;
+    if (!constant || constant.length !== 1) break;
+    const c = constant[0]!;
+    if (next.opType === 'Mul') {
+      if (!(c > 0)) break;
+      scale *= c;
+      shift *= c;
+    } else {
+      shift += c;
+    }
+    chain.push(next);
+    tensor = next.output![0]!;
+  }
+  if (chain.length === 0) return undefined;
+  // A Relu/Clip after the chain needs a real quantizer output to fold into; leave such chains alone.
+  if (index.consumersOf(tensor).some((n) => n.opType === 'Relu' || n.opType === 'Clip')) return undefined;
+  return { nodes: chain, output: tensor, scale, shift };
+}
+
 /** Tensors whose ranges the static quantizer needs: data inputs and outputs of the nodes it may quantize. */
 export function tensorsToCalibrate(model: onnx.IModelProto, options: Pick<StaticOptions, 'exclude'>): string[] {
   const index = new GraphIndex(model.graph!);
@@ -94,7 +141,7 @@ export function quantizeStatic(model: onnx.IModelProto, ranges: Map<string, Quan
   const exclude = new Set(options.exclude);
   const names = new NameAllocator(graph);
   let index = new GraphIndex(graph);
-  const report: StaticReport = { quantizedOps: {}, foldedActivations: 0, quantizedTensors: 0 };
+  const report: StaticReport = { quantizedOps: {}, foldedActivations: 0, foldedAffine: 0, quantizedTensors: 0 };
 
   const isData = (name: string) => ranges.has(name) || index.constantFloats(name) !== undefined;
   const quantizable = (node: onnx.INodeProto) =>
@@ -116,8 +163,29 @@ export function quantizeStatic(model: onnx.IModelProto, ranges: Map<string, Quan
   graph.node = (graph.node ?? []).filter((n) => !removed.has(n));
   index = new GraphIndex(graph);
 
-  const selected = candidates(index, exclude).filter(quantizable);
+  // What consumers see (DQ) and, where an affine chain was folded, what the producer's Q uses.
   const params = new Map<string, QuantParams>();
+  const quantizeSide = new Map<string, QuantParams>();
+  for (const node of candidates(index, exclude)) {
+    if (!quantizable(node) || removed.has(node)) continue;
+    const chain = affineChain(node, index, exclude);
+    const source = node.output?.[0] ?? '';
+    if (!chain || !ranges.has(chain.output) || clamps.has(source)) continue;
+    const produced = asymmetricParams(ranges.get(source)!, options.activationType);
+    const scale = Math.fround(produced.scale * chain.scale);
+    const zeroPoint = Math.round(produced.zeroPoint - chain.shift / scale);
+    const { qmin, qmax } = integerRange(options.activationType, false);
+    if (zeroPoint < qmin || zeroPoint > qmax) continue;
+    for (const n of chain.nodes) removed.add(n);
+    node.output![0] = chain.output;
+    params.set(chain.output, { scale, zeroPoint, type: options.activationType });
+    quantizeSide.set(chain.output, produced);
+    report.foldedAffine += chain.nodes.length;
+  }
+  graph.node = (graph.node ?? []).filter((n) => !removed.has(n));
+  index = new GraphIndex(graph);
+
+  const selected = candidates(index, exclude).filter(quantizable);
   const paramsOf = (name: string): QuantParams => {
     let p = params.get(name);
     if (!p) {
@@ -159,13 +227,15 @@ export function quantizeStatic(model: onnx.IModelProto, ranges: Map<string, Quan
     const [scale, zeroPoint] = quantParamsTensors(name, p);
     const quantized = names.make(`${name}_quantized`);
     const producer = index.producers.get(name);
+    const producerSide = quantizeSide.get(name);
     if (producer && (selectedSet.has(producer) || !index.graphOutputs.has(name))) {
+      const [qScale, qZeroPoint] = producerSide ? quantParamsTensors(`${name}_source`, producerSide) : [scale, zeroPoint];
       // Producer side: the DQ output keeps the name, so every consumer and graph output reads it unchanged.
       const preQuant = names.make(`${name}_prequant`);
       producer.output = producer.output!.map((o) => (o === name ? preQuant : o));
       const list = after.get(producer) ?? [];
       list.push(
-        makeNode('QuantizeLinear', [preQuant, scale, zeroPoint], [quantized], {}, names.make(`${name}_QuantizeLinear`)),
+        makeNode('QuantizeLinear', [preQuant, qScale, qZeroPoint], [quantized], {}, names.make(`${name}_QuantizeLinear`)),
         makeNode('DequantizeLinear', [quantized, scale, zeroPoint], [name], {}, names.make(`${name}_DequantizeLinear`)),
       );
       after.set(producer, list);
