@@ -1,19 +1,37 @@
 #!/usr/bin/env node
-// Command dispatcher for the edge-mlops CLI (minimal: routes `quantize`; the lead adds the other commands).
-import { quantizeCommand } from './commands/quantize';
+// edge-mlops: the command-line parts of the package. Each command lives in bin/commands/<name>.
+type Command = (argv: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { quantize: quantizeCommand };
+const commands: Record<string, { summary: string; load: () => Command }> = {
+  quantize: {
+    summary: 'int8-quantize an ONNX model (static QDQ with calibration images, or dynamic)',
+    load: () => (require('./commands/quantize') as typeof import('./commands/quantize')).quantizeCommand,
+  },
+};
 
-export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  const run = command ? COMMANDS[command] : undefined;
-  if (!run) {
-    process.stderr.write(`usage: edge-mlops <command> [options]\ncommands: ${Object.keys(COMMANDS).join(', ')}\n`);
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(16)}${c.summary}`);
+  return ['usage: edge-mlops <command> [options]', '', 'commands:', ...lines, '', 'edge-mlops <command> --help for its options'].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`edge-mlops: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
-  return run(rest);
+  return command.load()(rest);
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
-}
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: Error) => {
+    console.error(`edge-mlops: ${err.message}`);
+    process.exitCode = 1;
+  },
+);

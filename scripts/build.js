@@ -15,5 +15,6 @@ fs.mkdirSync(distNodes, { recursive: true });
 for (const file of fs.readdirSync(path.join(root, 'nodes'))) {
   if (file.endsWith('.html')) fs.copyFileSync(path.join(root, 'nodes', file), path.join(distNodes, file));
 }
-fs.cpSync(path.join(root, 'locales'), path.join(distNodes, 'locales'), { recursive: true });
-fs.cpSync(path.join(root, 'icons'), path.join(distNodes, 'icons'), { recursive: true });
+for (const dir of ['locales', 'icons']) {
+  if (fs.existsSync(path.join(root, dir))) fs.cpSync(path.join(root, dir), path.join(distNodes, dir), { recursive: true });
+}

@@ -79,15 +79,19 @@ export function recordStatus(nodeId: string): { fill?: string; shape?: string; t
 /**
  * A flow fragment: the node under test wired to helper "out", and a Catch node scoped to it wired to helper "caught".
  * Catch output carries msg.error.message.
+ * Flow nodes get a position: Node-RED takes nodes without x/y for config nodes and resolves their string properties
+ * as config references, so the Catch node (id "catch", type "catch") would wait for itself and never start.
+ * `extra` nodes are added as given: config nodes without a position, flow nodes with one.
  */
 export function withCatch(nodeUnderTest: Record<string, unknown>, extra: object[] = []): object[] {
   const id = String(nodeUnderTest.id);
+  const at = { x: 100, y: 100 };
   return [
     { id: 'tab', type: 'tab', label: 'test' },
-    { ...nodeUnderTest, z: 'tab', wires: [['out']] },
-    { id: 'out', type: 'helper', z: 'tab' },
-    { id: 'catch', type: 'catch', z: 'tab', scope: [id], uncaught: false, wires: [['caught']] },
-    { id: 'caught', type: 'helper', z: 'tab' },
+    { ...at, ...nodeUnderTest, z: 'tab', wires: [['out']] },
+    { ...at, id: 'out', type: 'helper', z: 'tab' },
+    { ...at, id: 'catch', type: 'catch', z: 'tab', scope: [id], uncaught: false, wires: [['caught']] },
+    { ...at, id: 'caught', type: 'helper', z: 'tab' },
     ...extra.map((n) => ({ z: 'tab', ...n })),
   ];
 }

@@ -1,0 +1,79 @@
+// Runs a real Node-RED runtime in this process with this package installed into its user directory,
+// the way a device would have it after `npm install @edge-mlops/node-red-vision`.
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+
+export const packageRoot = path.resolve(__dirname, '..', '..', '..');
+const packageName = (JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { name: string }).name;
+
+export interface EmbeddedOptions {
+  userDir: string;
+  /** 0 picks a free port. */
+  port?: number;
+  host?: string;
+  flowFile?: string;
+  /** Extra Node-RED settings. */
+  settings?: Record<string, unknown>;
+  quiet?: boolean;
+}
+
+export interface EmbeddedNodeRed {
+  url: string;
+  port: number;
+  red: any;
+  stop(): Promise<void>;
+}
+
+/** Makes userDir/node_modules/<package> point at this package, as `npm install` would place it. */
+export function installIntoUserDir(userDir: string): void {
+  const target = path.join(userDir, 'node_modules', ...packageName.split('/'));
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  try {
+    if (fs.realpathSync(target) === fs.realpathSync(packageRoot)) return;
+    fs.rmSync(target, { recursive: true, force: true });
+  } catch { /* not there yet */ }
+  fs.symlinkSync(packageRoot, target, 'dir');
+}
+
+export async function startEmbeddedNodeRed(options: EmbeddedOptions): Promise<EmbeddedNodeRed> {
+  fs.mkdirSync(options.userDir, { recursive: true });
+  installIntoUserDir(options.userDir);
+  // node-red keeps one runtime per process; a second start in the same process reuses the module.
+  const RED = require('node-red');
+  const server = http.createServer((req, res) => {
+    RED.httpAdmin(req, res, () => RED.httpNode(req, res, () => {
+      res.statusCode = 404;
+      res.end();
+    }));
+  });
+  const settings = {
+    userDir: options.userDir,
+    flowFile: options.flowFile ?? 'flows.json',
+    httpAdminRoot: '/',
+    httpNodeRoot: '/',
+    uiHost: options.host ?? '127.0.0.1',
+    credentialSecret: false,
+    logging: { console: { level: options.quiet ? 'warn' : 'info', metrics: false, audit: false } },
+    editorTheme: { tours: false, projects: { enabled: false } },
+    externalModules: { autoInstall: false, palette: { allowInstall: false } },
+    ...options.settings,
+  };
+  RED.init(server, settings);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  await RED.start();
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    port,
+    red: RED,
+    async stop() {
+      await RED.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

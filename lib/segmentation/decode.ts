@@ -1,0 +1,123 @@
+// Turns a model output (NCHW, batch 1) into a class index per output pixel, in the output's own resolution.
+import { typedView, type OutputTensor } from '../contract';
+import { PipelineError } from '../errors';
+
+/** How a 1-channel output is read: raw logits (sigmoid applied) or values that are already probabilities. */
+export type SingleChannelMode = 'sigmoid' | 'probability';
+
+export interface DecodeOptions {
+  singleChannel: SingleChannelMode;
+  /** Probability at or below which a pixel of a 1-channel output is background (strictly above → class 1). */
+  threshold: number;
+}
+
+/** Class index per pixel of the output plane, row-major. */
+export interface ClassPlane {
+  classes: Uint8Array;
+  width: number;
+  height: number;
+  /** Number of classes the output distinguishes (2 for a 1-channel output). */
+  classCount: number;
+}
+
+/** A class index must fit the uint8 class map; 255 channels is the most a map can hold (0…254). */
+export const MAX_CLASSES = 255;
+
+/** The configured output, else the first one. */
+export function selectOutput(outputs: Record<string, OutputTensor>, name?: string): { name: string; output: OutputTensor } {
+  const names = Object.keys(outputs);
+  if (names.length === 0) {
+    throw new PipelineError('no-outputs', 'msg.outputs has no model outputs: connect this node after mlops-infer.');
+  }
+  const chosen = name ? name : names[0]!;
+  const output = outputs[chosen];
+  if (!output) {
+    throw new PipelineError(
+      'unknown-output',
+      `The model has no output "${chosen}"; available: ${names.join(', ')}. Change the output name in the node.`,
+      { name: chosen, available: names.join(', ') },
+    );
+  }
+  return { name: chosen, output };
+}
+
+type NumericArray = Float32Array | Float64Array | Uint8Array | Int8Array | Int32Array;
+
+function numericData(output: OutputTensor, outputName: string): NumericArray {
+  if (output.type === 'int64') {
+    throw new PipelineError(
+      'unsupported-type',
+      `Output "${outputName}" has element type int64, which this node cannot read as scores; use a model whose segmentation output is float32 logits or probabilities.`,
+      { name: outputName, type: output.type },
+    );
+  }
+  return typedView(output.data, output.type) as NumericArray;
+}
+
+function checkShape(output: OutputTensor, outputName: string): { channels: number; height: number; width: number } {
+  const dims = output.dims;
+  const shape = `[${dims.join(', ')}]`;
+  if (dims.length !== 4 || dims[0] !== 1 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new PipelineError(
+      'bad-shape',
+      `Output "${outputName}" has shape ${shape}; expected NCHW with batch 1, i.e. [1, classes, height, width]. Choose the model's segmentation output.`,
+      { name: outputName, shape },
+    );
+  }
+  const [, channels, height, width] = dims as [number, number, number, number];
+  if (channels > MAX_CLASSES) {
+    throw new PipelineError(
+      'too-many-classes',
+      `Output "${outputName}" has ${channels} channels; at most ${MAX_CLASSES} classes fit the class map. Choose the model's segmentation output.`,
+      { name: outputName, channels, max: MAX_CLASSES },
+    );
+  }
+  const elements = channels * height * width;
+  const byteSize = { float32: 4, float64: 8, int32: 4, int64: 8, uint8: 1, int8: 1, bool: 1 }[output.type];
+  if (output.data.length !== elements * byteSize) {
+    throw new PipelineError(
+      'data-size',
+      `Output "${outputName}" holds ${output.data.length} bytes but shape ${shape} of ${output.type} needs ${elements * byteSize}; the output was changed on its way here.`,
+      { name: outputName, shape, bytes: output.data.length, expected: elements * byteSize },
+    );
+  }
+  return { channels, height, width };
+}
+
+export function checkDecodeOptions(options: DecodeOptions): void {
+  if (!(options.threshold > 0 && options.threshold < 1)) {
+    throw new PipelineError(
+      'bad-threshold',
+      `Threshold ${options.threshold} is not between 0 and 1 (exclusive); set a probability such as 0.5.`,
+      { threshold: options.threshold },
+    );
+  }
+}
+
+/** Argmax over channels (ties go to the lower class), or threshold of a single channel. */
+export function decodeClassPlane(output: OutputTensor, outputName: string, options: DecodeOptions): ClassPlane {
+  checkDecodeOptions(options);
+  const { channels, height, width } = checkShape(output, outputName);
+  const scores = numericData(output, outputName);
+  const plane = width * height;
+  const classes = new Uint8Array(plane);
+  if (channels === 1) {
+    // sigmoid(x) > t  ⇔  x > logit(t): compare logits directly instead of exponentiating every pixel.
+    const cut = options.singleChannel === 'sigmoid' ? Math.log(options.threshold / (1 - options.threshold)) : options.threshold;
+    for (let i = 0; i < plane; i++) classes[i] = scores[i]! > cut ? 1 : 0;
+    return { classes, width, height, classCount: 2 };
+  }
+  const best = new Float64Array(plane);
+  for (let i = 0; i < plane; i++) best[i] = scores[i]!;
+  for (let c = 1; c < channels; c++) {
+    const offset = c * plane;
+    for (let i = 0; i < plane; i++) {
+      const score = scores[offset + i]!;
+      if (score > best[i]!) {
+        best[i] = score;
+        classes[i] = c;
+      }
+    }
+  }
+  return { classes, width, height, classCount: channels };
+}
