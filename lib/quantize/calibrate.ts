@@ -15,6 +15,8 @@ export interface CalibrationOptions {
   method: CalibrationMethod;
   /** For 'percentile': share of values kept inside the range, e.g. 99.999. */
   percentile?: number;
+  /** Tensors that keep their min/max range whatever the method (graph outputs: thresholds downstream need it). */
+  keepMinMax?: Set<string>;
   /** Called after every inference with (done, total). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -103,7 +105,8 @@ export async function calibrateRanges(
   const percentile = options.percentile ?? 99.999;
   const refined = new Map<string, QuantRange>();
   for (const [name, hist] of histograms) {
-    refined.set(name, options.method === 'entropy' ? entropyRange(hist) : percentileRange(hist, percentile));
+    if (options.keepMinMax?.has(name)) refined.set(name, ranges.get(name)!);
+    else refined.set(name, options.method === 'entropy' ? entropyRange(hist) : percentileRange(hist, percentile));
   }
   return refined;
 }

@@ -99,6 +99,7 @@ export async function quantizeModel(
     const ranges = await calibrateRanges(prepared.bytes, tensorsToCalibrate(model, { exclude }), samples, {
       method,
       percentile: options.percentile,
+      keepMinMax: new Set((model.graph?.output ?? []).map((o) => o.name ?? '')),
       onProgress: (done, total) => options.onProgress?.('calibrate', done, total),
     });
     const report = quantizeStatic(model, ranges, { perChannel, activationType, exclude });
