@@ -2,12 +2,14 @@
 // by ONNX Runtime's fused com.microsoft DynamicQuantizeMatMul kernel.
 import { onnx, makeNode, makeTensor } from '../onnx';
 import { GraphIndex, NameAllocator, attributeFloat, attributeInt, dimsOf } from './graph';
-import { quantizeValues, quantizeWeightsPerChannel, symmetricParams } from './math';
+import { FULL_WEIGHT_LEVELS, REDUCED_WEIGHT_LEVELS, quantizeValues, quantizeWeightsPerChannel, symmetricParams } from './math';
 
 export interface DynamicOptions {
   /** One weight scale per output column, else one per tensor. */
   perChannel: boolean;
   exclude: string[];
+  /** 7-bit weights (see cpu.ts). */
+  reduceRange?: boolean;
 }
 
 export interface DynamicReport {
@@ -48,6 +50,7 @@ export function quantizeDynamic(model: onnx.IModelProto, options: DynamicOptions
   const exclude = new Set(options.exclude);
   const report: DynamicReport = { quantizedOps: {} };
   const newInitializers: onnx.ITensorProto[] = [];
+  const levels = options.reduceRange ? REDUCED_WEIGHT_LEVELS : FULL_WEIGHT_LEVELS;
 
   graph.node = (graph.node ?? []).map((node) => {
     if ((node.opType !== 'MatMul' && node.opType !== 'Gemm') || (node.domain && node.domain !== 'ai.onnx')) return node;
@@ -59,7 +62,7 @@ export function quantizeDynamic(model: onnx.IModelProto, options: DynamicOptions
     const scale = names.make(`${base}_scale`);
     const zeroPoint = names.make(`${base}_zero_point`);
     if (options.perChannel) {
-      const w = quantizeWeightsPerChannel(weight.values, [weight.k, weight.n], 1);
+      const w = quantizeWeightsPerChannel(weight.values, [weight.k, weight.n], 1, levels);
       newInitializers.push(
         makeTensor(quantized, 'int8', [weight.k, weight.n], w.values),
         makeTensor(scale, 'float32', [weight.n], w.scales),
@@ -68,7 +71,7 @@ export function quantizeDynamic(model: onnx.IModelProto, options: DynamicOptions
     } else {
       let absMax = 0;
       for (const v of weight.values) absMax = Math.max(absMax, Math.abs(v));
-      const p = symmetricParams({ min: -absMax, max: absMax }, 'int8');
+      const p = symmetricParams({ min: -absMax, max: absMax }, 'int8', levels);
       newInitializers.push(
         makeTensor(quantized, 'int8', [weight.k, weight.n], quantizeValues(weight.values, p, true)),
         makeTensor(scale, 'float32', [], [p.scale]),

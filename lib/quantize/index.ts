@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../errors';
 import { decodeModel, encodeModel, type onnx } from '../onnx';
+import { needsReducedRange } from './cpu';
 import { calibrateRanges, type CalibrationMethod, type CalibrationSample } from './calibrate';
 import { quantizeDynamic } from './dynamic';
 import type { QuantType } from './math';
@@ -30,6 +31,11 @@ export interface QuantizeOptions {
   activationType?: QuantType;
   /** Node names or operator types kept in float. */
   exclude?: string[];
+  /**
+   * 7-bit weights, for x86 CPUs without VNNI whose u8×s8 kernels saturate 16-bit sums with full-range weights.
+   * Default: decided from the CPU this runs on (the device that will run the model, for the node).
+   */
+  reduceRange?: boolean;
   /** Progress of the slow stages: calibration inferences. */
   onProgress?: (stage: 'calibrate', done: number, total: number) => void;
 }
@@ -41,6 +47,8 @@ export interface QuantizationRecord {
   percentile?: number;
   perChannel: boolean;
   weightType: 'int8';
+  /** Weights use 7 bits (±63) to avoid u8s8 saturation on x86 without VNNI. */
+  reduceRange: boolean;
   activationType: QuantType | 'dynamic uint8';
   calibrationSamples: number;
   exclude: string[];
@@ -83,12 +91,13 @@ export async function quantizeModel(
 ): Promise<QuantizeResult> {
   const perChannel = options.perChannel ?? true;
   const exclude = options.exclude ?? [];
+  const reduceRange = options.reduceRange ?? needsReducedRange();
   const prepared = await prepareModel(bytes, perChannel && options.mode === 'static');
   const model = prepared.model;
   let record: QuantizationRecord;
-  const common = { perChannel, weightType: 'int8' as const, exclude, date: new Date().toISOString(), tool: toolVersion() };
+  const common = { perChannel, reduceRange, weightType: 'int8' as const, exclude, date: new Date().toISOString(), tool: toolVersion() };
   if (options.mode === 'dynamic') {
-    const report = quantizeDynamic(model, { perChannel, exclude });
+    const report = quantizeDynamic(model, { perChannel, exclude, reduceRange });
     if (Object.keys(report.quantizedOps).length === 0) {
       throw new PipelineError('nothing_to_quantize', 'dynamic quantization found no MatMul or Gemm with constant weights to quantize; use static mode for convolutional models');
     }
@@ -102,7 +111,7 @@ export async function quantizeModel(
       keepMinMax: new Set((model.graph?.output ?? []).map((o) => o.name ?? '')),
       onProgress: (done, total) => options.onProgress?.('calibrate', done, total),
     });
-    const report = quantizeStatic(model, ranges, { perChannel, activationType, exclude });
+    const report = quantizeStatic(model, ranges, { perChannel, activationType, exclude, reduceRange });
     if (report.quantizedTensors === 0) {
       throw new PipelineError('nothing_to_quantize', 'static quantization found no operator to quantize (Conv, MatMul, Gemm, Add, Mul, Concat, pooling…) outside the exclusion list');
     }

@@ -39,20 +39,24 @@ export function asymmetricParams(range: QuantRange, type: QuantType): QuantParam
   const rmin = Math.min(range.min, 0);
   const rmax = Math.max(range.max, 0);
   if (!(rmax > rmin) || !Number.isFinite(rmax - rmin)) {
-    return { scale: 1, zeroPoint: type === 'uint8' ? 0 : 0, type };
+    return { scale: 1, zeroPoint: 0, type };
   }
   const scale = Math.fround((rmax - rmin) / (qmax - qmin));
   const zeroPoint = clamp(roundHalfToEven(qmin - rmin / scale), qmin, qmax);
   return { scale, zeroPoint, type };
 }
 
-/** Symmetric parameters: zero point 0 (int8) or 128 (uint8), scale from the largest magnitude. */
-export function symmetricParams(range: QuantRange, type: QuantType): QuantParams {
+/** Weight levels each side of 0: full int8, or 7 bits where x86 u8s8 kernels without VNNI could saturate. */
+export const FULL_WEIGHT_LEVELS = 127;
+export const REDUCED_WEIGHT_LEVELS = 63;
+
+/**
+ * Symmetric parameters: zero point 0 (int8) or 128 (uint8), scale from the largest magnitude mapped to `levels`.
+ */
+export function symmetricParams(range: QuantRange, type: QuantType, levels = FULL_WEIGHT_LEVELS): QuantParams {
   const absMax = Math.max(Math.abs(range.min), Math.abs(range.max));
-  const { qmax } = integerRange(type, true);
   const zeroPoint = type === 'uint8' ? 128 : 0;
   if (!(absMax > 0) || !Number.isFinite(absMax)) return { scale: 1, zeroPoint, type };
-  const levels = type === 'uint8' ? 127 : qmax;
   return { scale: Math.fround(absMax / levels), zeroPoint, type };
 }
 
@@ -75,7 +79,7 @@ export interface PerChannelWeights {
  * Symmetric int8 weights with one scale per slice along `axis` (per output channel for Conv: axis 0).
  * `dims` is the weight's shape.
  */
-export function quantizeWeightsPerChannel(weights: Float32Array, dims: number[], axis: number): PerChannelWeights {
+export function quantizeWeightsPerChannel(weights: Float32Array, dims: number[], axis: number, levels = FULL_WEIGHT_LEVELS): PerChannelWeights {
   const channels = dims[axis]!;
   const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
   const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);
@@ -87,13 +91,13 @@ export function quantizeWeightsPerChannel(weights: Float32Array, dims: number[],
     }
   }
   const scales = new Float32Array(channels);
-  for (let c = 0; c < channels; c++) scales[c] = symmetricParams({ min: -absMax[c]!, max: absMax[c]! }, 'int8').scale;
+  for (let c = 0; c < channels; c++) scales[c] = symmetricParams({ min: -absMax[c]!, max: absMax[c]! }, 'int8', levels).scale;
   const values = new Int8Array(weights.length);
   for (let o = 0; o < outer; o++) {
     for (let c = 0; c < channels; c++) {
       const base = (o * channels + c) * inner;
       const scale = scales[c]!;
-      for (let i = 0; i < inner; i++) values[base + i] = clamp(roundHalfToEven(weights[base + i]! / scale), -127, 127);
+      for (let i = 0; i < inner; i++) values[base + i] = clamp(roundHalfToEven(weights[base + i]! / scale), -levels, levels);
     }
   }
   return { values, scales };

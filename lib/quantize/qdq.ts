@@ -3,7 +3,7 @@
 import { onnx, makeNode, makeTensor } from '../onnx';
 import { GraphIndex, NameAllocator, attributeFloat, attributeInt, dimsOf, floatValues } from './graph';
 import {
-  asymmetricParams, integerRange, quantizeBias, quantizeValues, quantizeWeightsPerChannel, symmetricParams,
+  FULL_WEIGHT_LEVELS, REDUCED_WEIGHT_LEVELS, asymmetricParams, integerRange, quantizeBias, quantizeValues, quantizeWeightsPerChannel, symmetricParams,
   type QuantParams, type QuantRange, type QuantType,
 } from './math';
 import { dataInputIndices, dataOutputIndices, opRole } from './ops';
@@ -14,6 +14,8 @@ export interface StaticOptions {
   activationType: QuantType;
   /** Node names or operator types kept in float. */
   exclude: string[];
+  /** 7-bit weights (see cpu.ts). */
+  reduceRange?: boolean;
 }
 
 export interface StaticReport {
@@ -259,6 +261,7 @@ export function quantizeStatic(model: onnx.IModelProto, ranges: Map<string, Quan
     }
   }
 
+  const weightLevels = options.reduceRange ? REDUCED_WEIGHT_LEVELS : FULL_WEIGHT_LEVELS;
   const dequantizeConstant = (node: onnx.INodeProto, slot: number, kind: 'weight' | 'data') => {
     const name = node.input![slot]!;
     const tensor = index.initializers.get(name)!;
@@ -270,7 +273,7 @@ export function quantizeStatic(model: onnx.IModelProto, ranges: Map<string, Quan
     const output = names.make(`${base}_dequantized`);
     let scales: Float32Array;
     if (perChannel) {
-      const w = quantizeWeightsPerChannel(values, dims, 0);
+      const w = quantizeWeightsPerChannel(values, dims, 0, weightLevels);
       scales = w.scales;
       const scale = names.make(`${base}_scale`);
       const zeroPoint = names.make(`${base}_zero_point`);
@@ -284,7 +287,7 @@ export function quantizeStatic(model: onnx.IModelProto, ranges: Map<string, Quan
       let min = Infinity;
       let max = -Infinity;
       for (const v of values) { if (v < min) min = v; if (v > max) max = v; }
-      const p = kind === 'weight' ? symmetricParams({ min, max }, 'int8') : asymmetricParams({ min, max }, options.activationType);
+      const p = kind === 'weight' ? symmetricParams({ min, max }, 'int8', weightLevels) : asymmetricParams({ min, max }, options.activationType);
       scales = Float32Array.of(p.scale);
       newInitializers.push(makeTensor(quantizedName, p.type, dims, quantizeValues(values, p, kind === 'weight')));
       const [scale, zeroPoint] = quantParamsTensors(base, p);
