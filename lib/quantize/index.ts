@@ -36,6 +36,8 @@ export interface QuantizeOptions {
    * Default: decided from the CPU this runs on (the device that will run the model, for the node).
    */
   reduceRange?: boolean;
+  /** Static only: int8 (default) or uint8 weights, which ORT runs with u8u8 kernels (no saturation, no 7-bit loss). */
+  weightType?: QuantType;
   /** Progress of the slow stages: calibration inferences. */
   onProgress?: (stage: 'calibrate', done: number, total: number) => void;
 }
@@ -46,7 +48,7 @@ export interface QuantizationRecord {
   method?: CalibrationMethod;
   percentile?: number;
   perChannel: boolean;
-  weightType: 'int8';
+  weightType: QuantType;
   /** Weights use 7 bits (±63) to avoid u8s8 saturation on x86 without VNNI. */
   reduceRange: boolean;
   activationType: QuantType | 'dynamic uint8';
@@ -84,6 +86,10 @@ function setMetadata(model: onnx.IModelProto, key: string, value: string): void 
   model.metadataProps = props;
 }
 
+function nothingToQuantize(): PipelineError {
+  return new PipelineError('nothing_to_quantize', 'static quantization found no operator to quantize (Conv, MatMul, Gemm, Add, Mul, Concat, pooling…) outside the exclusion list; check the exclusion list, or use dynamic mode for MLPs');
+}
+
 export async function quantizeModel(
   bytes: Uint8Array,
   samples: CalibrationSample[],
@@ -91,11 +97,12 @@ export async function quantizeModel(
 ): Promise<QuantizeResult> {
   const perChannel = options.perChannel ?? true;
   const exclude = options.exclude ?? [];
-  const reduceRange = options.reduceRange ?? needsReducedRange();
+  const weightType = options.mode === 'static' ? options.weightType ?? 'int8' : 'int8';
+  const reduceRange = weightType === 'int8' && (options.reduceRange ?? needsReducedRange());
   const prepared = await prepareModel(bytes, perChannel && options.mode === 'static');
   const model = prepared.model;
   let record: QuantizationRecord;
-  const common = { perChannel, reduceRange, weightType: 'int8' as const, exclude, date: new Date().toISOString(), tool: toolVersion() };
+  const common = { perChannel, reduceRange, weightType, exclude, date: new Date().toISOString(), tool: toolVersion() };
   if (options.mode === 'dynamic') {
     const report = quantizeDynamic(model, { perChannel, exclude, reduceRange });
     if (Object.keys(report.quantizedOps).length === 0) {
@@ -105,16 +112,16 @@ export async function quantizeModel(
   } else {
     const method = options.method ?? 'minmax';
     const activationType = options.activationType ?? 'uint8';
-    const ranges = await calibrateRanges(prepared.bytes, tensorsToCalibrate(model, { exclude }), samples, {
+    const tensors = tensorsToCalibrate(model, { exclude });
+    if (tensors.length === 0) throw nothingToQuantize();
+    const ranges = await calibrateRanges(prepared.bytes, tensors, samples, {
       method,
       percentile: options.percentile,
       keepMinMax: new Set((model.graph?.output ?? []).map((o) => o.name ?? '')),
       onProgress: (done, total) => options.onProgress?.('calibrate', done, total),
     });
-    const report = quantizeStatic(model, ranges, { perChannel, activationType, exclude, reduceRange });
-    if (report.quantizedTensors === 0) {
-      throw new PipelineError('nothing_to_quantize', 'static quantization found no operator to quantize (Conv, MatMul, Gemm, Add, Mul, Concat, pooling…) outside the exclusion list');
-    }
+    const report = quantizeStatic(model, ranges, { perChannel, activationType, exclude, reduceRange, weightType });
+    if (report.quantizedTensors === 0) throw nothingToQuantize();
     record = {
       mode: 'static', format: 'QDQ', method, ...(method === 'percentile' ? { percentile: options.percentile ?? 99.999 } : {}),
       activationType, calibrationSamples: samples.length, quantizedOps: report.quantizedOps,

@@ -16,6 +16,8 @@ export interface StaticOptions {
   exclude: string[];
   /** 7-bit weights (see cpu.ts). */
   reduceRange?: boolean;
+  /** int8 (default) or uint8 weights (zero point 128): ORT then uses its u8u8 kernels, which never saturate. */
+  weightType?: QuantType;
 }
 
 export interface StaticReport {
@@ -261,7 +263,8 @@ export function quantizeStatic(model: onnx.IModelProto, ranges: Map<string, Quan
     }
   }
 
-  const weightLevels = options.reduceRange ? REDUCED_WEIGHT_LEVELS : FULL_WEIGHT_LEVELS;
+  const weightType = options.weightType ?? 'int8';
+  const weightLevels = options.reduceRange && weightType === 'int8' ? REDUCED_WEIGHT_LEVELS : FULL_WEIGHT_LEVELS;
   const dequantizeConstant = (node: onnx.INodeProto, slot: number, kind: 'weight' | 'data') => {
     const name = node.input![slot]!;
     const tensor = index.initializers.get(name)!;
@@ -277,17 +280,18 @@ export function quantizeStatic(model: onnx.IModelProto, ranges: Map<string, Quan
       scales = w.scales;
       const scale = names.make(`${base}_scale`);
       const zeroPoint = names.make(`${base}_zero_point`);
+      const unsigned = weightType === 'uint8';
       newInitializers.push(
-        makeTensor(quantizedName, 'int8', dims, w.values),
+        makeTensor(quantizedName, weightType, dims, unsigned ? Uint8Array.from(w.values, (v) => v + 128) : w.values),
         makeTensor(scale, 'float32', [scales.length], scales),
-        makeTensor(zeroPoint, 'int8', [scales.length], new Int8Array(scales.length)),
+        makeTensor(zeroPoint, weightType, [scales.length], new Uint8Array(scales.length).fill(unsigned ? 128 : 0)),
       );
       prefixNodes.push(makeNode('DequantizeLinear', [quantizedName, scale, zeroPoint], [output], { axis: 0 }, names.make(`${base}_DequantizeLinear`)));
     } else {
       let min = Infinity;
       let max = -Infinity;
       for (const v of values) { if (v < min) min = v; if (v > max) max = v; }
-      const p = kind === 'weight' ? symmetricParams({ min, max }, 'int8', weightLevels) : asymmetricParams({ min, max }, options.activationType);
+      const p = kind === 'weight' ? symmetricParams({ min, max }, weightType, weightLevels) : asymmetricParams({ min, max }, options.activationType);
       scales = Float32Array.of(p.scale);
       newInitializers.push(makeTensor(quantizedName, p.type, dims, quantizeValues(values, p, kind === 'weight')));
       const [scale, zeroPoint] = quantParamsTensors(base, p);
