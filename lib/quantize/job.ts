@@ -98,7 +98,7 @@ export async function runQuantizeJob(job: QuantizeJob, onProgress: JobProgress =
 }
 
 function megabytes(bytes: number): string {
-  return `${(bytes / 1048576).toFixed(2)} MB`;
+  return bytes >= 1048576 ? `${(bytes / 1048576).toFixed(2)} MB` : `${(bytes / 1024).toFixed(1)} KB`;
 }
 
 function describeAgreement(a: OutputAgreement): string {

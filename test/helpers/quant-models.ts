@@ -72,3 +72,28 @@ export function mlpModel(): Uint8Array {
 export function mlpSamples(count: number): CalibrationSample[] {
   return Array.from({ length: count }, (_, i) => ({ x: { data: noise(16, 100 + i), dims: [1, 16] } }));
 }
+
+/** An image model: x[1,3,16,16] → Conv 3×3 (3→8, stays float) → Relu → Conv 1×1 (8→4) → class scores y[1,4,16,16]. */
+export function imageModel(metadata: Record<string, string> = {}): Uint8Array {
+  return buildModel({
+    nodes: [
+      makeNode('Conv', ['x', 'w1', 'b1'], ['c1'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, 'stem'),
+      makeNode('Relu', ['c1'], ['r1'], {}, 'relu'),
+      makeNode('Conv', ['r1', 'w2', 'b2'], ['c2'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, 'mid'),
+      makeNode('Relu', ['c2'], ['r2'], {}, 'relu2'),
+      makeNode('Conv', ['r2', 'w3', 'b3'], ['y'], { kernel_shape: [1, 1] }, 'classifier'),
+    ],
+    inputs: [makeValueInfo('x', 'float32', [1, 3, 16, 16])],
+    outputs: [makeValueInfo('y', 'float32', [1, 4, 16, 16])],
+    initializers: [
+      makeTensor('w1', 'float32', [8, 3, 3, 3], noise(8 * 27, 7).map((v) => v * 0.4)),
+      makeTensor('b1', 'float32', [8], noise(8, 8).map((v) => v * 0.1)),
+      makeTensor('w2', 'float32', [8, 8, 3, 3], noise(8 * 72, 9).map((v) => v * 0.2)),
+      makeTensor('b2', 'float32', [8], noise(8, 10).map((v) => v * 0.1)),
+      makeTensor('w3', 'float32', [4, 8, 1, 1], noise(32, 11).map((v) => v * 0.5)),
+      makeTensor('b3', 'float32', [4], [0, 0.05, -0.05, 0.02]),
+    ],
+    metadata,
+    opset: 17,
+  });
+}
