@@ -5,6 +5,7 @@ import { CalibrationCollector, int8ModelPath } from '../lib/quantize/collector';
 import type { QuantizeJob, QuantizeSummary } from '../lib/quantize/job';
 import { runQuantizeJobInWorker } from '../lib/quantize/run-in-worker';
 import { failMessage } from './shared/failure';
+import { translate } from './shared/i18n';
 import type { ModelConfigNode } from './shared/model-node';
 import type { Node, NodeAPI, NodeDefinition, NodeMessage } from './shared/red';
 
@@ -22,6 +23,12 @@ interface QuantizeNodeDefinition extends NodeDefinition {
   threshold?: number | string;
 }
 
+const STATUS_ENGLISH = {
+  collecting: 'collected __count__/__target__',
+  running: '__stage__ __done__/__total__',
+  done: 'int8: __ratio__× size__details__',
+};
+
 module.exports = function register(RED: NodeAPI) {
   function MlopsQuantizeNode(this: Node, config: QuantizeNodeDefinition) {
     RED.nodes.createNode(this, config);
@@ -29,7 +36,8 @@ module.exports = function register(RED: NodeAPI) {
     const target = Math.max(1, Math.floor(Number(config.samples) || 20));
     const collector = new CalibrationCollector(target);
     let running = false;
-    const t = (key: string, subs?: Record<string, string | number>) => RED._(`mlops-quantize.status.${key}`, subs);
+    const t = (key: keyof typeof STATUS_ENGLISH, subs: Record<string, string | number>) =>
+      translate(RED, `mlops-quantize.status.${key}`, STATUS_ENGLISH[key], subs);
 
     const modelNode = (): ModelConfigNode => {
       const model = RED.nodes.getNode(config.model) as ModelConfigNode | null;
@@ -88,7 +96,7 @@ module.exports = function register(RED: NodeAPI) {
         const agreement = summary.agreement?.find((a) => a.iou !== undefined);
         node.status({
           fill: 'green', shape: 'dot',
-          text: t('done', { ratio: summary.sizeRatio.toFixed(2), speed, agreement: agreement ? ` · IoU ${agreement.iou!.toFixed(3)}` : '' }),
+          text: t('done', { ratio: summary.sizeRatio.toFixed(2), details: `${speed}${agreement ? ` · IoU ${agreement.iou!.toFixed(3)}` : ''}` }),
         });
         msg.payload = summary;
         msg.modelPath = summary.outputPath;

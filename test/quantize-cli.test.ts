@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
 import { quantizeCommand } from '../bin/commands/quantize';
 import { readModelInfo } from '../lib/onnx';
 import { readQuantizationRecord } from '../lib/quantize';
-import { imageModel, mlpModel } from './helpers/quant-models';
+import { imageModel, mlpModel, writeCalibrationImages } from './helpers/quant-models';
 
 /** Runs the command with stdout and stderr captured. */
 async function runCommand(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -23,15 +22,6 @@ async function runCommand(argv: string[]): Promise<{ code: number; stdout: strin
     process.stdout.write = out;
     process.stderr.write = err;
   }
-}
-
-export async function writeCalibrationImages(dir: string, count: number, size = 24): Promise<void> {
-  fs.mkdirSync(dir, { recursive: true });
-  for (let i = 0; i < count; i++) {
-    await sharp({ create: { width: size, height: size, channels: 3, background: { r: 40 * i, g: 128, b: 200 - 30 * i }, noise: { type: 'gaussian', mean: 120 + 10 * i, sigma: 40 } } })
-      .png().toFile(path.join(dir, `image-${i}.png`));
-  }
-  fs.writeFileSync(path.join(dir, 'notes.txt'), 'not an image');
 }
 
 describe('edge-mlops quantize', function () {

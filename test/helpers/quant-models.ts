@@ -1,4 +1,7 @@
 // Small generated models and calibration inputs for the quantization tests.
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
 import { buildModel, makeNode, makeTensor, makeValueInfo, type ModelSpec } from '../../lib/onnx';
 import type { CalibrationSample } from '../../lib/quantize';
 
@@ -96,4 +99,14 @@ export function imageModel(metadata: Record<string, string> = {}): Uint8Array {
     metadata,
     opset: 17,
   });
+}
+
+/** Noisy PNG pictures of different colours, and a file that is not an image. */
+export async function writeCalibrationImages(dir: string, count: number, size = 24): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < count; i++) {
+    await sharp({ create: { width: size, height: size, channels: 3, background: { r: 40 * i, g: 128, b: 200 - 30 * i }, noise: { type: 'gaussian', mean: 120 + 10 * i, sigma: 40 } } })
+      .png().toFile(path.join(dir, `image-${i}.png`));
+  }
+  fs.writeFileSync(path.join(dir, 'notes.txt'), 'not an image');
 }
