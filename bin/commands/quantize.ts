@@ -117,6 +117,10 @@ export function progressReporter(stream: NodeJS.WriteStream): JobProgress {
 }
 
 export async function quantizeCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${QUANTIZE_USAGE}\n`);
+    return 0;
+  }
   let job: QuantizeJob;
   try {
     job = parseQuantizeArgs(argv);
