@@ -51,7 +51,7 @@ describe('static QDQ quantization', function () {
     // conv1 took over the Relu's output tensor; its quantizer starts at 0 (zero point = uint8 minimum)
     const conv1 = nodeByName(model, 'conv1');
     const q = index.consumersOf(conv1.output![0]!)[0]!;
-    assert.equal(q.output![0], 'r1_quantized');
+    assert.equal(q.output![0], 'r1/q');
     assert.equal(scalar(index, q.input![2]!), 0);
   });
 
@@ -150,7 +150,7 @@ describe('static QDQ quantization', function () {
     for (const method of ['percentile', 'entropy'] as const) {
       const result = await quantizeModel(convModel(), samples, { mode: 'static', method, activationType: 'int8' });
       const q = decodeModel(result.model);
-      const zeroPoint = q.graph!.initializer!.find((t) => t.name === 'r1_zero_point')!;
+      const zeroPoint = q.graph!.initializer!.find((t) => t.name === 'r1/z')!;
       assert.equal(zeroPoint.dataType, onnx.TensorProto.DataType.INT8, method);
       const expected = await run(convModel(), samples[0]!);
       const actual = await run(result.model, samples[0]!);

@@ -57,10 +57,10 @@ export function quantizeDynamic(model: onnx.IModelProto, options: DynamicOptions
     if (exclude.has(String(node.name)) || exclude.has(String(node.opType))) return node;
     const weight = weightOf(node, index);
     if (!weight) return node;
-    const base = `${node.input![1]}_${node.name || node.output?.[0]}`;
-    const quantized = names.make(`${base}_quantized`);
-    const scale = names.make(`${base}_scale`);
-    const zeroPoint = names.make(`${base}_zero_point`);
+    const base = node.input![1]!;
+    const quantized = names.make(`${base}/q`);
+    const scale = names.make(`${base}/s`);
+    const zeroPoint = names.make(`${base}/z`);
     if (options.perChannel) {
       const w = quantizeWeightsPerChannel(weight.values, [weight.k, weight.n], 1, levels);
       newInitializers.push(

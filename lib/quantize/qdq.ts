@@ -221,34 +221,34 @@ export function quantizeStatic(model: onnx.IModelProto, ranges: Map<string, Quan
   const renames = new Map<string, string>();
 
   const quantParamsTensors = (base: string, p: QuantParams): [string, string] => {
-    const scale = names.make(`${base}_scale`);
-    const zeroPoint = names.make(`${base}_zero_point`);
+    const scale = names.make(`${base}/s`);
+    const zeroPoint = names.make(`${base}/z`);
     newInitializers.push(scalarTensor(scale, 'float32', p.scale), scalarTensor(zeroPoint, p.type, p.zeroPoint));
     return [scale, zeroPoint];
   };
 
   for (const [name, p] of params) {
     const [scale, zeroPoint] = quantParamsTensors(name, p);
-    const quantized = names.make(`${name}_quantized`);
+    const quantized = names.make(`${name}/q`);
     const producer = index.producers.get(name);
     const producerSide = quantizeSide.get(name);
     if (producer && (selectedSet.has(producer) || !index.graphOutputs.has(name))) {
-      const [qScale, qZeroPoint] = producerSide ? quantParamsTensors(`${name}_source`, producerSide) : [scale, zeroPoint];
+      const [qScale, qZeroPoint] = producerSide ? quantParamsTensors(`${name}/src`, producerSide) : [scale, zeroPoint];
       // Producer side: the DQ output keeps the name, so every consumer and graph output reads it unchanged.
-      const preQuant = names.make(`${name}_prequant`);
+      const preQuant = names.make(`${name}/f`);
       producer.output = producer.output!.map((o) => (o === name ? preQuant : o));
       const list = after.get(producer) ?? [];
       list.push(
-        makeNode('QuantizeLinear', [preQuant, qScale, qZeroPoint], [quantized], {}, names.make(`${name}_QuantizeLinear`)),
-        makeNode('DequantizeLinear', [quantized, scale, zeroPoint], [name], {}, names.make(`${name}_DequantizeLinear`)),
+        makeNode('QuantizeLinear', [preQuant, qScale, qZeroPoint], [quantized], {}, ''),
+        makeNode('DequantizeLinear', [quantized, scale, zeroPoint], [name], {}, ''),
       );
       after.set(producer, list);
     } else {
       // Graph inputs, and outputs of float nodes that are also graph outputs: consumers read a new name.
-      const dequantized = names.make(`${name}_dequantized`);
+      const dequantized = names.make(`${name}/d`);
       const nodes = [
-        makeNode('QuantizeLinear', [name, scale, zeroPoint], [quantized], {}, names.make(`${name}_QuantizeLinear`)),
-        makeNode('DequantizeLinear', [quantized, scale, zeroPoint], [dequantized], {}, names.make(`${name}_DequantizeLinear`)),
+        makeNode('QuantizeLinear', [name, scale, zeroPoint], [quantized], {}, ''),
+        makeNode('DequantizeLinear', [quantized, scale, zeroPoint], [dequantized], {}, ''),
       ];
       if (producer) after.set(producer, [...(after.get(producer) ?? []), ...nodes]);
       else prefixNodes.push(...nodes);
@@ -270,23 +270,23 @@ export function quantizeStatic(model: onnx.IModelProto, ranges: Map<string, Quan
     const tensor = index.initializers.get(name)!;
     const values = floatValues(tensor);
     const dims = dimsOf(tensor);
-    const base = `${name}_${node.name || node.output?.[0]}`;
+    const base = name;
     const perChannel = kind === 'weight' && options.perChannel && opRole(node) === 'conv' && dims.length > 1;
-    const quantizedName = names.make(`${base}_quantized`);
-    const output = names.make(`${base}_dequantized`);
+    const quantizedName = names.make(`${base}/q`);
+    const output = names.make(`${base}/d`);
     let scales: Float32Array;
     if (perChannel) {
       const w = quantizeWeightsPerChannel(values, dims, 0, weightLevels);
       scales = w.scales;
-      const scale = names.make(`${base}_scale`);
-      const zeroPoint = names.make(`${base}_zero_point`);
+      const scale = names.make(`${base}/s`);
+      const zeroPoint = names.make(`${base}/z`);
       const unsigned = weightType === 'uint8';
       newInitializers.push(
         makeTensor(quantizedName, weightType, dims, unsigned ? Uint8Array.from(w.values, (v) => v + 128) : w.values),
         makeTensor(scale, 'float32', [scales.length], scales),
         makeTensor(zeroPoint, weightType, [scales.length], new Uint8Array(scales.length).fill(unsigned ? 128 : 0)),
       );
-      prefixNodes.push(makeNode('DequantizeLinear', [quantizedName, scale, zeroPoint], [output], { axis: 0 }, names.make(`${base}_DequantizeLinear`)));
+      prefixNodes.push(makeNode('DequantizeLinear', [quantizedName, scale, zeroPoint], [output], { axis: 0 }, ''));
     } else {
       let min = Infinity;
       let max = -Infinity;
@@ -295,7 +295,7 @@ export function quantizeStatic(model: onnx.IModelProto, ranges: Map<string, Quan
       scales = Float32Array.of(p.scale);
       newInitializers.push(makeTensor(quantizedName, p.type, dims, quantizeValues(values, p, kind === 'weight')));
       const [scale, zeroPoint] = quantParamsTensors(base, p);
-      prefixNodes.push(makeNode('DequantizeLinear', [quantizedName, scale, zeroPoint], [output], {}, names.make(`${base}_DequantizeLinear`)));
+      prefixNodes.push(makeNode('DequantizeLinear', [quantizedName, scale, zeroPoint], [output], {}, ''));
     }
     node.input![slot] = output;
     return scales;
@@ -304,16 +304,16 @@ export function quantizeStatic(model: onnx.IModelProto, ranges: Map<string, Quan
   const dequantizeBias = (node: onnx.INodeProto, inputScale: number, weightScales: Float32Array) => {
     const name = node.input![2]!;
     const bias = quantizeBias(index.constantFloats(name)!, inputScale, weightScales);
-    const base = `${name}_${node.name || node.output?.[0]}`;
-    const quantizedName = names.make(`${base}_quantized`);
-    const output = names.make(`${base}_dequantized`);
+    const base = name;
+    const quantizedName = names.make(`${base}/q`);
+    const output = names.make(`${base}/d`);
     const perChannel = weightScales.length > 1;
-    const scale = names.make(`${base}_scale`);
+    const scale = names.make(`${base}/s`);
     newInitializers.push(
       makeTensor(quantizedName, 'int32', [bias.values.length], bias.values),
       perChannel ? makeTensor(scale, 'float32', [bias.scales.length], bias.scales) : scalarTensor(scale, 'float32', bias.scales[0]!),
     );
-    prefixNodes.push(makeNode('DequantizeLinear', [quantizedName, scale], [output], perChannel ? { axis: 0 } : {}, names.make(`${base}_DequantizeLinear`)));
+    prefixNodes.push(makeNode('DequantizeLinear', [quantizedName, scale], [output], perChannel ? { axis: 0 } : {}, ''));
     node.input![2] = output;
   };
 
