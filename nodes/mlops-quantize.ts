@@ -50,7 +50,7 @@ module.exports = function register(RED: NodeAPI) {
       outputPath: int8ModelPath(modelPath),
       options: {
         mode: config.mode === 'dynamic' ? 'dynamic' : 'static',
-        method: config.method === 'percentile' || config.method === 'entropy' ? config.method : 'minmax',
+        method: config.method === 'minmax' || config.method === 'entropy' ? config.method : 'percentile',
         perChannel: config.perChannel !== false,
         activationType: config.activationType === 'int8' ? 'int8' : 'uint8',
         exclude: String(config.exclude ?? '').split(',').map((s) => s.trim()).filter(Boolean),

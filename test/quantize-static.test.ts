@@ -88,7 +88,8 @@ describe('static QDQ quantization', function () {
     const record = readQuantizationRecord(quantized)!;
     assert.equal(record.mode, 'static');
     assert.equal(record.format, 'QDQ');
-    assert.equal(record.method, 'minmax');
+    assert.equal(record.method, 'percentile');
+    assert.equal(record.percentile, 99.999);
     assert.equal(record.perChannel, true);
     assert.equal(record.activationType, 'uint8');
     assert.equal(record.calibrationSamples, 6);

@@ -8,7 +8,7 @@ export const QUANTIZE_USAGE = `usage: edge-mlops quantize <in.onnx> <out.onnx> [
 
   --mode static|dynamic        static: int8 QDQ with calibration (CNNs, default); dynamic: MatMul/Gemm models
   --calibration <dir>          folder of representative images (static mode)
-  --method minmax|percentile|entropy   activation range calibration (default minmax)
+  --method minmax|percentile|entropy   activation range calibration (default percentile)
   --percentile <p>             share of values kept for --method percentile (default 99.999)
   --per-channel | --per-tensor weight scales per output channel (default) or one per tensor
   --activation-type uint8|int8 static activations (default uint8, which ONNX Runtime fuses everywhere)
@@ -79,7 +79,7 @@ export function parseQuantizeArgs(argv: string[]): QuantizeJob {
     preprocessing,
     options: {
       mode,
-      method: oneOf(values.method, 'method', ['minmax', 'percentile', 'entropy'] as const, 'minmax'),
+      method: oneOf(values.method, 'method', ['minmax', 'percentile', 'entropy'] as const, 'percentile'),
       percentile: values.percentile === undefined ? undefined : positive(values.percentile, 'percentile', 99.999),
       perChannel: !values['per-tensor'],
       activationType: oneOf(values['activation-type'], 'activation-type', ['uint8', 'int8'] as const, 'uint8'),
