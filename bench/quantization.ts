@@ -3,8 +3,8 @@
 // Exported for the bench runner; nothing runs on import.
 import fs from 'node:fs';
 import path from 'node:path';
-import { decodeModel, readModelInfo } from '../lib/onnx';
-import { optimizeWithRuntime, quantizeModel, type CalibrationMethod, type CalibrationSample, type QuantizationRecord } from '../lib/quantize';
+import { readModelInfo } from '../lib/onnx';
+import { quantizeModel, type CalibrationMethod, type CalibrationSample, type QuantizationRecord } from '../lib/quantize';
 import { imageToTensor, loadCalibrationFolder, resolvePreprocessing, type ImagePreprocessing } from '../lib/quantize/calibration-images';
 import { IoUAccumulator, argmaxClassMap, compareLatency, compareOutputs, type LatencyComparison, type OutputAgreement } from '../lib/quantize/evaluate';
 import { renderTextImages } from './text-images';
@@ -88,18 +88,11 @@ async function labelsMIoU(modelBytes: Uint8Array, labeled: LabeledSet): Promise<
   return accumulator?.meanIoU() ?? 1;
 }
 
-function countOps(bytes: Uint8Array): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const node of decodeModel(bytes).graph?.node ?? []) counts[String(node.opType)] = (counts[String(node.opType)] ?? 0) + 1;
-  return counts;
-}
-
 export async function benchModel(model: BenchModel, options: QuantizationBenchOptions = {}): Promise<QuantizationBenchRow> {
   const log = options.log ?? (() => {});
   const original = fs.readFileSync(model.path);
   log(`${model.name}: quantizing with ${model.calibration.length} calibration inputs`);
   const { model: int8, record } = await quantizeModel(original, model.calibration, { mode: 'static', method: options.method ?? 'percentile' });
-  const fusedOps = countOps(await optimizeWithRuntime(int8, 'extended'));
   log(`${model.name}: comparing outputs on ${model.evaluation.length} inputs`);
   const agreement = await compareOutputs(original, int8, model.evaluation, { threshold: model.threshold });
   const latency: LatencyComparison[] = [];
@@ -109,7 +102,7 @@ export async function benchModel(model: BenchModel, options: QuantizationBenchOp
   }
   const row: QuantizationBenchRow = {
     name: model.name, floatBytes: original.length, int8Bytes: int8.length, sizeRatio: int8.length / original.length,
-    latency, agreement, fusedOps, record,
+    latency, agreement, fusedOps: { ...record.runtimeIntegerOps, ...record.runtimeFloatOps }, record,
   };
   if (model.labeled) row.labelsMIoU = { float: await labelsMIoU(original, model.labeled), int8: await labelsMIoU(int8, model.labeled) };
   return row;

@@ -95,6 +95,8 @@ describe('static QDQ quantization', function () {
     assert.equal(record.calibrationSamples, 6);
     assert.deepEqual(record.quantizedOps, { Conv: 2, MaxPool: 1 });
     assert.equal(record.foldedActivations, 1);
+    assert.deepEqual(record.runtimeIntegerOps, { QLinearConv: 2 });
+    assert.deepEqual(record.runtimeFloatOps, {});
     assert.equal(typeof record.reduceRange, 'boolean');
     assert.match(record.tool, /^@edge-mlops\/node-red-vision \d/);
     assert.ok(!Number.isNaN(Date.parse(record.date)));

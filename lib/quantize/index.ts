@@ -7,7 +7,7 @@ import { needsReducedRange } from './cpu';
 import { calibrateRanges, type CalibrationMethod, type CalibrationSample } from './calibrate';
 import { quantizeDynamic } from './dynamic';
 import type { QuantType } from './math';
-import { prepareModel } from './preprocess';
+import { isQuantizedOp, optimizeWithRuntime, prepareModel } from './preprocess';
 import { quantizeStatic, tensorsToCalibrate } from './qdq';
 
 export type { CalibrationMethod, CalibrationSample } from './calibrate';
@@ -56,6 +56,10 @@ export interface QuantizationRecord {
   exclude: string[];
   quantizedOps: Record<string, number>;
   foldedActivations?: number;
+  /** Integer kernels in ONNX Runtime's 'extended' optimisation of the result (QLinearConv, QLinearAdd, …). */
+  runtimeIntegerOps: Record<string, number>;
+  /** Compute-heavy operators that ORT still runs in float (Conv, ConvTranspose, MatMul, Gemm). */
+  runtimeFloatOps: Record<string, number>;
   date: string;
   tool: string;
 }
@@ -86,6 +90,28 @@ function setMetadata(model: onnx.IModelProto, key: string, value: string): void 
   model.metadataProps = props;
 }
 
+const FLOAT_COMPUTE_OPS = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm']);
+
+/** Loads the result in ORT at 'extended' level (proving it loads) and counts what ORT fused into integer kernels. */
+async function runtimeOps(bytes: Uint8Array): Promise<Pick<QuantizationRecord, 'runtimeIntegerOps' | 'runtimeFloatOps'>> {
+  let optimized: Uint8Array;
+  try {
+    optimized = await optimizeWithRuntime(bytes, 'extended');
+  } catch (err) {
+    const reason = (err as Error).message;
+    throw new PipelineError('output_invalid', `ONNX Runtime cannot load the quantized model (${reason}); this is a quantizer bug: keep using the float model and report it with the model`, { reason });
+  }
+  const runtimeIntegerOps: Record<string, number> = {};
+  const runtimeFloatOps: Record<string, number> = {};
+  for (const node of decodeModel(optimized).graph?.node ?? []) {
+    const op = String(node.opType);
+    const target = isQuantizedOp(op) && op !== 'QuantizeLinear' && op !== 'DequantizeLinear' && op !== 'DynamicQuantizeLinear' ? runtimeIntegerOps
+      : FLOAT_COMPUTE_OPS.has(op) ? runtimeFloatOps : undefined;
+    if (target) target[op] = (target[op] ?? 0) + 1;
+  }
+  return { runtimeIntegerOps, runtimeFloatOps };
+}
+
 function nothingToQuantize(): PipelineError {
   return new PipelineError('nothing_to_quantize', 'static quantization found no operator to quantize (Conv, MatMul, Gemm, Add, Mul, Concat, pooling…) outside the exclusion list; check the exclusion list, or use dynamic mode for MLPs');
 }
@@ -108,7 +134,7 @@ export async function quantizeModel(
     if (Object.keys(report.quantizedOps).length === 0) {
       throw new PipelineError('nothing_to_quantize', 'dynamic quantization found no MatMul or Gemm with constant weights to quantize; use static mode for convolutional models');
     }
-    record = { mode: 'dynamic', format: 'DynamicQuantizeMatMul', activationType: 'dynamic uint8', calibrationSamples: 0, quantizedOps: report.quantizedOps, ...common };
+    record = { mode: 'dynamic', format: 'DynamicQuantizeMatMul', activationType: 'dynamic uint8', calibrationSamples: 0, quantizedOps: report.quantizedOps, runtimeIntegerOps: {}, runtimeFloatOps: {}, ...common };
   } else {
     const method = options.method ?? 'percentile';
     const activationType = options.activationType ?? 'uint8';
@@ -125,9 +151,10 @@ export async function quantizeModel(
     record = {
       mode: 'static', format: 'QDQ', method, ...(method === 'percentile' ? { percentile: options.percentile ?? 99.999 } : {}),
       activationType, calibrationSamples: samples.length, quantizedOps: report.quantizedOps,
-      foldedActivations: report.foldedActivations, ...common,
+      foldedActivations: report.foldedActivations, runtimeIntegerOps: {}, runtimeFloatOps: {}, ...common,
     };
   }
+  Object.assign(record, await runtimeOps(encodeModel(model)));
   setMetadata(model, QUANTIZATION_METADATA_KEY, JSON.stringify(record));
   return { model: encodeModel(model), preparedFloat: prepared.bytes, record };
 }

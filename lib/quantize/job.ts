@@ -107,6 +107,10 @@ function describeAgreement(a: OutputAgreement): string {
   return `${a.name}: ${iou}max abs diff ${a.maxAbsDiff.toPrecision(3)}, cosine ${a.cosine.toFixed(4)}`;
 }
 
+function counts(ops: Record<string, number>): string {
+  return Object.entries(ops).map(([op, n]) => `${op} ${n}`).join(', ');
+}
+
 /** Human-readable lines for a terminal or a log. */
 export function formatSummary(summary: QuantizeSummary): string[] {
   const r = summary.record;
@@ -116,7 +120,8 @@ export function formatSummary(summary: QuantizeSummary): string[] {
   const lines = [
     `quantized model written to ${summary.outputPath}`,
     `  mode: ${how}`,
-    `  quantized ops: ${Object.entries(r.quantizedOps).map(([op, n]) => `${op} ${n}`).join(', ')}`,
+    `  quantized ops: ${counts(r.quantizedOps)}`,
+    `  ONNX Runtime integer kernels: ${counts(r.runtimeIntegerOps) || 'none'}${Object.keys(r.runtimeFloatOps).length ? `; still float: ${counts(r.runtimeFloatOps)}` : ''}`,
     `  size: ${megabytes(summary.sizeBefore)} → ${megabytes(summary.sizeAfter)} (${summary.sizeRatio.toFixed(3)}×)`,
   ];
   if (summary.latency) {
