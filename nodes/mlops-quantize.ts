@@ -35,7 +35,7 @@ module.exports = function register(RED: NodeAPI) {
     const node = this;
     const target = Math.max(1, Math.floor(Number(config.samples) || 20));
     const collector = new CalibrationCollector(target);
-    let running = false;
+    let running: AbortController | undefined;
     const t = (key: keyof typeof STATUS_ENGLISH, subs: Record<string, string | number>) =>
       translate(RED, `mlops-quantize.status.${key}`, STATUS_ENGLISH[key], subs);
 
@@ -59,15 +59,20 @@ module.exports = function register(RED: NodeAPI) {
     });
 
     async function quantize(job: QuantizeJob): Promise<QuantizeSummary> {
-      running = true;
+      running = new AbortController();
       try {
         return await runQuantizeJobInWorker(job, (stage, done, total) => {
           node.status({ fill: 'blue', shape: 'dot', text: t('running', { stage, done, total }) });
-        });
+        }, running.signal);
       } finally {
-        running = false;
+        running = undefined;
       }
     }
+
+    node.on('close', (_removed: boolean, closed: () => void) => {
+      running?.abort();
+      closed();
+    });
 
     node.on('input', (msg: NodeMessage, send, done) => {
       (async () => {

@@ -256,6 +256,8 @@ export function quantizeStatic(model: onnx.IModelProto, ranges: Map<string, Quan
     }
     report.quantizedTensors++;
   }
+  const originals = new Map([...renames].map(([from, to]) => [to, from]));
+  const originalName = (name: string) => originals.get(name) ?? name;
   if (renames.size > 0) {
     for (const node of graph.node ?? []) {
       if (!selectedSet.has(node)) continue;
@@ -319,13 +321,12 @@ export function quantizeStatic(model: onnx.IModelProto, ranges: Map<string, Quan
 
   for (const node of selected) {
     const role = opRole(node)!;
-    const inputScaleName = node.input![0]!;
-    const inputScale = params.get(inputScaleName)?.scale ?? params.get(renamedBack(renames, inputScaleName))?.scale;
+    const inputScale = params.get(originalName(node.input![0]!))?.scale;
     if (role === 'conv' || role === 'gemm') {
       const weightName = node.input![1]!;
       const weightScales = index.isConstant(weightName)
         ? dequantizeConstant(node, 1, 'weight')
-        : Float32Array.of(params.get(renamedBack(renames, weightName))!.scale);
+        : Float32Array.of(params.get(originalName(weightName))!.scale);
       if (node.input![2] && inputScale !== undefined) dequantizeBias(node, inputScale, weightScales);
     } else if (role === 'combine') {
       for (let i = 0; i < node.input!.length; i++) {
@@ -341,7 +342,3 @@ export function quantizeStatic(model: onnx.IModelProto, ranges: Map<string, Quan
   return report;
 }
 
-function renamedBack(renames: Map<string, string>, name: string): string {
-  for (const [from, to] of renames) if (to === name) return from;
-  return name;
-}

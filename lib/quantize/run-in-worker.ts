@@ -10,7 +10,8 @@ type WorkerReply =
   | { type: 'done'; summary: QuantizeSummary }
   | { type: 'error'; message: string; code?: string; details?: Record<string, string | number> };
 
-export function runQuantizeJobInWorker(job: QuantizeJob, onProgress: JobProgress = () => {}): Promise<QuantizeSummary> {
+/** `signal` stops the worker (e.g. when the node is closed); the promise then rejects with code `cancelled`. */
+export function runQuantizeJobInWorker(job: QuantizeJob, onProgress: JobProgress = () => {}, signal?: AbortSignal): Promise<QuantizeSummary> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: job });
     let settled = false;
@@ -27,5 +28,6 @@ export function runQuantizeJobInWorker(job: QuantizeJob, onProgress: JobProgress
     });
     worker.on('error', (err) => settle(() => reject(err)));
     worker.on('exit', (code) => settle(() => reject(new Error(`the quantization worker stopped unexpectedly (exit code ${code})`))));
+    signal?.addEventListener('abort', () => settle(() => reject(new PipelineError('cancelled', 'the quantization was cancelled because the node was stopped', {}))), { once: true });
   });
 }
