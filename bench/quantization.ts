@@ -147,3 +147,43 @@ export function formatQuantizationBench(rows: QuantizationBenchRow[]): string {
   }
   return lines.join('\n');
 }
+
+export interface DynamicBenchRow {
+  batch: number;
+  latency: LatencyComparison;
+  maxAbsDiff: number;
+  sizeRatio: number;
+}
+
+/**
+ * A tabular MLP in the shape of the APS air-pressure data set (171 features → 512 → 512 → 2), FP32 against dynamic
+ * int8 (DynamicQuantizeMatMul), at batch 1 and a larger batch.
+ */
+export async function benchDynamic(options: { batches?: number[]; runs?: number; threads?: number } = {}): Promise<DynamicBenchRow[]> {
+  const { buildModel, makeNode, makeTensor, makeValueInfo } = await import('../lib/onnx');
+  let seed = 7;
+  const random = (n: number, s: number) => Float32Array.from({ length: n }, () => (((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff) * 2 - 1) * s);
+  const sizes = [171, 512, 512, 2];
+  const nodes = [];
+  const initializers = [];
+  let input = 'x';
+  for (let i = 0; i < sizes.length - 1; i++) {
+    const out = i === sizes.length - 2 ? 'y' : `h${i}`;
+    const pre = i === sizes.length - 2 ? out : `${out}_pre`;
+    nodes.push(makeNode('Gemm', [input, `w${i}`, `b${i}`], [pre], { transB: 1 }, `fc${i}`));
+    if (pre !== out) nodes.push(makeNode('Relu', [pre], [out], {}, `relu${i}`));
+    initializers.push(makeTensor(`w${i}`, 'float32', [sizes[i + 1]!, sizes[i]!], random(sizes[i]! * sizes[i + 1]!, 1 / Math.sqrt(sizes[i]!))));
+    initializers.push(makeTensor(`b${i}`, 'float32', [sizes[i + 1]!], random(sizes[i + 1]!, 0.1)));
+    input = out;
+  }
+  const floatModel = buildModel({ nodes, initializers, inputs: [makeValueInfo('x', 'float32', ['batch', 171])], outputs: [makeValueInfo('y', 'float32', ['batch', 2])], opset: 13 });
+  const { model: int8 } = await quantizeModel(floatModel, [], { mode: 'dynamic' });
+  const rows: DynamicBenchRow[] = [];
+  for (const batch of options.batches ?? [1, 256]) {
+    const sample = { x: { data: random(batch * 171, 1), dims: [batch, 171] } };
+    const latency = await compareLatency(floatModel, int8, sample, { threads: options.threads ?? 1, runs: options.runs ?? 50 });
+    const [agreement] = await compareOutputs(floatModel, int8, [sample]);
+    rows.push({ batch, latency, maxAbsDiff: agreement!.maxAbsDiff, sizeRatio: int8.length / floatModel.length });
+  }
+  return rows;
+}

@@ -90,3 +90,11 @@ describe('histogram calibration', () => {
     assert.ok(range.max > 0.45 && range.max < 1, `max ${range.max}`);
   });
 });
+
+describe('calibration memory grouping', () => {
+  it('groups consecutive tensors under the byte budget, a larger tensor alone', async () => {
+    const { groupByBytes } = await import('../lib/quantize/calibrate');
+    const sizes = new Map([['a', 40], ['b', 50], ['c', 20], ['d', 150], ['e', 10], ['f', 10]]);
+    assert.deepEqual(groupByBytes(['a', 'b', 'c', 'd', 'e', 'f'], sizes, 100), [['a', 'b'], ['c'], ['d'], ['e', 'f']]);
+  });
+});

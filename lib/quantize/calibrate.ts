@@ -1,5 +1,7 @@
 // Activation ranges: the float model runs over the calibration inputs with the tensors of interest added as
 // graph outputs. MinMax needs one pass; percentile and entropy make a second pass filling fixed-size histograms.
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import type * as OrtTypes from 'onnxruntime-node';
 import { PipelineError } from '../errors';
 import { decodeModel, encodeModel } from '../onnx';
@@ -17,7 +19,12 @@ export interface CalibrationOptions {
   percentile?: number;
   /** Tensors that keep their min/max range whatever the method (graph outputs: thresholds downstream need it). */
   keepMinMax?: Set<string>;
-  /** Called after every inference with (done, total). */
+  /**
+   * Most megabytes of activations fetched per inference (default 128). Larger models are calibrated with several
+   * inferences per input, each fetching a group of tensors, so memory stays bounded on small devices.
+   */
+  memoryBudgetMB?: number;
+  /** Called after every calibration input with (done, total). */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -35,6 +42,51 @@ function feedsOf(ort: typeof OrtTypes, sample: CalibrationSample): Record<string
   return feeds;
 }
 
+/** Tensors per group while their sizes are unknown. */
+const FIRST_PASS_GROUP = 16;
+
+/**
+ * Fetched activations are large external buffers that V8 collects late; without a collection between groups the
+ * garbage of many groups piles up (≈ 1 GB instead of ≈ 300 MB for PP-OCR det at 640×640).
+ */
+let gcFunction: (() => void) | undefined;
+function collectGarbage(): void {
+  if (!gcFunction) {
+    const existing = (globalThis as { gc?: () => void }).gc;
+    if (existing) gcFunction = existing;
+    else {
+      v8.setFlagsFromString('--expose-gc');
+      gcFunction = vm.runInNewContext('gc') as () => void;
+    }
+  }
+  gcFunction();
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Consecutive names in groups whose tensors together stay under `budget` bytes (a lone larger tensor gets its own). */
+export function groupByBytes(names: string[], sizes: Map<string, number>, budget: number): string[][] {
+  const groups: string[][] = [];
+  let current: string[] = [];
+  let bytes = 0;
+  for (const name of names) {
+    const size = sizes.get(name) ?? 0;
+    if (current.length > 0 && bytes + size > budget) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(name);
+    bytes += size;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
 function minMax(values: Float32Array): QuantRange {
   let min = Infinity;
   let max = -Infinity;
@@ -49,6 +101,10 @@ function minMax(values: Float32Array): QuantRange {
 /**
  * Ranges of the named float tensors (activations and graph inputs) over the samples.
  * Tensors that turn out not to be float32 (shape arithmetic) are left out of the result.
+ *
+ * Memory: ORT keeps every graph output of a run alive until the run ends, so the tensors are fetched in groups,
+ * each group with its own session whose only extra outputs are that group: the first pass in groups of a fixed
+ * count (sizes unknown), the histogram pass in groups that fit the memory budget.
  */
 export async function calibrateRanges(
   modelBytes: Uint8Array,
@@ -62,46 +118,60 @@ export async function calibrateRanges(
   const ort = await import('onnxruntime-node');
   const inputNames = new Set(Object.keys(samples[0]!));
   const outputNames = tensorNames.filter((n) => !inputNames.has(n));
-  const session = await ort.InferenceSession.create(extendedWithOutputs(modelBytes, outputNames), {
-    graphOptimizationLevel: 'basic',
-  });
-  const passes = options.method === 'minmax' ? 1 : 2;
-  const total = samples.length * passes;
-  let done = 0;
-  const ranges = new Map<string, QuantRange>();
-  const histograms = new Map<string, Histogram>();
   const wanted = new Set(tensorNames);
+  const budget = (options.memoryBudgetMB ?? 128) * 1048576;
+  const sizes = new Map<string, number>();
+  const passes = options.method === 'minmax' ? 1 : 2;
+  let groups = chunk(outputNames, FIRST_PASS_GROUP);
+  let total = Math.max(1, groups.length) * samples.length * passes;
+  let done = 0;
 
-  const visit = async (sample: CalibrationSample, use: (name: string, values: Float32Array) => void) => {
-    let results: Record<string, OrtTypes.Tensor>;
-    try {
-      results = await session.run(feedsOf(ort, sample), outputNames);
-    } catch (err) {
-      throw new PipelineError('calibration_failed', `the model failed on a calibration input: ${(err as Error).message}; check that the calibration inputs match the model's input shape and pre-processing`, { reason: (err as Error).message });
+  /** Runs every sample through a session per group and hands each float tensor to `use`. */
+  const pass = async (use: (name: string, values: Float32Array) => void) => {
+    for (const sample of samples) for (const [name, { data }] of Object.entries(sample)) if (wanted.has(name)) use(name, data);
+    for (const group of groups) {
+      // Without the arena ORT hands the fetched activations' memory back after each run.
+      const session = await ort.InferenceSession.create(extendedWithOutputs(modelBytes, group), {
+        graphOptimizationLevel: 'basic',
+        enableCpuMemArena: false,
+      });
+      try {
+        for (const sample of samples) {
+          let results: Record<string, OrtTypes.Tensor>;
+          try {
+            results = await session.run(feedsOf(ort, sample), group);
+          } catch (err) {
+            throw new PipelineError('calibration_failed', `the model failed on a calibration input: ${(err as Error).message}; check that the calibration inputs match the model's input shape and pre-processing`, { reason: (err as Error).message });
+          }
+          for (const name of group) {
+            const tensor = results[name];
+            if (!tensor) continue;
+            sizes.set(name, (tensor.data as ArrayBufferView).byteLength);
+            if (tensor.type === 'float32') use(name, tensor.data as Float32Array);
+          }
+          for (const tensor of Object.values(results)) tensor.dispose?.();
+          collectGarbage();
+          options.onProgress?.(++done, total);
+        }
+      } finally {
+        await session.release();
+      }
     }
-    for (const [name, { data }] of Object.entries(sample)) if (wanted.has(name)) use(name, data);
-    for (const name of outputNames) {
-      const tensor = results[name];
-      if (tensor && tensor.type === 'float32') use(name, tensor.data as Float32Array);
-    }
-    for (const tensor of Object.values(results)) tensor.dispose?.();
-    options.onProgress?.(++done, total);
   };
 
-  try {
-    for (const sample of samples) {
-      await visit(sample, (name, values) => {
-        const seen = minMax(values);
-        const previous = ranges.get(name);
-        ranges.set(name, previous ? { min: Math.min(previous.min, seen.min), max: Math.max(previous.max, seen.max) } : seen);
-      });
-    }
-    if (passes === 1) return ranges;
-    for (const [name, range] of ranges) histograms.set(name, new Histogram(range.min, range.max));
-    for (const sample of samples) await visit(sample, (name, values) => histograms.get(name)?.add(values));
-  } finally {
-    await session.release();
-  }
+  const ranges = new Map<string, QuantRange>();
+  await pass((name, values) => {
+    const seen = minMax(values);
+    const previous = ranges.get(name);
+    ranges.set(name, previous ? { min: Math.min(previous.min, seen.min), max: Math.max(previous.max, seen.max) } : seen);
+  });
+  if (passes === 1) return ranges;
+
+  const histograms = new Map<string, Histogram>();
+  for (const [name, range] of ranges) histograms.set(name, new Histogram(range.min, range.max));
+  groups = groupByBytes(outputNames.filter((n) => ranges.has(n)), sizes, budget);
+  total = done + groups.length * samples.length;
+  await pass((name, values) => histograms.get(name)?.add(values));
   const percentile = options.percentile ?? 99.999;
   const refined = new Map<string, QuantRange>();
   for (const [name, hist] of histograms) {
