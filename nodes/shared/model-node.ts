@@ -1,18 +1,8 @@
 // What an `mlops-model` config node offers the nodes that use it (looked up with RED.nodes.getNode(id)).
 import type { ModelInfo } from '../../lib/onnx';
-import type { OutputTensor } from '../../lib/contract';
+import type { ModelFeed, ModelRunResult } from '../../lib/inference/types';
 
-export interface ModelFeed {
-  /** Model input name → element data, type and shape. */
-  [inputName: string]: { data: Buffer; type: string; dims: number[] };
-}
-
-export interface ModelRunResult {
-  outputs: Record<string, OutputTensor>;
-  /** Milliseconds spent waiting for a free worker, and running the session. */
-  queueMs: number;
-  runMs: number;
-}
+export type { ModelFeed, ModelRunResult };
 
 export interface ModelConfigNode {
   id: string;
@@ -27,4 +17,6 @@ export interface ModelConfigNode {
   /** Reference counting by the nodes that use this model (like the core MQTT broker node). */
   register(userNodeId: string): void;
   deregister(userNodeId: string): void;
+  /** Worker threads running this model (added later, optional for compatibility): how many messages can run at once. */
+  readonly workers?: number;
 }

@@ -77,21 +77,19 @@ export function recordStatus(nodeId: string): { fill?: string; shape?: string; t
 }
 
 /**
- * A flow fragment: the node under test wired to helper "out", and a Catch node scoped to it wired to helper "caught".
+ * A flow fragment: the node under test wired to helper "out" (unless it brings its own wires), and a Catch node
+ * scoped to it wired to helper "caught". Extra flow nodes need x and y; extra config nodes must not have them.
  * Catch output carries msg.error.message.
- * Flow nodes get a position: Node-RED takes nodes without x/y for config nodes and resolves their string properties
- * as config references, so the Catch node (id "catch", type "catch") would wait for itself and never start.
- * `extra` nodes are added as given: config nodes without a position, flow nodes with one.
  */
 export function withCatch(nodeUnderTest: Record<string, unknown>, extra: object[] = []): object[] {
   const id = String(nodeUnderTest.id);
-  const at = { x: 100, y: 100 };
   return [
     { id: 'tab', type: 'tab', label: 'test' },
-    { ...at, ...nodeUnderTest, z: 'tab', wires: [['out']] },
-    { ...at, id: 'out', type: 'helper', z: 'tab' },
-    { ...at, id: 'catch', type: 'catch', z: 'tab', scope: [id], uncaught: false, wires: [['caught']] },
-    { ...at, id: 'caught', type: 'helper', z: 'tab' },
+    // x and y make these flow nodes: Node-RED treats a node without a position as a config node.
+    { wires: [['out']], ...nodeUnderTest, z: 'tab', x: 100, y: 100 },
+    { id: 'out', type: 'helper', z: 'tab', x: 300, y: 100 },
+    { id: 'catch', type: 'catch', z: 'tab', scope: [id], uncaught: false, wires: [['caught']], x: 100, y: 200 },
+    { id: 'caught', type: 'helper', z: 'tab', x: 300, y: 200 },
     ...extra.map((n) => ({ z: 'tab', ...n })),
   ];
 }

@@ -1,0 +1,103 @@
+// `npm run bench`: side-by-side measurements in one run, printed as a report with ratios against the goals.
+// Run it on a quiet machine; every comparison interleaves or alternates its two sides to cancel drift.
+import os from 'node:os';
+import { benchEventLoop } from './event-loop';
+import { startFlow } from './flow-runner';
+import { PPOCR_SPEC, bareInspect, bareSession, bareThroughput, textJpegs } from './pipeline';
+import { benchFanOutClone, benchJimpPreprocess, benchSharpPreprocess } from './preprocess';
+
+interface Goal { name: string; value: string; goal: string; met: boolean }
+const goals: Goal[] = [];
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+const section = (title: string) => console.log(`\n## ${title}`);
+
+async function pipelineLatency(): Promise<void> {
+  section('Flow vs bare script, one image at a time (PP-OCRv4 det, 1280x720 JPEG → 960x544, 2 inference threads)');
+  const jpegs = await textJpegs(6);
+  const flow = await startFlow(PPOCR_SPEC, 1, 2, 4);
+  const session = await bareSession(PPOCR_SPEC, 2);
+  await flow.inspect(jpegs[0]!);
+  await bareInspect(session, PPOCR_SPEC, jpegs[0]!);
+  const flowMs: number[] = [];
+  const bareMs: number[] = [];
+  for (let i = 0; i < 16; i++) {
+    const jpeg = jpegs[i % jpegs.length]!;
+    // Alternate which side goes first so neither always runs on a warmer cache.
+    const sides = i % 2 === 0 ? ['flow', 'bare'] : ['bare', 'flow'];
+    for (const side of sides) {
+      const started = performance.now();
+      if (side === 'flow') await flow.inspect(jpeg); else await bareInspect(session, PPOCR_SPEC, jpeg);
+      (side === 'flow' ? flowMs : bareMs).push(performance.now() - started);
+    }
+  }
+  await flow.close();
+  await session.release();
+  const ratio = median(flowMs) / median(bareMs);
+  console.log(`flow median ${fmt(median(flowMs))} ms, bare script median ${fmt(median(bareMs))} ms, ratio ${fmt(ratio, 3)}x (16 interleaved runs each)`);
+  goals.push({ name: 'flow latency / bare script', value: `${fmt(ratio, 3)}x`, goal: '≤ 1.05x', met: ratio <= 1.05 });
+}
+
+async function throughput(): Promise<void> {
+  section(`Throughput on ${os.cpus().length} cores: flow vs the best bare script (24 images, PP-OCRv4 det)`);
+  const jpegs = await textJpegs(8);
+  const images = Array.from({ length: 24 }, (_, i) => jpegs[i % jpegs.length]!);
+  const flowRates: Record<string, number> = {};
+  for (const [workers, threads] of [[1, 2], [2, 1]] as const) {
+    const flow = await startFlow(PPOCR_SPEC, workers, threads, images.length);
+    await flow.burst(jpegs.slice(0, workers * 2));
+    const started = performance.now();
+    await flow.burst(images);
+    flowRates[`flow ${workers} worker(s) x ${threads} thread(s)`] = images.length / ((performance.now() - started) / 1000);
+    await flow.close();
+  }
+  const bareRates: Record<string, number> = {
+    'bare 1 process x 2 threads': await bareThroughput(PPOCR_SPEC, images.length, 1, 2),
+    'bare 2 processes x 1 thread': await bareThroughput(PPOCR_SPEC, images.length, 2, 1),
+  };
+  for (const [name, rate] of Object.entries({ ...flowRates, ...bareRates })) console.log(`${name.padEnd(32)} ${fmt(rate, 2)} images/s`);
+  const bestFlow = Math.max(...Object.values(flowRates));
+  const bestBare = Math.max(...Object.values(bareRates));
+  const ratio = bestFlow / bestBare;
+  console.log(`best flow / best bare = ${fmt(ratio, 3)}`);
+  goals.push({ name: 'flow images/s / bare maximum', value: `${fmt(ratio, 3)}x`, goal: '≥ 0.95x', met: ratio >= 0.95 });
+}
+
+async function eventLoop(): Promise<void> {
+  section('Worst event-loop stall during one long inference (1024x1024 MatMul x 60, 1 thread)');
+  const result = await benchEventLoop({ size: 1024, repeats: 60 });
+  console.log(`worker thread (mlops-infer): ${fmt(result.workerThread.worstLagMs)} ms worst lag during a ${fmt(result.workerThread.inferenceMs, 0)} ms inference`);
+  console.log(`main thread session.run():   ${fmt(result.mainThread.worstLagMs)} ms worst lag during a ${fmt(result.mainThread.inferenceMs, 0)} ms inference`);
+  goals.push({ name: 'event-loop stall during inference', value: `${fmt(result.workerThread.worstLagMs)} ms (main thread: ${fmt(result.mainThread.worstLagMs, 0)} ms)`, goal: '< 20 ms', met: result.workerThread.worstLagMs < 20 });
+}
+
+async function preprocessing(): Promise<void> {
+  section('Ingest + pre-processing, 1280x720 JPEG → 1x3x640x640 float32 letterbox: sharp path vs jimp path');
+  const sharpResult = await benchSharpPreprocess({ iterations: 20, warmup: 3 });
+  const jimpResult = await benchJimpPreprocess({ iterations: 5, warmup: 1 });
+  for (const r of [sharpResult, jimpResult]) {
+    console.log(`${r.path.padEnd(6)} ${fmt(r.msPerImage)} ms/image (decode ${fmt(r.decodeMs)} ms, pre-process ${fmt(r.preprocessMs)} ms)`);
+  }
+  const ratio = jimpResult.msPerImage / sharpResult.msPerImage;
+  console.log(`sharp is ${fmt(ratio)}x faster`);
+  goals.push({ name: 'sharp path vs jimp path', value: `${fmt(ratio)}x faster`, goal: '≥ 20x', met: ratio >= 20 });
+}
+
+function fanOut(): void {
+  section("Fan-out: Node-RED's message clone of msg.tensor (1x3x640x640 float32, 4.9 MB) per extra wire");
+  const result = benchFanOutClone({ iterations: 3 });
+  console.log(`as a Buffer (the contract):  ${fmt(result.bufferUsPerClone)} µs per clone (memory shared)`);
+  console.log(`as a Float32Array:           ${fmt(result.float32ArrayUsPerClone / 1000)} ms per clone (copied element by element)`);
+  goals.push({ name: 'fan-out clone of msg.tensor', value: `${fmt(result.bufferUsPerClone)} µs vs ${fmt(result.float32ArrayUsPerClone / 1000, 0)} ms as Float32Array`, goal: 'no copy', met: result.bufferUsPerClone < 1000 });
+}
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const parts: Record<string, () => Promise<void> | void> = { pipelineLatency, throughput, eventLoop, preprocessing, fanOut };
+  console.log(`# edge-mlops benchmark — ${new Date().toISOString()}, Node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  for (const [name, run] of Object.entries(parts)) if (only.length === 0 || only.includes(name)) await run();
+  section('Summary');
+  for (const g of goals) console.log(`${g.met ? 'MET   ' : 'MISSED'} ${g.name.padEnd(36)} ${g.value.padEnd(36)} goal ${g.goal}`);
+}
+
+main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });

@@ -1,0 +1,192 @@
+// Turns msg.payload into encoded image bytes: a Buffer, a file under a base directory, a data: URL,
+// a bare base64 string, or an http(s) URL (camera snapshot).
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { PipelineError } from '../errors';
+
+export type SourceKind = 'buffer' | 'file' | 'data-url' | 'base64' | 'url';
+
+export interface SourceOptions {
+  /** Directory file paths are confined to; file paths are refused when empty. */
+  baseDir?: string;
+  /** Largest encoded image accepted, in bytes. */
+  maxBytes: number;
+  /** Timeout for a URL request including the body, in ms. */
+  timeoutMs: number;
+  /** Extra request headers for URLs (e.g. Authorization). */
+  headers?: Record<string, string>;
+}
+
+export interface EncodedImage {
+  bytes: Buffer;
+  source: SourceKind;
+  origin?: string;
+}
+
+const MB = 1024 * 1024;
+
+function megabytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  return bytes < MB ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / MB).toFixed(1)} MB`;
+}
+
+function tooLarge(size: number | string, maxBytes: number, what: string): PipelineError {
+  const received = typeof size === 'number' ? megabytes(size) : size;
+  return new PipelineError(
+    'too-large',
+    `${what} is ${received}, more than the limit of ${megabytes(maxBytes)}; raise "Max size" or send a smaller image`,
+    { what, size: received, limit: megabytes(maxBytes) },
+  );
+}
+
+// Base64 of an image never contains a dot and is padded to a multiple of 4; file names almost always have a dot.
+const BASE64 = /^[A-Za-z0-9+/\-_]+={0,2}$/;
+
+function looksLikeBase64(text: string): boolean {
+  return text.length >= 16 && text.length % 4 === 0 && BASE64.test(text);
+}
+
+/** Decodes base64 text, refusing before decoding when the result would exceed the limit. */
+function fromBase64(text: string, maxBytes: number): Buffer {
+  const estimated = Math.floor((text.length * 3) / 4);
+  if (estimated > maxBytes + 3) throw tooLarge(estimated, maxBytes, 'the base64 image');
+  return Buffer.from(text, 'base64');
+}
+
+function decodeDataUrl(url: string, maxBytes: number): Buffer {
+  const comma = url.indexOf(',');
+  const header = url.slice(5, comma < 0 ? undefined : comma);
+  if (comma < 0 || !/;base64$/i.test(header)) {
+    throw new PipelineError('bad-data-url', 'the data: URL is not base64-encoded ("data:image/jpeg;base64,…" expected)');
+  }
+  return fromBase64(url.slice(comma + 1).replace(/\s+/g, ''), maxBytes);
+}
+
+/** Resolves `requested` inside `baseDir`, refusing anything that leaves it lexically or through symlinks. */
+export async function confinedPath(requested: string, baseDir: string | undefined): Promise<string> {
+  if (!baseDir) {
+    throw new PipelineError('files-disabled', `msg.payload names a file ("${requested}") but no base directory is set; set "Base directory" to allow reading files`, { path: requested });
+  }
+  const outside = () => new PipelineError('outside-base', `the file "${requested}" is outside the base directory ${baseDir}; only files under it can be read`, { path: requested, base: baseDir });
+  const base = path.resolve(baseDir);
+  const lexical = path.resolve(base, requested);
+  const within = (root: string, target: string) => {
+    const relative = path.relative(root, target);
+    return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+  };
+  if (!within(base, lexical)) throw outside();
+  let real: string;
+  try {
+    real = await fs.realpath(lexical);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new PipelineError('file-not-found', `the file "${requested}" does not exist in ${baseDir}`, { path: requested, base: baseDir });
+    }
+    throw new PipelineError('file-unreadable', `the file "${requested}" cannot be read: ${(err as Error).message}`, { path: requested, reason: (err as Error).message });
+  }
+  if (!within(await fs.realpath(base), real)) throw outside();
+  return real;
+}
+
+async function readConfinedFile(requested: string, options: SourceOptions): Promise<Buffer> {
+  const real = await confinedPath(requested, options.baseDir);
+  const handle = await fs.open(real, 'r').catch((err: Error) => {
+    throw new PipelineError('file-unreadable', `the file "${requested}" cannot be read: ${err.message}`, { path: requested, reason: err.message });
+  });
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new PipelineError('file-unreadable', `"${requested}" is not a regular file`, { path: requested, reason: 'not a regular file' });
+    if (stat.size > options.maxBytes) throw tooLarge(stat.size, options.maxBytes, `the file "${requested}"`);
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** fetch() refuses URLs with user:password; move them into a Basic Authorization header. */
+function splitCredentials(url: string, headers: Record<string, string> = {}): { url: string; headers: Record<string, string> } {
+  const parsed = new URL(url);
+  if (!parsed.username && !parsed.password) return { url, headers };
+  const user = decodeURIComponent(parsed.username);
+  const password = decodeURIComponent(parsed.password);
+  parsed.username = '';
+  parsed.password = '';
+  return { url: parsed.href, headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`, ...headers } };
+}
+
+async function fetchUrl(requested: string, options: SourceOptions): Promise<Buffer> {
+  const shown = requested.replace(/\/\/[^/@]*@/, '//'); // never echo credentials into errors
+  let url: string;
+  let headers: Record<string, string>;
+  try {
+    ({ url, headers } = splitCredentials(requested, options.headers));
+  } catch {
+    throw new PipelineError('url-failed', `${shown} is not a valid URL`, { url: shown, reason: 'invalid URL' });
+  }
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+  const timeout = () => new PipelineError('url-timeout', `no complete answer from ${shown} within ${options.timeoutMs} ms; check the camera or raise "Timeout"`, { url: shown, timeout: options.timeoutMs });
+  try {
+    let response: Response;
+    try {
+      response = await fetch(url, { signal: controller.signal, headers, redirect: 'follow' });
+    } catch (err) {
+      if (controller.signal.aborted) throw timeout();
+      const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
+      throw new PipelineError('url-failed', `cannot fetch ${shown}: ${cause}`, { url: shown, reason: cause });
+    }
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new PipelineError('http-status', `${shown} answered HTTP ${response.status} ${response.statusText}`, { url: shown, status: response.status });
+    }
+    const declared = Number(response.headers.get('content-length'));
+    if (declared > options.maxBytes) {
+      await response.body?.cancel().catch(() => undefined);
+      throw tooLarge(declared, options.maxBytes, `the image at ${shown}`);
+    }
+    const chunks: Uint8Array[] = [];
+    let received = 0;
+    try {
+      for await (const chunk of response.body ?? []) {
+        received += chunk.byteLength;
+        if (received > options.maxBytes) {
+          controller.abort();
+          throw tooLarge(`at least ${megabytes(received)}`, options.maxBytes, `the image at ${shown}`);
+        }
+        chunks.push(chunk);
+      }
+    } catch (err) {
+      if (err instanceof PipelineError) throw err;
+      if (controller.signal.aborted) throw timeout();
+      throw new PipelineError('url-failed', `cannot fetch ${shown}: ${(err as Error).message}`, { url: shown, reason: (err as Error).message });
+    }
+    return Buffer.concat(chunks);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Reads the encoded image msg.payload refers to. */
+export async function readEncodedImage(payload: unknown, options: SourceOptions): Promise<EncodedImage> {
+  let result: EncodedImage;
+  if (Buffer.isBuffer(payload) || payload instanceof Uint8Array) {
+    const bytes = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    result = { bytes, source: 'buffer' };
+  } else if (typeof payload === 'string') {
+    const text = payload.trim();
+    if (/^data:/i.test(text)) result = { bytes: decodeDataUrl(text, options.maxBytes), source: 'data-url' };
+    else if (/^https?:\/\//i.test(text)) result = { bytes: await fetchUrl(text, options), source: 'url', origin: text.replace(/\/\/[^/@]*@/, '//') };
+    else if (looksLikeBase64(text)) result = { bytes: fromBase64(text, options.maxBytes), source: 'base64' };
+    else if (text === '') throw new PipelineError('empty-string', 'msg.payload is an empty string; send image bytes, a file path, a data: URL, base64 or an http(s) URL');
+    else result = { bytes: await readConfinedFile(text, options), source: 'file', origin: text };
+  } else {
+    const kind = payload === null ? 'null' : Array.isArray(payload) ? 'an array' : typeof payload;
+    throw new PipelineError('bad-payload', `msg.payload is ${kind}; send a Buffer, a file path, a data: URL, base64 or an http(s) URL`, { kind });
+  }
+  if (result.bytes.length === 0) {
+    throw new PipelineError('empty', `the image from ${result.origin ?? result.source} has zero bytes`, { source: result.origin ?? result.source });
+  }
+  if (result.bytes.length > options.maxBytes) throw tooLarge(result.bytes.length, options.maxBytes, 'the image');
+  return result;
+}

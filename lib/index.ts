@@ -1,0 +1,9 @@
+// The package's domain modules for use outside Node-RED (scripts, the CLI, other runtimes).
+export * from './contract';
+export * from './errors';
+export * as onnx from './onnx';
+export * as image from './image';
+export * as tensor from './tensor';
+export * as inference from './inference';
+export * as segmentation from './segmentation';
+export * as publishing from './publishing';

@@ -1,0 +1,117 @@
+// One loaded model shared by the nodes that use it: reference counted, loaded on first use, unloaded when the
+// last user leaves or the owner closes (redeploy). Knows nothing of Node-RED; mlops-model wraps it.
+import { PipelineError } from '../errors';
+import type { ModelInfo } from '../onnx';
+import { describeLoadError, loadModelInfo, modelDisplayName, warmupInputs } from './model-source';
+import type { SessionSettings } from './protocol';
+import type { ModelFeed, ModelRunResult } from './types';
+import { WorkerPool } from './worker-pool';
+
+export type ModelState = 'idle' | 'loading' | 'ready' | 'error';
+
+export interface ModelHostOptions {
+  modelPath: string;
+  session: SessionSettings;
+  workers: number;
+  warmup: boolean;
+  /** Set when the configured path could not be resolved: every load fails with it. */
+  pathError?: PipelineError;
+  /** Told about every state change, with the error for 'error'. */
+  onState?(state: ModelState, error?: PipelineError): void;
+}
+
+export class ModelHost {
+  private readonly users = new Set<string>();
+  private pool: WorkerPool | undefined;
+  private loading: Promise<ModelInfo> | undefined;
+  private loaded: ModelInfo | undefined;
+  private described: ModelInfo | undefined;
+  private readonly closing = new Set<Promise<void>>();
+  private currentState: ModelState = 'idle';
+
+  constructor(private readonly options: ModelHostOptions) {}
+
+  get modelPath(): string { return this.options.modelPath; }
+  get state(): ModelState { return this.currentState; }
+  get info(): ModelInfo | undefined { return this.loaded; }
+  get workers(): number { return this.options.workers; }
+  get userCount(): number { return this.users.size; }
+  /** Model name and version from its metadata (or file name), known as soon as the file was read. */
+  get displayName(): string { return modelDisplayName(this.described, this.options.modelPath); }
+
+  register(userId: string): void {
+    this.users.add(userId);
+    void this.ready().catch(() => undefined);
+  }
+
+  deregister(userId: string): void {
+    if (this.users.delete(userId) && this.users.size === 0) this.unload();
+  }
+
+  ready(): Promise<ModelInfo> {
+    this.loading ??= this.load();
+    return this.loading;
+  }
+
+  async run(feed: ModelFeed): Promise<ModelRunResult> {
+    await this.ready();
+    if (!this.pool) throw new PipelineError('model-closed', 'the model was unloaded (redeploy) before this message ran');
+    return this.pool.run(feed);
+  }
+
+  /** Unloads and waits until every worker thread has exited. */
+  async close(): Promise<void> {
+    this.users.clear();
+    this.unload();
+    await Promise.all([...this.closing]);
+  }
+
+  private setState(state: ModelState, error?: PipelineError): void {
+    this.currentState = state;
+    this.options.onState?.(state, error);
+  }
+
+  private unload(): void {
+    const pool = this.pool;
+    this.pool = undefined;
+    this.loading = undefined;
+    this.loaded = undefined;
+    if (pool) {
+      const closed = pool.close().finally(() => this.closing.delete(closed));
+      this.closing.add(closed);
+    }
+    this.setState('idle');
+  }
+
+  private async load(): Promise<ModelInfo> {
+    this.setState('loading');
+    const { modelPath } = this.options;
+    let pool: WorkerPool | undefined;
+    try {
+      if (this.options.pathError) throw this.options.pathError;
+      const info = loadModelInfo(modelPath);
+      this.described = info;
+      pool = new WorkerPool({ modelPath, session: this.options.session, warmup: this.options.warmup ? warmupInputs(info) : [] },
+        Math.max(1, Math.floor(this.options.workers)));
+      this.pool = pool;
+      await pool.start().catch((err: Error) => {
+        throw this.pool === pool ? describeLoadError(err.message, modelPath, info) : closedWhileLoading();
+      });
+      if (this.pool !== pool) throw closedWhileLoading();
+      this.loaded = info;
+      this.setState('ready');
+      return info;
+    } catch (err) {
+      const error = err instanceof PipelineError ? err : new PipelineError('load-failed', String((err as Error).message ?? err));
+      if (this.pool === pool) {
+        this.pool = undefined;
+        this.setState('error', error);
+      }
+      throw error;
+    }
+  }
+}
+
+function closedWhileLoading(): PipelineError {
+  return new PipelineError('model-closed', 'the model was unloaded (redeploy) while it was loading');
+}

@@ -1,0 +1,118 @@
+// Finding an ONNX file, reading its description, and explaining why onnxruntime could not load it.
+import fs from 'node:fs';
+import path from 'node:path';
+import { PipelineError } from '../errors';
+import { readModelInfo, OnnxFormatError, type ModelInfo } from '../onnx';
+import type { WarmupInput } from './protocol';
+
+/** The package's root (dist/lib/inference → three levels up); bundled models live in its models/ folder. */
+export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..', '..');
+const BUNDLED_PREFIX = 'bundled:';
+
+export interface PathContext {
+  /** Node-RED's userDir: relative paths are relative to it. */
+  userDir: string;
+  /** Looks up an environment variable for ${NAME} (Node-RED's env, which includes flow and group env). */
+  env(name: string): string | undefined;
+  packageRoot?: string;
+}
+
+/** Absolute path of a model given as an absolute path, a path relative to userDir, `bundled:<name>`, or with ${ENV} parts. */
+export function resolveModelPath(spec: string, context: PathContext): string {
+  const trimmed = (spec ?? '').trim();
+  if (!trimmed) throw new PipelineError('no-path', 'no model file is set; enter the path of an .onnx file in the model configuration');
+  const expanded = trimmed.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+    const value = context.env(name);
+    if (value === undefined || value === '') {
+      throw new PipelineError('env-unset', `the model path uses \${${name}}, but the environment variable ${name} is not set; set it or enter the path directly`,
+        { name });
+    }
+    return value;
+  });
+  if (expanded.startsWith(BUNDLED_PREFIX)) {
+    const name = expanded.slice(BUNDLED_PREFIX.length);
+    if (!name || name.includes('..') || path.isAbsolute(name)) {
+      throw new PipelineError('bad-bundled-name', `"${expanded}" does not name a bundled model; use bundled:<file name in the package's models folder>`,
+        { path: expanded });
+    }
+    return path.join(context.packageRoot ?? PACKAGE_ROOT, 'models', name);
+  }
+  return path.resolve(context.userDir, expanded);
+}
+
+/** Reads and describes the file on the main thread (no session): cheap, and gives clear errors early. */
+export function loadModelInfo(modelPath: string): ModelInfo {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(modelPath);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new PipelineError('model-not-found', `the model file ${modelPath} does not exist; check the path in the model configuration`,
+        { path: modelPath });
+    }
+    if (code === 'EISDIR') {
+      throw new PipelineError('model-not-file', `${modelPath} is a folder; enter the path of the .onnx file inside it`, { path: modelPath });
+    }
+    throw new PipelineError('model-unreadable', `the model file ${modelPath} cannot be read (${code ?? (err as Error).message}); check its permissions`,
+      { path: modelPath, reason: String(code ?? (err as Error).message) });
+  }
+  try {
+    return readModelInfo(bytes);
+  } catch (err) {
+    if (err instanceof OnnxFormatError) {
+      throw new PipelineError('not-onnx', `${modelPath} is ${err.message}; choose an .onnx file exported from your training framework`,
+        { path: modelPath, reason: err.message });
+    }
+    throw err;
+  }
+}
+
+/** Turns onnxruntime's session-creation message into an error that names the cause and the fix. */
+export function describeLoadError(message: string, modelPath: string, info?: ModelInfo): PipelineError {
+  const opset = info?.opsetVersion ?? 0;
+  const noOp = /No Op registered for (\S+) with domain_version of (\d+)/.exec(message);
+  const noKernel = /Could not find an implementation for (\S+)\((\d+)\)/.exec(message);
+  const badType = /Type '([^']+)' of input parameter \(([^)]*)\) of operator \((\S+?)\)/.exec(message);
+  if (noOp || noKernel) {
+    const operator = (noOp ?? noKernel)![1]!;
+    const version = Number((noOp ?? noKernel)![2]);
+    return new PipelineError('unsupported-operator',
+      `onnxruntime cannot run operator ${operator} (opset ${version || opset}) of this model; export the model with a different opset ` +
+      '(e.g. opset 17) or replace the operator in the export', { operator, opset: version || opset, reason: message });
+  }
+  if (badType) {
+    const [, type, , operator] = badType;
+    return new PipelineError('unsupported-operator',
+      `onnxruntime cannot run operator ${operator} on ${type} data in this model; export the model with a different opset or data type`,
+      { operator: operator!, opset, reason: message });
+  }
+  if (/external data/i.test(message)) {
+    const file = /does not exist: "?([^"]+)"?/.exec(message)?.[1] ?? 'its weights file';
+    return new PipelineError('external-data-missing',
+      `the model keeps its weights in an external file (${file}) that is missing; copy it next to ${path.basename(modelPath)}`,
+      { path: modelPath, file });
+  }
+  if (/Protobuf parsing failed/i.test(message)) {
+    return new PipelineError('not-onnx', `${modelPath} is not an ONNX model (protobuf parsing failed); choose an .onnx file`,
+      { path: modelPath, reason: message });
+  }
+  return new PipelineError('load-failed', `onnxruntime could not load ${path.basename(modelPath)}: ${message}`,
+    { path: modelPath, reason: message });
+}
+
+/** Zeros for every input, symbolic or unknown dimensions taken as 1. */
+export function warmupInputs(info: ModelInfo): WarmupInput[] {
+  return info.inputs.map((input) => ({
+    name: input.name,
+    type: input.type,
+    dims: input.dims.map((d) => (typeof d === 'number' ? d : 1)),
+  }));
+}
+
+/** "name version" from the model's metadata, else the file name. */
+export function modelDisplayName(info: ModelInfo | undefined, modelPath: string): string {
+  const name = info?.metadata.name || path.basename(modelPath, '.onnx');
+  const version = info?.metadata.version;
+  return version ? `${name} ${version}` : name;
+}

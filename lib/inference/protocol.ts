@@ -1,0 +1,45 @@
+// Messages between the worker pool (main thread) and an inference worker.
+// Tensor data crosses as transferred ArrayBuffers: one copy into a fresh buffer on the way in
+// (the caller's Buffer may be shared with other wires), none on the way out.
+
+export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
+export type ExecutionMode = 'sequential' | 'parallel';
+
+export interface SessionSettings {
+  /** 0 lets onnxruntime choose. */
+  intraOpNumThreads: number;
+  graphOptimizationLevel: GraphOptimizationLevel;
+  executionMode: ExecutionMode;
+}
+
+/** An input to warm a session up with: zeros of this type and shape. */
+export interface WarmupInput {
+  name: string;
+  type: string;
+  dims: number[];
+}
+
+export interface WorkerSetup {
+  modelPath: string;
+  session: SessionSettings;
+  /** Empty: no warm-up run. */
+  warmup: WarmupInput[];
+}
+
+export interface WireTensor {
+  buffer: ArrayBuffer;
+  byteOffset: number;
+  byteLength: number;
+  type: string;
+  dims: number[];
+}
+
+export type ToWorker =
+  | { kind: 'run'; jobId: number; feed: Record<string, WireTensor> }
+  | { kind: 'close' };
+
+export type FromWorker =
+  | { kind: 'ready' }
+  | { kind: 'load-failed'; message: string }
+  | { kind: 'result'; jobId: number; outputs: Record<string, WireTensor>; runMs: number }
+  | { kind: 'run-failed'; jobId: number; message: string };

@@ -1,0 +1,167 @@
+// One connection to Cumulocity, shared by every publishing node that uses it: turns publications into queued MQTT
+// messages and REST operations, and forwards them in order over thin-edge (MQTT + local proxy) or REST.
+import { EventEmitter } from 'node:events';
+import path from 'node:path';
+import { Forwarder } from './forwarder';
+import type { Publication } from './inspection';
+import { PublishMemory } from './inspection';
+import { MqttLink, type MqttLinkOptions } from './mqtt-link';
+import { DiskQueue, type OverflowPolicy } from './queue';
+import { eventOperation, restOperations, RestDelivery, type QueuedItem } from './rest-delivery';
+import { restClient, type RestTarget } from './rest-client';
+import * as te from './thin-edge';
+
+export type Transport = 'thin-edge' | 'cumulocity';
+
+export interface PublisherOptions {
+  transport: Transport;
+  queueDir: string;
+  queueMaxBytes: number;
+  queuePolicy: OverflowPolicy;
+  fsync: boolean;
+  /** thin-edge only. */
+  mqtt?: MqttLinkOptions;
+  /** The tenant (cumulocity) or thin-edge's local Cumulocity proxy (thin-edge). */
+  rest: RestTarget;
+  eventLimitBytes?: number;
+  retryMinMs?: number;
+  retryMaxMs?: number;
+}
+
+export interface PublisherStatus {
+  transport: Transport;
+  /** MQTT connected (thin-edge) / last REST delivery worked (cumulocity); undefined before the first attempt. */
+  connected: boolean | undefined;
+  reason?: string;
+  queued: number;
+  dropped: number;
+  rejected: number;
+  /** Records Cumulocity refused for good (4xx), reported as errors. */
+  failed: number;
+  delivered: number;
+}
+
+interface Lane { queue: DiskQueue; forwarder: Forwarder }
+
+/** Events: 'status' (PublisherStatus), 'failed' (error, header) for data Cumulocity refused for good. */
+export class Publisher extends EventEmitter {
+  private readonly memory = new PublishMemory();
+  private readonly link: MqttLink | undefined;
+  private readonly lanes: { mqtt?: Lane; rest: Lane };
+  private state: Pick<PublisherStatus, 'connected' | 'reason'> = { connected: undefined };
+  private failed = 0;
+  private delivered = 0;
+
+  constructor(private readonly options: PublisherOptions) {
+    super();
+    const rest = new RestDelivery(restClient(options.rest), options.transport === 'cumulocity');
+    const lane = (name: string, deliver: ConstructorParameters<typeof Forwarder>[1]): Lane => {
+      const queue = DiskQueue.open({ dir: path.join(options.queueDir, name), maxBytes: options.queueMaxBytes, policy: options.queuePolicy, fsync: options.fsync });
+      const forwarder = new Forwarder(queue, deliver, { retryMinMs: options.retryMinMs, retryMaxMs: options.retryMaxMs });
+      forwarder.on('delivered', () => {
+        this.delivered++;
+        if (name === 'rest' && !this.link) this.setState(true);
+        this.report();
+      });
+      forwarder.on('retry', (err: Error & { reason?: string }) => {
+        // With thin-edge the MQTT link reports its own state; REST trouble shows as data waiting in the queue.
+        if (!this.link) this.setState(false, err.reason ?? err.message);
+        this.report();
+      });
+      forwarder.on('failed', (_record, err: Error) => { this.failed++; this.emit('failed', err); this.report(); });
+      return { queue, forwarder };
+    };
+    if (options.transport === 'thin-edge') {
+      if (!options.mqtt) throw new Error('thin-edge transport needs MQTT settings');
+      this.link = new MqttLink(options.mqtt);
+      this.lanes = { mqtt: lane('mqtt', this.link.deliver), rest: lane('rest', rest.deliver) };
+      this.link.on('up', () => {
+        this.setState(true);
+        this.report();
+        this.lanes.mqtt!.forwarder.kick();
+        this.lanes.rest.forwarder.kick();
+      });
+      this.link.on('down', (reason: string) => { if (this.setState(false, reason)) this.report(); });
+    } else {
+      this.lanes = { rest: lane('rest', rest.deliver) };
+    }
+  }
+
+  get status(): PublisherStatus {
+    const queues = [this.lanes.mqtt, this.lanes.rest].filter((l): l is Lane => !!l).map((l) => l.queue.stats);
+    const sum = (key: 'depth' | 'dropped' | 'rejected') => queues.reduce((total, q) => total + q[key], 0);
+    return {
+      transport: this.options.transport, ...this.state,
+      queued: sum('depth'), dropped: sum('dropped'), rejected: sum('rejected'), failed: this.failed, delivered: this.delivered,
+    };
+  }
+
+  /**
+   * Queues everything the publication becomes. Throws a PipelineError when the queue refuses data (reject policy,
+   * oversized message); what was queued before stays queued.
+   */
+  publish(publication: Publication, alarmType: string): { queued: number; dropped: number } {
+    const items = this.options.transport === 'thin-edge'
+      ? this.thinEdgeItems(publication, alarmType)
+      : restOperations(publication, this.memory, alarmType);
+    let queued = 0;
+    let dropped = 0;
+    try {
+      for (const item of items) {
+        const lane = item.header.kind === 'mqtt' ? this.lanes.mqtt! : this.lanes.rest;
+        const result = lane.queue.append(item.header, item.blobs);
+        if (result.stored) queued++;
+        dropped += result.dropped;
+        lane.forwarder.kick();
+      }
+    } catch (err) {
+      this.memory.forget(publication.asset.id);
+      throw err;
+    } finally {
+      this.report();
+    }
+    return { queued, dropped };
+  }
+
+  private thinEdgeItems(publication: Publication, alarmType: string): QueuedItem[] {
+    const { asset, time, measurement, event } = publication;
+    const mqttItem = (message: te.MqttMessage): QueuedItem => ({ header: { kind: 'mqtt', ...message }, blobs: [] });
+    const items: QueuedItem[] = [];
+    if (this.memory.firstSighting(asset.id)) items.push(mqttItem(te.registrationMessage(publication)));
+    if (measurement) {
+      if (Object.keys(measurement.units).length && this.memory.unitsChanged(asset.id, measurement.type, measurement.units)) {
+        items.push(mqttItem(te.unitsMessage(asset.id, measurement)));
+      }
+      items.push(mqttItem(te.measurementMessage(asset.id, measurement, time)));
+    }
+    if (event) {
+      // Files cannot travel over thin-edge's MQTT API: an event with images goes through the Cumulocity proxy.
+      items.push(publication.images.length ? eventOperation(publication, event) : mqttItem(te.eventMessage(asset.id, event, time, this.options.eventLimitBytes)));
+    }
+    const decision = this.memory.alarmDecision(publication, alarmType);
+    if (decision) items.push(mqttItem(te.alarmMessage(asset.id, decision, time)));
+    for (const message of te.twinMessages(asset.id, this.memory.changedTwin(publication))) items.push(mqttItem(message));
+    return items;
+  }
+
+  /** Records the connection state; true when it changed. */
+  private setState(connected: boolean, reason?: string): boolean {
+    const next = connected ? { connected } : { connected, reason };
+    const changed = next.connected !== this.state.connected || next.reason !== this.state.reason;
+    this.state = next;
+    return changed;
+  }
+
+  private report(): void {
+    this.emit('status', this.status);
+  }
+
+  /** Stops forwarding (undelivered data stays on disk for the next start) and disconnects. */
+  async close(): Promise<void> {
+    const lanes = [this.lanes.mqtt, this.lanes.rest].filter((l): l is Lane => !!l);
+    const stopping = lanes.map((l) => l.forwarder.stop());
+    await this.link?.close();
+    await Promise.all(stopping);
+    for (const l of lanes) l.queue.close();
+  }
+}

@@ -1,0 +1,125 @@
+// Publishes an inspection (msg.condition, msg.segmentation, msg.timings, images) and plain sensor data (msg.payload)
+// to Cumulocity for one asset, through a shared mlops-c8y connection with store and forward.
+import type { ConditionResult, SegmentationResult, Timings } from '../lib/contract';
+import { PipelineError } from '../lib/errors';
+import { buildPublication, type InspectionInput, type PublishSettings } from '../lib/publishing/inspection';
+import type { PublisherStatus } from '../lib/publishing/publisher';
+import type { C8yConnectionNode } from './mlops-c8y';
+import { failMessage } from './shared/failure';
+import { translate } from './shared/i18n';
+import type { Node, NodeAPI, NodeDefinition, NodeMessage, NodeStatus } from './shared/red';
+
+interface OutConfig extends NodeDefinition {
+  connection: string;
+  assetId?: string;
+  measurementType?: string;
+  eventType?: string;
+  alarmType?: string;
+  sendMeasurements?: boolean;
+  sendEvent?: boolean;
+  sendAlarm?: boolean;
+  sendTwin?: boolean;
+  sendOriginal?: boolean;
+  sendOverlay?: boolean;
+  modelName?: string;
+  modelVersion?: string;
+}
+
+const TYPE = 'mlops-c8y-out';
+
+const isPlainObject = (value: unknown) =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value) && !ArrayBuffer.isView(value);
+
+module.exports = function register(RED: NodeAPI) {
+  function statusOf(state: PublisherStatus): NodeStatus {
+    const t = (key: string, subs: Record<string, string | number>, english: string) => translate(RED, `${TYPE}.status.${key}`, english, subs);
+    const offline = () => (state.reason ? t('offline-because', { reason: state.reason }, `offline (${state.reason})`) : t('offline', {}, 'offline'));
+    const losses = state.dropped + state.rejected + state.failed;
+    const lossText = losses ? ` · ${t('lost', { dropped: state.dropped, rejected: state.rejected, failed: state.failed }, `dropped ${state.dropped}, rejected ${state.rejected}, failed ${state.failed}`)}` : '';
+    if (state.queued > 0) {
+      const where = state.connected === false ? offline() : state.connected ? t('sending', {}, 'sending') : t('connecting', {}, 'connecting');
+      return { fill: 'yellow', shape: 'ring', text: `${where} · ${t('queued', { count: state.queued }, `queued ${state.queued}`)}${lossText}` };
+    }
+    if (state.connected === false) return { fill: 'red', shape: 'ring', text: `${offline()}${lossText}` };
+    if (state.connected === undefined) return { fill: 'grey', shape: 'ring', text: `${t('connecting', {}, 'connecting')}${lossText}` };
+    return { fill: losses ? 'yellow' : 'green', shape: 'dot', text: `${t('connected', { count: state.delivered }, `sent ${state.delivered}`)}${lossText}` };
+  }
+
+  function MlopsC8yOutNode(this: Node, config: OutConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const connection = RED.nodes.getNode(config.connection) as C8yConnectionNode | null;
+    const settings: PublishSettings = {
+      measurementType: config.measurementType || 'mlops_Inspection',
+      eventType: config.eventType || 'mlops_Inspection',
+      alarmType: config.alarmType || 'mlops_AssetCondition',
+      externalIdPrefix: '',
+      select: {
+        measurements: config.sendMeasurements !== false, event: config.sendEvent !== false, alarm: config.sendAlarm !== false,
+        twin: config.sendTwin !== false, originalImage: config.sendOriginal === true, overlayImage: config.sendOverlay !== false,
+      },
+    };
+    let shown = '';
+    if (!connection) {
+      node.status({ fill: 'red', shape: 'ring', text: translate(RED, `${TYPE}.status.no-connection`, 'no connection configured') });
+    } else {
+      settings.externalIdPrefix = connection.externalIdPrefix;
+      // Coalesce bursts of state changes into one status update per tick, and skip repeats.
+      let pending: PublisherStatus | undefined;
+      const show = (status: NodeStatus) => {
+        const key = JSON.stringify(status);
+        if (key !== shown) node.status(status);
+        shown = key;
+      };
+      const onState = (state: PublisherStatus) => {
+        if (!pending) setImmediate(() => { if (pending) show(statusOf(pending)); pending = undefined; });
+        pending = state;
+      };
+      const unwatch = connection.watch(onState);
+      connection.register(node);
+      if (connection.state) show(statusOf(connection.state));
+      node.on('close', (_removed: boolean, done: () => void) => {
+        unwatch();
+        connection.deregister(node).then(done, done);
+      });
+    }
+
+    const env = (name: string, msg: NodeMessage) => {
+      const value = RED.util.evaluateNodeProperty(name, 'env', node, msg);
+      return typeof value === 'string' && value !== '' ? value : undefined;
+    };
+
+    node.on('input', (msg: NodeMessage, send, done) => {
+      try {
+        if (!connection) throw new PipelineError('no-connection', 'no mlops-c8y connection is configured; select one in the node', {});
+        const condition = msg.condition as ConditionResult | undefined;
+        const assetId = [msg.assetId, condition?.assetId, config.assetId].find((id): id is string => typeof id === 'string' && id !== '');
+        if (!assetId) throw new PipelineError('no-asset-id', 'no asset id: set msg.assetId or the node\'s asset id', {});
+        const model = msg.model as { name?: string; version?: string } | undefined;
+        const input: InspectionInput = {
+          assetId, condition,
+          segmentation: msg.segmentation as SegmentationResult | undefined,
+          timings: msg.timings as Timings | undefined,
+          // In an inspection message msg.payload often still holds the image or a file name: only a plain object counts.
+          payload: condition || msg.segmentation ? (isPlainObject(msg.payload) ? msg.payload : undefined) : msg.payload,
+          units: msg.units as Record<string, string> | undefined,
+          image: msg.image as InspectionInput['image'],
+          eventText: typeof msg.eventText === 'string' ? msg.eventText : undefined,
+          eventFragments: msg.eventFragments as Record<string, unknown> | undefined,
+          model: { name: model?.name ?? (config.modelName || undefined), version: model?.version ?? (config.modelVersion || undefined) },
+          flow: { name: env('MODULE_NAME', msg), version: env('MODULE_VERSION', msg) },
+        };
+        const publication = buildPublication(input, settings);
+        const result = connection.publish(publication, settings.alarmType);
+        msg.published = { assetId, queued: result.queued, dropped: result.dropped };
+        send(msg);
+        done();
+      } catch (err) {
+        shown = '';
+        failMessage(RED, node, err, done);
+      }
+    });
+  }
+
+  RED.nodes.registerType(TYPE, MlopsC8yOutNode);
+};

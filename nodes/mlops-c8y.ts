@@ -1,0 +1,97 @@
+// Config node: one connection to Cumulocity (through thin-edge, or REST), shared and reference counted by the
+// publishing nodes that use it, with its store-and-forward queue under Node-RED's userDir.
+import { EventEmitter } from 'node:events';
+import os from 'node:os';
+import path from 'node:path';
+import { PipelineError } from '../lib/errors';
+import type { Publication } from '../lib/publishing/inspection';
+import { Publisher, type PublisherStatus } from '../lib/publishing/publisher';
+import { publisherOptions, type ConnectionConfig, type ConnectionCredentials } from '../lib/publishing/settings';
+import { describeError } from './shared/failure';
+import { translate } from './shared/i18n';
+import type { Node, NodeAPI, NodeDefinition } from './shared/red';
+
+export interface C8yConnectionNode extends Node<ConnectionCredentials> {
+  register(user: { id: string }): void;
+  deregister(user: { id: string }): Promise<void>;
+  /** Queues a publication; throws a PipelineError when it cannot (bad settings, queue full). */
+  publish(publication: Publication, alarmType: string): { queued: number; dropped: number };
+  readonly state: PublisherStatus | undefined;
+  /** Prepended to asset ids to form their external ids (c8y_Serial) in Cumulocity. */
+  readonly externalIdPrefix: string;
+  /** Calls `listener` on every status change of the connection; returns the function that stops it. */
+  watch(listener: (state: PublisherStatus) => void): () => void;
+}
+
+export function queueDirectory(RED: NodeAPI, nodeId: string): string {
+  return path.join(RED.settings.userDir ?? os.tmpdir(), 'mlops-c8y-queue', nodeId.replace(/[^A-Za-z0-9_.-]/g, '_'));
+}
+
+module.exports = function register(RED: NodeAPI) {
+  function MlopsC8yNode(this: C8yConnectionNode, config: NodeDefinition & ConnectionConfig & { externalIdPrefix?: string }) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const users = new Set<string>();
+    let publisher: Publisher | undefined;
+    let closing: Promise<void> | undefined;
+    const watchers = new EventEmitter();
+    node.watch = (listener) => {
+      watchers.on('state', listener);
+      return () => watchers.off('state', listener);
+    };
+
+    let stopping = false;
+
+    function start(): Publisher {
+      if (publisher) return publisher;
+      // Node-RED finishes closing old nodes before it starts new ones, so this only guards against misuse:
+      // two publishers must never share the queue directory.
+      if (stopping) throw new PipelineError('connection-restarting', 'the Cumulocity connection is still shutting down; send the message again', {});
+      const options = publisherOptions(config, node.credentials ?? {}, process.env, `mlops-${node.id}-${process.pid}`);
+      publisher = new Publisher({ ...options, queueDir: queueDirectory(RED, node.id) });
+      publisher.on('status', (state: PublisherStatus) => watchers.emit('state', state));
+      publisher.on('failed', (err: unknown) => node.error(describeError(RED, 'mlops-c8y', err)));
+      watchers.emit('state', publisher.status);
+      return publisher;
+    }
+
+    function stop(): Promise<void> {
+      const running = publisher;
+      publisher = undefined;
+      if (running) {
+        stopping = true;
+        closing = running.close().finally(() => { stopping = false; });
+      }
+      return closing ?? Promise.resolve();
+    }
+
+    Object.defineProperty(node, 'state', { get: () => publisher?.status });
+    Object.defineProperty(node, 'externalIdPrefix', { value: (config.externalIdPrefix ?? '').trim() });
+    node.register = (user) => {
+      users.add(user.id);
+      try {
+        start();
+      } catch (err) {
+        node.warn(describeError(RED, 'mlops-c8y', err));
+      }
+    };
+    node.deregister = async (user) => {
+      users.delete(user.id);
+      if (users.size === 0) await stop();
+    };
+    node.publish = (publication, alarmType) => start().publish(publication, alarmType);
+
+    node.on('close', (removed: boolean, done: () => void) => {
+      const waiting = publisher?.status.queued ?? 0;
+      if (removed && waiting > 0) {
+        node.warn(translate(RED, 'mlops-c8y.warn.abandoned', '__count__ undelivered messages stay in __dir__; a connection node with the same id would send them',
+          { count: waiting, dir: queueDirectory(RED, node.id) }));
+      }
+      stop().then(done, (err) => { node.error(describeError(RED, 'mlops-c8y', err)); done(); });
+    });
+  }
+
+  RED.nodes.registerType('mlops-c8y', MlopsC8yNode, {
+    credentials: { user: { type: 'text' }, password: { type: 'password' }, token: { type: 'password' } },
+  });
+};

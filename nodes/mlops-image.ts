@@ -1,0 +1,84 @@
+// mlops-image: msg.payload (bytes, file path, data: URL, base64, http(s) URL) → msg.image.
+import { DEFAULT_INGEST_OPTIONS, ingestImage, type AlphaMode, type IngestOptions } from '../lib/image';
+import { trySharp, type DecoderChoice } from '../lib/image/libraries';
+import { parseColor } from '../lib/tensor/options';
+import { choice, positiveNumber } from './shared/config-values';
+import { failMessage } from './shared/failure';
+import type { Node, NodeAPI, NodeDefinition, NodeMessage } from './shared/red';
+
+interface ImageNodeConfig extends NodeDefinition {
+  baseDir?: string;
+  /** Limits as typed in the editor: megabytes, megapixels, seconds. */
+  maxMegabytes?: string | number;
+  maxMegapixels?: string | number;
+  timeout?: string | number;
+  decoder?: string;
+  alpha?: string;
+  background?: string;
+  damaged?: string;
+}
+
+type ImageCredentials = Record<string, string> & {
+  user?: string;
+  password?: string;
+};
+
+function ingestOptions(config: ImageNodeConfig, credentials: ImageCredentials): IngestOptions {
+  const defaults = DEFAULT_INGEST_OPTIONS;
+  const headers: Record<string, string> = {};
+  if (credentials.user) {
+    headers.authorization = `Basic ${Buffer.from(`${credentials.user}:${credentials.password ?? ''}`).toString('base64')}`;
+  }
+  return {
+    baseDir: config.baseDir?.trim() || undefined,
+    maxBytes: Math.round(positiveNumber(config.maxMegabytes, defaults.maxBytes / 2 ** 20, 'Max size') * 2 ** 20),
+    maxPixels: Math.round(positiveNumber(config.maxMegapixels, defaults.maxPixels / 1e6, 'Max pixels') * 1e6),
+    timeoutMs: Math.round(positiveNumber(config.timeout, defaults.timeoutMs / 1000, 'Timeout') * 1000),
+    headers,
+    decoder: choice<DecoderChoice>(config.decoder, ['auto', 'sharp', 'jimp'], defaults.decoder, 'Decoder'),
+    alpha: choice<AlphaMode>(config.alpha, ['flatten', 'keep'], defaults.alpha, 'Alpha'),
+    background: parseColor(config.background ?? '') ?? defaults.background,
+    damaged: choice(config.damaged, ['refuse', 'tolerate'] as const, 'refuse', 'Damaged images'),
+  };
+}
+
+export = function registerImageNode(RED: NodeAPI): void {
+  function MlopsImageNode(this: Node<ImageCredentials>, config: ImageNodeConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    let options: IngestOptions | undefined;
+    let configError: unknown;
+    try {
+      options = ingestOptions(config, node.credentials ?? {});
+    } catch (err) {
+      configError = err;
+      node.status({ fill: 'red', shape: 'ring', text: RED._('mlops-image.status.badConfig') });
+    }
+    const sharp = options?.decoder === 'auto' ? trySharp() : undefined;
+    if (sharp && !sharp.module) {
+      // Works, but several times slower and without WebP/AVIF: say so once rather than on every message.
+      node.warn(RED._('mlops-image.warn.jimpFallback', { reason: sharp.error?.message.split('\n')[0] ?? '' }));
+    }
+
+    node.on('input', (msg: NodeMessage, send, done) => {
+      if (!options) {
+        failMessage(RED, node, configError, done);
+        return;
+      }
+      ingestImage(msg.payload, options).then(({ image, timings }) => {
+        msg.image = image;
+        msg.timings = { ...(msg.timings as Record<string, number> | undefined), ...timings };
+        node.status({
+          fill: 'green', shape: 'dot',
+          text: RED._('mlops-image.status.decoded', { width: image.width, height: image.height, format: image.format }),
+        });
+        send(msg);
+        done();
+      }, (err: unknown) => failMessage(RED, node, err, done));
+    });
+  }
+
+  RED.nodes.registerType('mlops-image', MlopsImageNode, {
+    credentials: { user: { type: 'text' }, password: { type: 'password' } },
+  });
+};

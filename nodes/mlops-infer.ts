@@ -1,0 +1,93 @@
+// mlops-infer: runs msg.tensor(s) through the model of an mlops-model config node on worker threads.
+import { PipelineError } from '../lib/errors';
+import { BoundedQueue, QUEUE_POLICIES, feedFromMessage, modelDisplayName, type ModelFeed, type QueuePolicy } from '../lib/inference';
+import { failMessage, describeError } from './shared/failure';
+import { translate } from './shared/i18n';
+import type { ModelConfigNode } from './shared/model-node';
+import type { Node, NodeAPI, NodeDefinition, NodeMessage } from './shared/red';
+
+interface InferNodeDefinition extends NodeDefinition {
+  model: string;
+  queueSize?: number | string;
+  queuePolicy?: string;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+module.exports = function register(RED: NodeAPI) {
+  function MlopsInferNode(this: Node, config: InferNodeDefinition) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const model = (RED.nodes.getNode(config.model) ?? undefined) as ModelConfigNode | undefined;
+    const policy = QUEUE_POLICIES.find((p) => p === config.queuePolicy) ?? 'queue';
+    const capacity = Math.max(0, Math.floor(Number(config.queueSize ?? 4)));
+    let lastLatencyMs: number | undefined;
+    let loadError: unknown;
+    const t = (key: string, english: string, subs: Record<string, string | number> = {}) =>
+      translate(RED, `mlops-infer.status.${key}`, english, subs);
+
+    const queue = new BoundedQueue({ capacity, policy: policy as QueuePolicy, concurrency: model?.workers ?? 1, onChange: showStatus });
+
+    function showStatus(): void {
+      if (!model || loadError) return;
+      const name = modelDisplayName(model.info, model.modelPath);
+      const parts = [name];
+      const queued = queue.waitingCount;
+      if (!model.info) parts.push(t('loading', 'loading'));
+      else if (queued > 0) parts.push(t('queued', 'queued __count__', { count: queued }));
+      else if (queue.runningCount > 0) parts.push(t('busy', 'busy'));
+      else parts.push(t('ready', 'ready'));
+      if (lastLatencyMs !== undefined) parts.push(t('latency', '__ms__ ms', { ms: Math.round(lastLatencyMs) }));
+      if (queue.dropped > 0) parts.push(t('dropped', 'dropped __count__', { count: queue.dropped }));
+      const fill = !model.info ? 'grey' : queue.runningCount > 0 ? 'blue' : 'green';
+      node.status({ fill, shape: queued > 0 || !model.info ? 'ring' : 'dot', text: parts.join(' · ') });
+    }
+
+    if (!model) {
+      node.status({ fill: 'red', shape: 'ring', text: t('no-model', 'no model configured') });
+    } else {
+      model.register(node.id);
+      showStatus();
+      model.ready().then(showStatus, (err: unknown) => {
+        loadError = err;
+        const text = describeError(RED, 'mlops-model', err);
+        node.status({ fill: 'red', shape: 'ring', text: text.length > 60 ? `${text.slice(0, 59)}…` : text });
+      });
+    }
+
+    node.on('input', (msg: NodeMessage, send, done) => {
+      if (!model) {
+        failMessage(RED, node, new PipelineError('no-model', 'no mlops-model configuration is selected; open this node and choose or add a model'), done);
+        return;
+      }
+      let feed: ModelFeed | undefined;
+      try {
+        if (model.info) feed = feedFromMessage(msg, model.info);
+      } catch (err) {
+        failMessage(RED, node, err, done);
+        return;
+      }
+      queue.submit(async () => model.run(feed ?? feedFromMessage(msg, await model.ready()))).then((outcome) => {
+        if (outcome.dropped) {
+          done(); // dropped by the queue policy, by design
+          return;
+        }
+        const { outputs, queueMs, runMs } = outcome.value;
+        lastLatencyMs = runMs;
+        msg.outputs = outputs;
+        msg.timings = { ...(isRecord(msg.timings) ? msg.timings : {}), queue: outcome.waitedMs + queueMs, infer: runMs };
+        showStatus();
+        send(msg);
+        done();
+      }, (err: unknown) => failMessage(RED, node, err, done));
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      model?.deregister(node.id);
+      done();
+    });
+  }
+  RED.nodes.registerType('mlops-infer', MlopsInferNode);
+};

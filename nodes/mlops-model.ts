@@ -1,0 +1,90 @@
+// mlops-model: config node owning one ONNX model, shared by every mlops-infer node that uses it.
+import { PipelineError, isPipelineError } from '../lib/errors';
+import { ModelHost, loadModelInfo, resolveModelPath, type PathContext, type SessionSettings } from '../lib/inference';
+import { describeError } from './shared/failure';
+import type { ModelConfigNode } from './shared/model-node';
+import type { Node, NodeAPI, NodeDefinition, Request, Response } from './shared/red';
+import { translate } from './shared/i18n';
+
+interface ModelNodeDefinition extends NodeDefinition {
+  path: string;
+  intraOpThreads?: number | string;
+  optimization?: string;
+  executionMode?: string;
+  workers?: number | string;
+  warmup?: boolean;
+}
+
+const OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
+const INFO_STATUS_BY_CODE: Record<string, number> = {
+  'no-path': 400, 'env-unset': 400, 'bad-bundled-name': 400, 'model-not-found': 404, 'model-not-file': 422, 'not-onnx': 422,
+  'model-unreadable': 403,
+};
+
+function sessionSettings(config: ModelNodeDefinition): SessionSettings {
+  const level = OPTIMIZATION_LEVELS.find((l) => l === config.optimization) ?? 'all';
+  return {
+    intraOpNumThreads: Math.max(0, Math.floor(Number(config.intraOpThreads) || 0)),
+    graphOptimizationLevel: level,
+    executionMode: config.executionMode === 'parallel' ? 'parallel' : 'sequential',
+  };
+}
+
+module.exports = function register(RED: NodeAPI) {
+  const userDir = () => RED.settings.userDir ?? process.cwd();
+
+  function MlopsModelNode(this: Node & ModelConfigNode, config: ModelNodeDefinition) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const context: PathContext = {
+      userDir: userDir(),
+      env: (name) => {
+        const value = RED.util.evaluateNodeProperty(name, 'env', node, {});
+        return value === undefined || value === null ? undefined : String(value);
+      },
+    };
+    let pathError: PipelineError | undefined;
+    try {
+      node.modelPath = resolveModelPath(config.path, context);
+    } catch (err) {
+      node.modelPath = String(config.path ?? '');
+      pathError = err as PipelineError;
+    }
+    const host = new ModelHost({
+      modelPath: node.modelPath,
+      session: sessionSettings(config),
+      workers: Math.max(1, Math.floor(Number(config.workers) || 1)),
+      warmup: config.warmup !== false,
+      pathError,
+      onState(state, error) {
+        const model = host.displayName;
+        if (state === 'error') node.status({ fill: 'red', shape: 'ring', text: describeError(RED, node.type, error) });
+        else if (state === 'ready') node.status({ fill: 'green', shape: 'dot', text: translate(RED, 'mlops-model.status.ready', '__model__ ready', { model }) });
+        else if (state === 'loading') node.status({ fill: 'grey', shape: 'ring', text: translate(RED, 'mlops-model.status.loading', 'loading __model__', { model }) });
+        else node.status({});
+      },
+    });
+    node.ready = () => host.ready();
+    node.run = (feed) => host.run(feed);
+    node.register = (userId) => host.register(userId);
+    node.deregister = (userId) => host.deregister(userId);
+    Object.defineProperty(node, 'info', { get: () => host.info });
+    Object.defineProperty(node, 'workers', { get: () => host.workers });
+    node.on('close', (_removed: boolean, done: () => void) => {
+      host.close().then(() => done(), () => done());
+    });
+  }
+  RED.nodes.registerType('mlops-model', MlopsModelNode);
+
+  // Lets the editor show a model's inputs, outputs and metadata before deploying.
+  RED.httpAdmin.get('/edge-mlops/model-info', RED.auth.needsPermission('mlops-model.read'), (req: Request, res: Response) => {
+    const spec = typeof req.query.path === 'string' ? req.query.path : '';
+    try {
+      const modelPath = resolveModelPath(spec, { userDir: userDir(), env: (name) => process.env[name] });
+      res.json({ ...loadModelInfo(modelPath), path: modelPath });
+    } catch (err) {
+      const code = isPipelineError(err) ? err.code : 'inspect-failed';
+      res.status(INFO_STATUS_BY_CODE[code] ?? 500).json({ error: code, message: describeError(RED, 'mlops-model', err) });
+    }
+  });
+};

@@ -1,0 +1,90 @@
+// mlops-tensor: msg.image → msg.tensor (resize, place, normalise), sized and configured from a model when one is selected.
+import { PipelineError } from '../lib/errors';
+import type { DecoderChoice } from '../lib/image/libraries';
+import type { ModelInfo } from '../lib/onnx';
+import {
+  badOption, imageToTensor, parseColor, parseScale, parseTriple, resolvePreprocessOptions,
+  type ColorOrder, type ExplicitOptions, type PreprocessOptions, type ResizeMode,
+} from '../lib/tensor';
+import type { TensorElementType, TensorLayout } from '../lib/contract';
+import { choice, optionalPositiveInteger } from './shared/config-values';
+import { failMessage } from './shared/failure';
+import type { ModelConfigNode } from './shared/model-node';
+import type { Node, NodeAPI, NodeDefinition, NodeMessage } from './shared/red';
+
+interface TensorNodeConfig extends NodeDefinition {
+  model?: string;
+  inputName?: string;
+  width?: string | number;
+  height?: string | number;
+  resize?: string;
+  padColor?: string;
+  colorOrder?: string;
+  layout?: string;
+  dataType?: string;
+  scale?: string;
+  mean?: string;
+  std?: string;
+  resizer?: string;
+}
+
+/** The settings the user made; empty fields are left to the model's metadata or the defaults. */
+function explicitOptions(config: TensorNodeConfig): ExplicitOptions {
+  const std = parseTriple(config.std ?? '', 'std');
+  if (std?.some((s) => s === 0)) throw badOption('std', String(config.std), `must not contain 0`);
+  return {
+    inputName: config.inputName?.trim() || undefined,
+    width: optionalPositiveInteger(config.width, 'width'),
+    height: optionalPositiveInteger(config.height, 'height'),
+    resize: choice<ResizeMode>(config.resize, ['fill', 'contain', 'cover'], 'fill', 'resize'),
+    padColor: parseColor(config.padColor ?? ''),
+    colorOrder: config.colorOrder ? choice<ColorOrder>(config.colorOrder, ['RGB', 'BGR'], 'RGB', 'colour order') : undefined,
+    layout: choice<TensorLayout | 'auto'>(config.layout, ['auto', 'NCHW', 'NHWC'], 'auto', 'layout'),
+    type: config.dataType ? choice<TensorElementType>(config.dataType, ['float32', 'uint8'], 'float32', 'data type') : undefined,
+    scale: parseScale(config.scale ?? ''),
+    mean: parseTriple(config.mean ?? '', 'mean'),
+    std,
+    resizer: choice<DecoderChoice>(config.resizer, ['auto', 'sharp', 'jimp'], 'auto', 'resizer'),
+  };
+}
+
+export = function registerTensorNode(RED: NodeAPI): void {
+  function MlopsTensorNode(this: Node, config: TensorNodeConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const modelNode = config.model ? (RED.nodes.getNode(config.model) as ModelConfigNode | null) : undefined;
+    modelNode?.register?.(node.id);
+    // Options depend only on the config and the model's description: resolve once per loaded model.
+    let resolved: { info: ModelInfo | undefined; options: PreprocessOptions } | undefined;
+
+    async function currentOptions(): Promise<PreprocessOptions> {
+      if (modelNode === null) {
+        throw new PipelineError('model-missing', 'the selected model configuration node does not exist; select a model or none', {});
+      }
+      const info = modelNode ? await modelNode.ready() : undefined;
+      if (!resolved || resolved.info !== info) resolved = { info, options: resolvePreprocessOptions(explicitOptions(config), info) };
+      return resolved.options;
+    }
+
+    node.on('input', (msg: NodeMessage, send, done) => {
+      currentOptions()
+        .then(async (options) => {
+          const started = performance.now();
+          const tensor = await imageToTensor(msg.image as Parameters<typeof imageToTensor>[0], options);
+          msg.tensor = tensor;
+          msg.timings = { ...(msg.timings as Record<string, number> | undefined), preprocess: performance.now() - started };
+          node.status({ fill: 'green', shape: 'dot', text: RED._('mlops-tensor.status.ready', { dims: tensor.dims.join('x'), type: tensor.type }) });
+          send(msg);
+          done();
+        })
+        .catch((err: unknown) => failMessage(RED, node, err, done));
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      modelNode?.deregister?.(node.id);
+      done();
+    });
+  }
+
+  RED.nodes.registerType('mlops-tensor', MlopsTensorNode);
+};
