@@ -7,20 +7,8 @@ import { readQuantizationRecord } from '../lib/quantize';
 import { catchNode, nextMessage, nodeModule, recordStatus, testHelper, withCatch } from './helpers/flow';
 import { imageModel, noise, writeCalibrationImages } from './helpers/quant-models';
 
-// A stand-in for the mlops-model config node (written in parallel on another branch) offering what
-// mlops-quantize reads: modelPath, ready() and info.
-function standInModelNode(RED: any) {
-  function StandInModel(this: any, config: any) {
-    RED.nodes.createNode(this, config);
-    this.modelPath = config.path;
-    const info = readModelInfo(fs.readFileSync(config.path));
-    this.info = info;
-    this.ready = () => Promise.resolve(info);
-  }
-  RED.nodes.registerType('mlops-model', StandInModel);
-}
-
 const quantizeNode = nodeModule('mlops-quantize');
+const modelNode = nodeModule('mlops-model');
 
 function tensorMessage(seed: number, type = 'float32') {
   const values = noise(3 * 16 * 16, seed);
@@ -50,7 +38,7 @@ describe('mlops-quantize node', function () {
 
   async function load(settings: Record<string, unknown> = {}) {
     const config = { id: 'q', type: 'mlops-quantize', model: 'model', mode: 'static', method: 'minmax', samples: 2, runs: 2, compare: true, ...settings };
-    await testHelper.load([quantizeNode, catchNode, standInModelNode], withCatch(config, [{ id: 'model', type: 'mlops-model', path: modelPath }]));
+    await testHelper.load([quantizeNode, modelNode, catchNode], withCatch(config, [{ id: 'model', type: 'mlops-model', path: modelPath, warmup: false }]));
     return { node: testHelper.getNode('q'), status: recordStatus('q') };
   }
 
