@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readModelInfo } from '../lib/onnx';
 import { quantizeModel, type CalibrationMethod, type CalibrationSample, type QuantizationRecord } from '../lib/quantize';
-import { imageToTensor, loadCalibrationFolder, resolvePreprocessing, type ImagePreprocessing } from '../lib/quantize/calibration-images';
+import { imageToTensor, loadCalibrationFolder, resolvePreprocessing } from '../lib/quantize/calibration-images';
 import { IoUAccumulator, argmaxClassMap, compareLatency, compareOutputs, type LatencyComparison, type OutputAgreement } from '../lib/quantize/evaluate';
 import { renderTextImages } from './text-images';
 
@@ -61,7 +61,7 @@ const IMAGENET = { mean: [0.485, 0.456, 0.406] as [number, number, number], std:
 
 /** PP-OCRv4 det with rendered text pictures as calibration and evaluation inputs. */
 export async function ppocrBenchModel(size: number, calibrationCount: number, evaluationCount: number): Promise<BenchModel> {
-  const prep: ImagePreprocessing = { width: size, height: size, ...IMAGENET, scale: 1 / 255, layout: 'NCHW' };
+  const prep = resolvePreprocessing(undefined, { width: size, height: size, ...IMAGENET, scale: 1 / 255, layout: 'NCHW' });
   const images = await renderTextImages(calibrationCount + evaluationCount, size, size);
   const samples: CalibrationSample[] = [];
   for (const image of images) samples.push({ x: await imageToTensor(image, prep) });

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { quantizeCommand } from '../bin/commands/quantize';
-import { readModelInfo } from '../lib/onnx';
+import { decodeModel, encodeModel, readModelInfo } from '../lib/onnx';
 import { readQuantizationRecord } from '../lib/quantize';
 import { imageModel, mlpModel, writeCalibrationImages } from './helpers/quant-models';
 
@@ -63,6 +63,21 @@ describe('edge-mlops quantize', function () {
     assert.match(result.stdout, /mode: dynamic \(DynamicQuantizeMatMul, per-channel weights\)/);
     assert.match(result.stdout, /agreement y: max abs diff/);
     assert.ok(readModelInfo(fs.readFileSync(output)).opTypes.includes('com.microsoft.DynamicQuantizeMatMul'));
+  });
+
+  it('needs --size for a model whose input size is not fixed', async () => {
+    const model = decodeModel(imageModel());
+    const dims = model.graph!.input![0]!.type!.tensorType!.shape!.dim!;
+    dims[2] = { dimParam: 'height' };
+    dims[3] = { dimParam: 'width' };
+    fs.writeFileSync(path.join(dir, 'dynamic.onnx'), encodeModel(model));
+    const args = [path.join(dir, 'dynamic.onnx'), path.join(dir, 'dynamic.int8.onnx'), '--calibration', path.join(dir, 'images'), '--no-compare'];
+    const refused = await runCommand(args);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /the model input has no fixed size and no input_size metadata; give the calibration image size \(CLI: --size WxH/);
+    const sized = await runCommand([...args, '--size', '20x12']);
+    assert.equal(sized.code, 0, sized.stderr);
+    assert.match(sized.stdout, /4 calibration inputs/);
   });
 
   it('explains usage mistakes with exit code 2', async () => {
