@@ -69,8 +69,12 @@ module.exports = function register(RED: NodeAPI) {
       }
     }
 
+    // Reference counting like mlops-infer: the model stays loaded while a node uses it.
+    const registered = RED.nodes.getNode(config.model) as ModelConfigNode | null;
+    registered?.register(node.id);
     node.on('close', (_removed: boolean, closed: () => void) => {
       running?.abort();
+      registered?.deregister(node.id);
       closed();
     });
 
@@ -82,7 +86,8 @@ module.exports = function register(RED: NodeAPI) {
         let job: QuantizeJob;
         const folder = typeof msg.folder === 'string' && msg.folder ? msg.folder : config.folder;
         if (msg.tensor !== undefined) {
-          const count = collector.add(msg.tensor, info.inputs[0]?.name ?? 'input');
+          const named = (msg.tensor as { name?: unknown } | null)?.name;
+          const count = collector.add(msg.tensor, typeof named === 'string' && named ? named : info.inputs[0]?.name ?? 'input');
           if (!collector.full) {
             node.status({ fill: 'grey', shape: 'ring', text: t('collecting', { count, target }) });
             done();
