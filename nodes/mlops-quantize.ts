@@ -80,9 +80,10 @@ module.exports = function register(RED: NodeAPI) {
 
     node.on('input', (msg: NodeMessage, send, done) => {
       (async () => {
-        if (running) throw new PipelineError('busy', 'a quantization is already running; send the next calibration input when it has finished', {});
         const model = modelNode();
         const info = await model.ready();
+        // Checked after the last await before a job starts, so two messages cannot both start one.
+        if (running) throw new PipelineError('busy', 'a quantization is already running; send the next calibration input when it has finished', {});
         let job: QuantizeJob;
         const folder = typeof msg.folder === 'string' && msg.folder ? msg.folder : config.folder;
         if (msg.tensor !== undefined) {

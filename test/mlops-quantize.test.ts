@@ -80,6 +80,19 @@ describe('mlops-quantize node', function () {
     assert.equal(msg.payload.record.calibrationSamples, 2);
   });
 
+  it('refuses inputs while a quantization runs (busy) and serves the next one afterwards', async () => {
+    const { node } = await load({ samples: 1, compare: false });
+    const output = nextMessage('out');
+    const caught = nextMessage('caught');
+    node.receive(tensorMessage(1));
+    node.receive(tensorMessage(2));
+    assert.equal((await caught).error.message, 'Error: a quantization is already running; send the next calibration input when it has finished');
+    assert.equal((await output).payload.record.calibrationSamples, 1);
+    const again = nextMessage('out');
+    node.receive(tensorMessage(3));
+    assert.equal((await again).payload.outputPath, path.join(dir, 'segmenter.int8.onnx'));
+  });
+
   it('fails a message without tensor or folder, then quantizes from msg.folder', async () => {
     const { node } = await load({ compare: false });
     const caught = nextMessage('caught');
