@@ -1,7 +1,5 @@
 // Activation ranges: the float model runs over the calibration inputs with the tensors of interest added as
 // graph outputs. MinMax needs one pass; percentile and entropy make a second pass filling fixed-size histograms.
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import type * as OrtTypes from 'onnxruntime-node';
 import { PipelineError } from '../errors';
 import { decodeModel, encodeModel } from '../onnx';
@@ -45,22 +43,6 @@ function feedsOf(ort: typeof OrtTypes, sample: CalibrationSample): Record<string
 /** Tensors per group while their sizes are unknown. */
 const FIRST_PASS_GROUP = 16;
 
-/**
- * Fetched activations are large external buffers that V8 collects late; without a collection between groups the
- * garbage of many groups piles up (≈ 1 GB instead of ≈ 300 MB for PP-OCR det at 640×640).
- */
-let gcFunction: (() => void) | undefined;
-function collectGarbage(): void {
-  if (!gcFunction) {
-    const existing = (globalThis as { gc?: () => void }).gc;
-    if (existing) gcFunction = existing;
-    else {
-      v8.setFlagsFromString('--expose-gc');
-      gcFunction = vm.runInNewContext('gc') as () => void;
-    }
-  }
-  gcFunction();
-}
 
 function chunk<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -150,7 +132,6 @@ export async function calibrateRanges(
             if (tensor.type === 'float32') use(name, tensor.data as Float32Array);
           }
           for (const tensor of Object.values(results)) tensor.dispose?.();
-          collectGarbage();
           options.onProgress?.(++done, total);
         }
       } finally {
