@@ -142,8 +142,8 @@ export interface ConditionResult {
   severity: AlarmSeverity | null;
   /** Per-class pixel ratios the rules saw. */
   ratios: Record<string, number>;
-  /** Picture quality figures: variance of the Laplacian, mean brightness 0…255. */
-  quality: { sharpness: number; brightness: number };
+  /** Picture quality figures: variance of the Laplacian, mean brightness 0…255; null when msg.image was absent. */
+  quality: { sharpness: number; brightness: number } | null;
   /** State before this inspection (after debounce), and whether this inspection changed it. */
   previousState: HealthState | null;
   changed: boolean;

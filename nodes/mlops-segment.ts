@@ -4,6 +4,7 @@ import type { ImageData, SegmentationResult, TensorData } from '../lib/contract'
 import { segment, presentClasses, type SegmentOptions } from '../lib/segmentation';
 import { segmentOptionsFromConfig, type SegmentNodeConfig } from '../lib/segmentation/config';
 import { failMessage } from './shared/failure';
+import { translate } from './shared/i18n';
 import type { ModelConfigNode } from './shared/model-node';
 import type { Node, NodeAPI, NodeDefinition } from './shared/red';
 
@@ -18,10 +19,8 @@ function percentText(ratio: number): string {
   return percent >= 10 ? String(Math.round(percent)) : percent.toFixed(1);
 }
 
-/** The catalog text, else the English text (a runtime without our catalog returns the key). */
 function translated(RED: NodeAPI, key: string, substitutions: Record<string, string | number>, english: string): string {
-  const text = RED._(`${TYPE}.${key}`, substitutions);
-  return text && !text.endsWith(key) ? text : english;
+  return translate(RED, `${TYPE}.${key}`, english, substitutions);
 }
 
 function statusText(RED: NodeAPI, result: SegmentationResult, includeBackground: boolean): string {

@@ -151,7 +151,8 @@ function buildMeasurement(input: InspectionInput, type: string): MeasurementData
   const { condition, segmentation, timings } = input;
   if (condition) {
     values.condition = { score: condition.score, state: HEALTH_CODES[condition.state] };
-    values.quality = { sharpness: condition.quality.sharpness, brightness: condition.quality.brightness };
+    // quality is null when the picture checks are off.
+    if (condition.quality) values.quality = { sharpness: condition.quality.sharpness, brightness: condition.quality.brightness };
   }
   const ratios = segmentation
     ? Object.fromEntries(segmentation.classes.map((c) => [seriesKey(c.label), c.ratio]))

@@ -1,0 +1,5 @@
+export * from './rules';
+export * from './quality';
+export * from './debounce';
+export * from './settings';
+export * from './assess';
