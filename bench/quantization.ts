@@ -28,7 +28,10 @@ export interface BenchModel {
 }
 
 export interface QuantizationBenchOptions {
-  /** The demo model (e.g. the shipped segmentation model) with a folder of its calibration images. */
+  /**
+   * The demo model (e.g. models/vqi-demo.onnx). With modelImagesDir its images calibrate and evaluate it; without,
+   * rendered synthetic power-line scenes do, and their masks give mIoU against labels.
+   */
   modelPath?: string;
   modelImagesDir?: string;
   modelLabeled?: LabeledSet;
@@ -66,6 +69,29 @@ export async function ppocrBenchModel(size: number, calibrationCount: number, ev
   const samples: CalibrationSample[] = [];
   for (const image of images) samples.push({ x: await imageToTensor(image, prep) });
   return { name: 'PP-OCRv4 det', path: PPOCR_DET_PATH, calibration: samples.slice(0, calibrationCount), evaluation: samples.slice(calibrationCount), threshold: 0.3 };
+}
+
+/**
+ * The shipped power-line demo model with rendered synthetic scenes (lib/synthetic): pictures for calibration,
+ * other pictures with their class masks for agreement and for mIoU against the labels.
+ */
+export async function syntheticSceneBenchModel(modelPath: string, calibrationCount: number, evaluationCount: number): Promise<BenchModel> {
+  const { renderSample } = await import('../lib/synthetic');
+  const info = readModelInfo(fs.readFileSync(modelPath));
+  const prep = resolvePreprocessing(info);
+  const render = async (first: number, count: number) => {
+    const samples: CalibrationSample[] = [];
+    const labels: Uint8Array[] = [];
+    for (let i = 0; i < count; i++) {
+      const sample = await renderSample(first + i, prep.width);
+      samples.push({ [prep.name ?? info.inputs[0]!.name]: await imageToTensor(sample.image, prep) });
+      labels.push(sample.classMap);
+    }
+    return { samples, labels };
+  };
+  const calibration = await render(1000, calibrationCount);
+  const evaluation = await render(5000, evaluationCount);
+  return { name: path.basename(modelPath), path: modelPath, calibration: calibration.samples, evaluation: evaluation.samples, labeled: evaluation };
 }
 
 async function labelsMIoU(modelBytes: Uint8Array, labeled: LabeledSet): Promise<number> {
@@ -112,9 +138,10 @@ export async function benchQuantization(options: QuantizationBenchOptions = {}):
   const calibrationCount = options.calibrationCount ?? 16;
   const evaluationCount = options.evaluationCount ?? 8;
   const rows: QuantizationBenchRow[] = [];
-  if (options.modelPath) {
+  if (options.modelPath && !options.modelImagesDir) {
+    rows.push(await benchModel(await syntheticSceneBenchModel(options.modelPath, calibrationCount, evaluationCount), options));
+  } else if (options.modelPath && options.modelImagesDir) {
     const info = readModelInfo(fs.readFileSync(options.modelPath));
-    if (!options.modelImagesDir) throw new Error('benchQuantization: modelPath needs modelImagesDir (calibration and evaluation images)');
     const samples = await loadCalibrationFolder(options.modelImagesDir, info, resolvePreprocessing(info), calibrationCount + evaluationCount);
     const split = Math.max(1, Math.min(calibrationCount, samples.length - 1));
     rows.push(await benchModel({
