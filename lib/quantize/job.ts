@@ -126,7 +126,7 @@ export function formatSummary(summary: QuantizeSummary): string[] {
   ];
   if (summary.latency) {
     const l = summary.latency;
-    lines.push(`  latency (${l.threads} thread${l.threads > 1 ? 's' : ''}, median of ${l.runs} interleaved runs): ${l.floatMs.toFixed(1)} ms → ${l.quantizedMs.toFixed(1)} ms (${l.speedup.toFixed(2)}× faster)`);
+    lines.push(`  latency (${l.threads} thread${l.threads > 1 ? 's' : ''}, median of ${l.runs} interleaved runs): ${l.floatMs.toFixed(1)} ms → ${l.quantizedMs.toFixed(1)} ms (${l.speedup >= 1 ? `${l.speedup.toFixed(2)}× faster` : `${(1 / l.speedup).toFixed(2)}× slower`})`);
   }
   for (const a of summary.agreement ?? []) lines.push(`  agreement ${describeAgreement(a)}`);
   return lines;
