@@ -11,6 +11,10 @@ const commands: Record<string, { summary: string; load: () => Command }> = {
     summary: 'write a split of the synthetic power-line inspection data set',
     load: () => (require('./commands/generate-data') as typeof import('./commands/generate-data')).generateDataCommand,
   },
+  quantize: {
+    summary: 'int8-quantize an ONNX model (static QDQ with calibration images, or dynamic)',
+    load: () => (require('./commands/quantize') as typeof import('./commands/quantize')).quantizeCommand,
+  },
 };
 
 function usage(): string {

@@ -7,3 +7,4 @@ export * as tensor from './tensor';
 export * as inference from './inference';
 export * as segmentation from './segmentation';
 export * as publishing from './publishing';
+export * as quantize from './quantize';

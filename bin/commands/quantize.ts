@@ -1,0 +1,140 @@
+// edge-mlops quantize <in.onnx> <out.onnx> --mode static|dynamic --calibration <dir> [options]
+import { parseArgs } from 'node:util';
+import { isPipelineError } from '../../lib/errors';
+import type { ImagePreprocessing } from '../../lib/quantize/calibration-images';
+import { formatSummary, runQuantizeJob, type JobProgress, type QuantizeJob } from '../../lib/quantize/job';
+
+export const QUANTIZE_USAGE = `usage: edge-mlops quantize <in.onnx> <out.onnx> [options]
+
+  --mode static|dynamic        static: int8 QDQ with calibration (CNNs, default); dynamic: MatMul/Gemm models
+  --calibration <dir>          folder of representative images (static mode)
+  --method minmax|percentile|entropy   activation range calibration (default percentile)
+  --percentile <p>             share of values kept for --method percentile (default 99.999)
+  --per-channel | --per-tensor weight scales per output channel (default) or one per tensor
+  --activation-type uint8|int8 static activations (default uint8, which ONNX Runtime fuses everywhere)
+  --exclude <names>            node names or operator types kept in float (comma separated, repeatable)
+  --limit <n>                  most calibration images read (default 100)
+  --size <W>x<H>               calibration image size (default: model metadata input_size or input shape)
+  --mean <r,g,b> --std <r,g,b> --scale <s> --layout NCHW|NHWC   image normalisation (default from metadata)
+  --threshold <t>              threshold for comparing 1-channel maps (default 0.5)
+  --runs <n> --threads <n>     latency comparison (default 10 runs, 1 thread); --no-compare skips it`;
+
+class UsageError extends Error {}
+
+function numberList(text: string | undefined, name: string): [number, number, number] | undefined {
+  if (text === undefined) return undefined;
+  const values = text.split(',').map(Number);
+  if (values.length !== 3 || values.some((v) => !Number.isFinite(v))) throw new UsageError(`--${name} takes three numbers: r,g,b`);
+  return values as [number, number, number];
+}
+
+function positive(text: string | undefined, name: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--${name} takes a positive number`);
+  return value;
+}
+
+function oneOf<T extends string>(text: string | undefined, name: string, allowed: readonly T[], fallback: T): T {
+  if (text === undefined) return fallback;
+  if (!allowed.includes(text as T)) throw new UsageError(`--${name} is one of ${allowed.join(', ')}`);
+  return text as T;
+}
+
+export function parseQuantizeArgs(argv: string[]): QuantizeJob {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      mode: { type: 'string' }, calibration: { type: 'string' }, method: { type: 'string' },
+      percentile: { type: 'string' }, 'per-channel': { type: 'boolean' }, 'per-tensor': { type: 'boolean' },
+      'activation-type': { type: 'string' }, exclude: { type: 'string', multiple: true }, limit: { type: 'string' },
+      size: { type: 'string' }, mean: { type: 'string' }, std: { type: 'string' }, scale: { type: 'string' },
+      layout: { type: 'string' }, threshold: { type: 'string' }, runs: { type: 'string' }, threads: { type: 'string' },
+      'no-compare': { type: 'boolean' },
+    },
+  });
+  if (positionals.length !== 2) throw new UsageError('give the input and the output model paths');
+  if (values['per-channel'] && values['per-tensor']) throw new UsageError('--per-channel and --per-tensor exclude each other');
+  const mode = oneOf(values.mode, 'mode', ['static', 'dynamic'] as const, 'static');
+  if (mode === 'static' && !values.calibration) throw new UsageError('static mode needs --calibration <dir> with representative images');
+  const preprocessing: Partial<ImagePreprocessing> = {};
+  if (values.size) {
+    const match = /^(\d+)x(\d+)$/.exec(values.size);
+    if (!match) throw new UsageError('--size takes WIDTHxHEIGHT, e.g. 640x640');
+    preprocessing.width = Number(match[1]);
+    preprocessing.height = Number(match[2]);
+  }
+  const mean = numberList(values.mean, 'mean');
+  const std = numberList(values.std, 'std');
+  if (mean) preprocessing.mean = mean;
+  if (std) preprocessing.std = std;
+  if (values.scale !== undefined) preprocessing.scale = positive(values.scale, 'scale', 1);
+  if (values.layout) preprocessing.layout = oneOf(values.layout, 'layout', ['NCHW', 'NHWC'] as const, 'NCHW');
+  return {
+    inputPath: positionals[0]!,
+    outputPath: positionals[1]!,
+    calibrationDir: values.calibration,
+    limit: positive(values.limit, 'limit', 100),
+    preprocessing,
+    options: {
+      mode,
+      method: oneOf(values.method, 'method', ['minmax', 'percentile', 'entropy'] as const, 'percentile'),
+      percentile: values.percentile === undefined ? undefined : positive(values.percentile, 'percentile', 99.999),
+      perChannel: !values['per-tensor'],
+      activationType: oneOf(values['activation-type'], 'activation-type', ['uint8', 'int8'] as const, 'uint8'),
+      exclude: (values.exclude ?? []).flatMap((e) => e.split(',')).map((e) => e.trim()).filter(Boolean),
+    },
+    compare: values['no-compare'] ? false : {
+      runs: positive(values.runs, 'runs', 10),
+      threads: positive(values.threads, 'threads', 1),
+      threshold: values.threshold === undefined ? undefined : Number(values.threshold),
+    },
+  };
+}
+
+const STAGE_TEXT = { load: 'reading model and images', calibrate: 'calibrating', write: 'writing model', compare: 'comparing float and int8' };
+
+/** A bar redrawn in place on a terminal; one line per stage and per tenth of the work otherwise. */
+export function progressReporter(stream: NodeJS.WriteStream): JobProgress {
+  let lastLine = '';
+  return (stage, done, total) => {
+    const text = STAGE_TEXT[stage];
+    if (stream.isTTY) {
+      const width = 30;
+      const filled = total > 0 ? Math.round((done / total) * width) : 0;
+      stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${text}   `);
+      if (done === total) stream.write('\n');
+      return;
+    }
+    const tenth = total > 0 ? Math.floor((done / total) * 10) : 10;
+    const line = `${text}: ${tenth * 10}%`;
+    if (line !== lastLine && (done === 0 || done === total || Math.floor(((done - 1) / total) * 10) !== tenth)) {
+      stream.write(`${line}\n`);
+      lastLine = line;
+    }
+  };
+}
+
+export async function quantizeCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${QUANTIZE_USAGE}\n`);
+    return 0;
+  }
+  let job: QuantizeJob;
+  try {
+    job = parseQuantizeArgs(argv);
+  } catch (err) {
+    process.stderr.write(`edge-mlops quantize: ${(err as Error).message}\n\n${QUANTIZE_USAGE}\n`);
+    return 2;
+  }
+  try {
+    const summary = await runQuantizeJob(job, progressReporter(process.stderr));
+    process.stdout.write(`${formatSummary(summary).join('\n')}\n`);
+    return 0;
+  } catch (err) {
+    const message = isPipelineError(err) ? err.message : (err as Error).stack ?? String(err);
+    process.stderr.write(`edge-mlops quantize: ${message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,58 @@
+// Collects calibration tensors arriving one message at a time (msg.tensor, see lib/contract.ts).
+import path from 'node:path';
+import { PipelineError } from '../errors';
+import type { CalibrationSample } from './calibrate';
+
+/** `<dir>/<name>.int8.onnx` next to the float model. */
+export function int8ModelPath(modelPath: string): string {
+  const dir = path.dirname(modelPath);
+  const base = path.basename(modelPath).replace(/\.onnx$/i, '');
+  return path.join(dir, `${base}.int8.onnx`);
+}
+
+export class CalibrationCollector {
+  private samples: CalibrationSample[] = [];
+  private dims: number[] | undefined;
+
+  constructor(readonly target: number) {}
+
+  get count(): number {
+    return this.samples.length;
+  }
+
+  get full(): boolean {
+    return this.samples.length >= this.target;
+  }
+
+  /** Copies a float32 msg.tensor (the Buffer may be shared with other wires) and returns the new count. */
+  add(tensor: unknown, inputName: string): number {
+    const t = tensor as { data?: unknown; type?: unknown; dims?: unknown } | undefined;
+    if (!t || !Buffer.isBuffer(t.data) || !Array.isArray(t.dims)) {
+      throw new PipelineError('bad_tensor', 'msg.tensor is missing or not a tensor ({ data: Buffer, type, dims }); connect this node after mlops-tensor', {});
+    }
+    if (t.type !== 'float32') {
+      throw new PipelineError('bad_tensor_type', `msg.tensor has type ${String(t.type)}; calibration needs float32 tensors, set mlops-tensor to float32 output`, { type: String(t.type) });
+    }
+    const dims = (t.dims as unknown[]).map(Number);
+    const count = dims.reduce((a, b) => a * b, 1);
+    if (dims.some((d) => !Number.isInteger(d) || d <= 0) || count * 4 !== t.data.length) {
+      throw new PipelineError('bad_tensor', `msg.tensor dims [${dims}] do not match its ${t.data.length} bytes of float32 data; connect this node after mlops-tensor`, {});
+    }
+    if (this.dims && this.dims.join('x') !== dims.join('x')) {
+      throw new PipelineError('shape_mismatch', `msg.tensor has shape [${dims}] but earlier calibration tensors had [${this.dims}]; resize all images alike`, { shape: dims.join('x'), expected: this.dims.join('x') });
+    }
+    this.dims = dims;
+    const data = new Float32Array(count);
+    new Uint8Array(data.buffer).set(t.data);
+    this.samples.push({ [inputName]: { data, dims } });
+    return this.samples.length;
+  }
+
+  /** The collected samples; the collector starts over. */
+  take(): CalibrationSample[] {
+    const taken = this.samples;
+    this.samples = [];
+    this.dims = undefined;
+    return taken;
+  }
+}

@@ -1,0 +1,133 @@
+// One quantization run from file to file, with the comparison a user wants to see afterwards.
+// Shared by the CLI, the mlops-quantize node (through a worker thread) and the benchmark.
+import fs from 'node:fs';
+import { PipelineError } from '../errors';
+import { readModelInfo, type ModelInfo } from '../onnx';
+import { loadCalibrationFolder, resolvePreprocessing, type ImagePreprocessing } from './calibration-images';
+import type { CalibrationSample } from './calibrate';
+import { compareLatency, compareOutputs, type LatencyComparison, type OutputAgreement } from './evaluate';
+import { quantizeModel, type QuantizationRecord, type QuantizeOptions } from './index';
+
+export interface QuantizeJob {
+  inputPath: string;
+  outputPath: string;
+  options: Omit<QuantizeOptions, 'onProgress'>;
+  /** Calibration inputs ready to feed, or a folder of images to pre-process. */
+  samples?: CalibrationSample[];
+  calibrationDir?: string;
+  /** Most images read from calibrationDir. */
+  limit?: number;
+  preprocessing?: Partial<ImagePreprocessing>;
+  /** Latency and agreement after quantizing; false skips both. */
+  compare?: { runs: number; threads: number; threshold?: number } | false;
+}
+
+export interface QuantizeSummary {
+  inputPath: string;
+  outputPath: string;
+  sizeBefore: number;
+  sizeAfter: number;
+  sizeRatio: number;
+  record: QuantizationRecord;
+  latency?: LatencyComparison;
+  agreement?: OutputAgreement[];
+}
+
+export type JobProgress = (stage: 'load' | 'calibrate' | 'write' | 'compare', done: number, total: number) => void;
+
+function readModelFile(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    throw new PipelineError('model_unreadable', `cannot read the model "${file}": ${(err as Error).message}; check the path`, { path: file });
+  }
+}
+
+/** Random normal-ish inputs for models without image calibration (dynamic mode comparisons). */
+function syntheticSamples(info: ModelInfo, count: number): CalibrationSample[] {
+  let seed = 12345;
+  const next = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff) * 2 - 1;
+  return Array.from({ length: count }, () => Object.fromEntries(info.inputs.map((input) => {
+    const dims = input.dims.map((d) => (typeof d === 'number' ? d : 1));
+    const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < data.length; i++) data[i] = next();
+    return [input.name, { data, dims }];
+  })));
+}
+
+export async function runQuantizeJob(job: QuantizeJob, onProgress: JobProgress = () => {}): Promise<QuantizeSummary> {
+  const original = readModelFile(job.inputPath);
+  const info = readModelInfo(original);
+  onProgress('load', 0, 1);
+  let samples = job.samples ?? [];
+  if (samples.length === 0 && job.calibrationDir) {
+    samples = await loadCalibrationFolder(job.calibrationDir, info, resolvePreprocessing(info, job.preprocessing), job.limit ?? 100);
+  }
+  if (job.options.mode === 'static' && samples.length === 0) {
+    throw new PipelineError('no_calibration', 'static quantization needs calibration images: give a folder of 10–100 representative images, or use dynamic mode');
+  }
+  onProgress('load', 1, 1);
+  const result = await quantizeModel(original, samples, {
+    ...job.options,
+    onProgress: (_stage, done, total) => onProgress('calibrate', done, total),
+  });
+  onProgress('write', 0, 1);
+  try {
+    fs.writeFileSync(job.outputPath, result.model);
+  } catch (err) {
+    throw new PipelineError('output_unwritable', `cannot write the quantized model to "${job.outputPath}": ${(err as Error).message}; choose a writable path`, { path: job.outputPath });
+  }
+  onProgress('write', 1, 1);
+  const summary: QuantizeSummary = {
+    inputPath: job.inputPath,
+    outputPath: job.outputPath,
+    sizeBefore: original.length,
+    sizeAfter: result.model.length,
+    sizeRatio: result.model.length / original.length,
+    record: result.record,
+  };
+  if (job.compare === false) return summary;
+  const compare = job.compare ?? { runs: 10, threads: 1 };
+  const compareSamples = samples.length > 0 ? samples : syntheticSamples(info, 4);
+  onProgress('compare', 0, 2);
+  summary.agreement = await compareOutputs(original, result.model, compareSamples, { threshold: compare.threshold });
+  onProgress('compare', 1, 2);
+  summary.latency = await compareLatency(original, result.model, compareSamples[0]!, { runs: compare.runs, threads: compare.threads });
+  onProgress('compare', 2, 2);
+  return summary;
+}
+
+function megabytes(bytes: number): string {
+  return bytes >= 1048576 ? `${(bytes / 1048576).toFixed(2)} MB` : `${(bytes / 1024).toFixed(1)} KB`;
+}
+
+function describeAgreement(a: OutputAgreement): string {
+  const iou = a.kind === 'classMap' ? `mIoU ${a.iou!.toFixed(4)} (argmax class maps), `
+    : a.kind === 'binaryMap' ? `IoU ${a.iou!.toFixed(4)} (thresholded map), ` : '';
+  return `${a.name}: ${iou}max abs diff ${a.maxAbsDiff.toPrecision(3)}, cosine ${a.cosine.toFixed(4)}`;
+}
+
+function counts(ops: Record<string, number>): string {
+  return Object.entries(ops).map(([op, n]) => `${op} ${n}`).join(', ');
+}
+
+/** Human-readable lines for a terminal or a log. */
+export function formatSummary(summary: QuantizeSummary): string[] {
+  const r = summary.record;
+  const how = r.mode === 'static'
+    ? `static (QDQ, ${r.method}, ${r.perChannel ? 'per-channel' : 'per-tensor'} weights, ${r.activationType} activations, ${r.calibrationSamples} calibration inputs)`
+    : `dynamic (DynamicQuantizeMatMul, ${r.perChannel ? 'per-channel' : 'per-tensor'} weights)`;
+  const lines = [
+    `quantized model written to ${summary.outputPath}`,
+    `  mode: ${how}`,
+    `  quantized ops: ${counts(r.quantizedOps)}`,
+    `  ONNX Runtime integer kernels: ${counts(r.runtimeIntegerOps) || 'none'}${Object.keys(r.runtimeFloatOps).length ? `; still float: ${counts(r.runtimeFloatOps)}` : ''}`,
+    `  size: ${megabytes(summary.sizeBefore)} → ${megabytes(summary.sizeAfter)} (${summary.sizeRatio.toFixed(3)}×)`,
+  ];
+  if (summary.latency) {
+    const l = summary.latency;
+    lines.push(`  latency (${l.threads} thread${l.threads > 1 ? 's' : ''}, median of ${l.runs} interleaved runs): ${l.floatMs.toFixed(1)} ms → ${l.quantizedMs.toFixed(1)} ms (${l.speedup >= 1 ? `${l.speedup.toFixed(2)}× faster` : `${(1 / l.speedup).toFixed(2)}× slower`})`);
+  }
+  for (const a of summary.agreement ?? []) lines.push(`  agreement ${describeAgreement(a)}`);
+  return lines;
+}

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { quantizeCommand } from '../bin/commands/quantize';
+import { decodeModel, encodeModel, readModelInfo } from '../lib/onnx';
+import { readQuantizationRecord } from '../lib/quantize';
+import { imageModel, mlpModel, writeCalibrationImages } from './helpers/quant-models';
+
+/** Runs the command with stdout and stderr captured. */
+async function runCommand(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = process.stdout.write;
+  const err = process.stderr.write;
+  process.stdout.write = ((chunk: string) => { stdout += chunk; return true; }) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => { stderr += chunk; return true; }) as typeof process.stderr.write;
+  try {
+    const code = await quantizeCommand(argv);
+    return { code, stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
+describe('edge-mlops quantize', function () {
+  this.timeout(30000);
+  let dir: string;
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'quantize-cli-'));
+    fs.writeFileSync(path.join(dir, 'model.onnx'), imageModel({ labels: '["a","b","c","d"]', mean: '[0.5,0.5,0.5]', std: '[0.25,0.25,0.25]' }));
+    fs.writeFileSync(path.join(dir, 'mlp.onnx'), mlpModel());
+    await writeCalibrationImages(path.join(dir, 'images'), 4);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('quantizes with calibration images and prints the summary', async () => {
+    const output = path.join(dir, 'model.int8.onnx');
+    const result = await runCommand([path.join(dir, 'model.onnx'), output, '--mode', 'static', '--calibration', path.join(dir, 'images'), '--method', 'percentile', '--runs', '3']);
+    assert.equal(result.code, 0, result.stderr);
+    const lines = result.stdout.trim().split('\n');
+    assert.equal(lines[0], `quantized model written to ${output}`);
+    assert.match(lines[1]!, /^ {2}mode: static \(QDQ, percentile, per-channel weights, uint8 activations, 4 calibration inputs\)$/);
+    assert.match(lines[2]!, /^ {2}quantized ops: Conv 2$/);
+    assert.equal(lines[3], '  ONNX Runtime integer kernels: QLinearConv 2; still float: Conv 1');
+    lines.splice(3, 1);
+    assert.match(lines[3]!, /^ {2}size: [\d.]+ KB → [\d.]+ KB \([\d.]+×\)$/);
+    assert.match(lines[4]!, /^ {2}latency \(1 thread, median of 3 interleaved runs\): [\d.]+ ms → [\d.]+ ms \([\d.]+× (faster|slower)\)$/);
+    assert.match(lines[5]!, /^ {2}agreement y: mIoU (0\.9\d{3}|1\.0000) \(argmax class maps\), max abs diff [\d.e-]+, cosine 0\.99\d{2}$/);
+    // plain progress lines on a non-TTY stream
+    assert.match(result.stderr, /calibrating: 100%/);
+    const info = readModelInfo(fs.readFileSync(output));
+    assert.equal(info.metadata.labels, '["a","b","c","d"]');
+    assert.equal(readQuantizationRecord(fs.readFileSync(output))!.method, 'percentile');
+  });
+
+  it('quantizes an MLP dynamically without calibration images', async () => {
+    const output = path.join(dir, 'mlp.int8.onnx');
+    const result = await runCommand([path.join(dir, 'mlp.onnx'), output, '--mode', 'dynamic', '--runs', '2']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /mode: dynamic \(DynamicQuantizeMatMul, per-channel weights\)/);
+    assert.match(result.stdout, /agreement y: max abs diff/);
+    assert.ok(readModelInfo(fs.readFileSync(output)).opTypes.includes('com.microsoft.DynamicQuantizeMatMul'));
+  });
+
+  it('needs --size for a model whose input size is not fixed', async () => {
+    const model = decodeModel(imageModel());
+    const dims = model.graph!.input![0]!.type!.tensorType!.shape!.dim!;
+    dims[2] = { dimParam: 'height' };
+    dims[3] = { dimParam: 'width' };
+    fs.writeFileSync(path.join(dir, 'dynamic.onnx'), encodeModel(model));
+    const args = [path.join(dir, 'dynamic.onnx'), path.join(dir, 'dynamic.int8.onnx'), '--calibration', path.join(dir, 'images'), '--no-compare'];
+    const refused = await runCommand(args);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /the model input has no fixed size and no input_size metadata; give the calibration image size \(CLI: --size WxH/);
+    const sized = await runCommand([...args, '--size', '20x12']);
+    assert.equal(sized.code, 0, sized.stderr);
+    assert.match(sized.stdout, /4 calibration inputs/);
+  });
+
+  it('explains usage mistakes with exit code 2', async () => {
+    const missing = await runCommand([path.join(dir, 'model.onnx'), path.join(dir, 'x.onnx')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /static mode needs --calibration <dir> with representative images/);
+    assert.match(missing.stderr, /usage: edge-mlops quantize/);
+    const badMethod = await runCommand(['a.onnx', 'b.onnx', '--mode', 'dynamic', '--method', 'magic']);
+    assert.equal(badMethod.code, 2);
+    assert.match(badMethod.stderr, /--method is one of minmax, percentile, entropy/);
+  });
+
+  it('reports refusals with exit code 1 and the reason', async () => {
+    const quantizedAgain = await runCommand([path.join(dir, 'model.int8.onnx'), path.join(dir, 'again.onnx'), '--calibration', path.join(dir, 'images')]);
+    assert.equal(quantizedAgain.code, 1);
+    assert.match(quantizedAgain.stderr, /the model is already quantized .* quantize the original float model instead/);
+    const noImages = await runCommand([path.join(dir, 'model.onnx'), path.join(dir, 'again.onnx'), '--calibration', path.join(dir, 'nowhere')]);
+    assert.equal(noImages.code, 1);
+    assert.match(noImages.stderr, /calibration folder ".*nowhere" does not exist or is not a folder/);
+    assert.equal(fs.existsSync(path.join(dir, 'again.onnx')), false);
+  });
+});
