@@ -8,3 +8,4 @@ export * as inference from './inference';
 export * as segmentation from './segmentation';
 export * as publishing from './publishing';
 export * as quantize from './quantize';
+export * as condition from './condition';

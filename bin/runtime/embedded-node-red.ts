@@ -55,7 +55,7 @@ export async function startEmbeddedNodeRed(options: EmbeddedOptions): Promise<Em
     httpNodeRoot: '/',
     uiHost: options.host ?? '127.0.0.1',
     credentialSecret: false,
-    logging: { console: { level: options.quiet ? 'warn' : 'info', metrics: false, audit: false } },
+    logging: { console: { level: options.quiet ? 'error' : 'info', metrics: false, audit: false } },
     editorTheme: { tours: false, projects: { enabled: false } },
     externalModules: { autoInstall: false, palette: { allowInstall: false } },
     ...options.settings,

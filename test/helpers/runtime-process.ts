@@ -7,10 +7,10 @@ import readline from 'node:readline';
 
 export interface RuntimeProcess { url: string; userDir: string; child: ChildProcess; stop(): Promise<void> }
 
-export async function startRuntimeProcess(flowFile?: string): Promise<RuntimeProcess> {
+export async function startRuntimeProcess(flowFile?: string, env: Record<string, string> = {}): Promise<RuntimeProcess> {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-mlops-nr-'));
   const script = path.join(__dirname, '..', 'fixtures', 'serve-node-red.js');
-  const child = spawn(process.execPath, [script, userDir, ...(flowFile ? [flowFile] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, userDir, ...(flowFile ? [flowFile] : [])], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
   const url = await new Promise<string>((resolve, reject) => {
