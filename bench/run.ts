@@ -5,6 +5,8 @@ import { benchEventLoop } from './event-loop';
 import { startFlow } from './flow-runner';
 import { PPOCR_SPEC, bareInspect, bareSession, bareThroughput, textJpegs } from './pipeline';
 import { benchFanOutClone, benchJimpPreprocess, benchSharpPreprocess } from './preprocess';
+import { benchDynamic, benchQuantization, formatQuantizationBench } from './quantization';
+import path from 'node:path';
 
 interface Goal { name: string; value: string; goal: string; met: boolean }
 const goals: Goal[] = [];
@@ -91,9 +93,30 @@ function fanOut(): void {
   goals.push({ name: 'fan-out clone of msg.tensor', value: `${fmt(result.bufferUsPerClone)} µs vs ${fmt(result.float32ArrayUsPerClone / 1000, 0)} ms as Float32Array`, goal: 'no copy', met: result.bufferUsPerClone < 1000 });
 }
 
+async function quantization(): Promise<void> {
+  section('int8 static QDQ vs FP32: the shipped demo model and PP-OCRv4 det (640x640), 1 and 2 threads');
+  const rows = await benchQuantization({ modelPath: path.resolve(__dirname, '..', '..', 'models', 'vqi-demo.onnx'), threads: [1, 2], runs: 21 });
+  console.log(formatQuantizationBench(rows));
+  for (const row of rows) {
+    const twoThreads = row.latency.find((l) => l.threads === 2) ?? row.latency[row.latency.length - 1]!;
+    goals.push({ name: `${row.name}: int8 speed-up, 2 threads`, value: `${fmt(twoThreads.speedup, 2)}x`, goal: '≥ 3x', met: twoThreads.speedup >= 3 });
+    goals.push({ name: `${row.name}: int8 size / FP32`, value: fmt(row.sizeRatio, 3), goal: '≤ 0.26', met: row.sizeRatio <= 0.26 });
+    const agreement = row.agreement[0];
+    if (agreement?.iou !== undefined) goals.push({ name: `${row.name}: agreement with FP32`, value: fmt(agreement.iou, 4), goal: '≥ 0.97', met: agreement.iou >= 0.97 });
+    if (row.labelsMIoU) {
+      const loss = row.labelsMIoU.float - row.labelsMIoU.int8;
+      goals.push({ name: `${row.name}: mIoU loss vs labels`, value: `${fmt(loss * 100, 2)} points`, goal: '≤ 1 point', met: loss <= 0.01 });
+    }
+  }
+  section('Dynamic int8 (DynamicQuantizeMatMul) on an APS-shaped MLP 171→512→512→2, 1 thread');
+  for (const row of await benchDynamic()) {
+    console.log(`batch ${String(row.batch).padStart(3)}: FP32 ${fmt(row.latency.floatMs, 3)} ms, int8 ${fmt(row.latency.quantizedMs, 3)} ms, speed-up ${fmt(row.latency.speedup, 2)}x, size ${fmt(row.sizeRatio, 3)}, max abs diff ${row.maxAbsDiff.toPrecision(3)}`);
+  }
+}
+
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
-  const parts: Record<string, () => Promise<void> | void> = { pipelineLatency, throughput, eventLoop, preprocessing, fanOut };
+  const parts: Record<string, () => Promise<void> | void> = { pipelineLatency, throughput, eventLoop, preprocessing, fanOut, quantization };
   console.log(`# edge-mlops benchmark — ${new Date().toISOString()}, Node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   for (const [name, run] of Object.entries(parts)) if (only.length === 0 || only.includes(name)) await run();
   section('Summary');
