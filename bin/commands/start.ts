@@ -1,5 +1,5 @@
 // `edge-mlops start`: a real Node-RED runtime with this package and the VQI example flow, an MQTT broker standing in
-// for thin-edge's when none listens, and the bundled sample pictures inspected at start.
+// for thin-edge's when none listens, and the bundled sample pictures inspected at start through the flow's HTTP endpoint.
 // `--once` inspects the samples through the flow's HTTP endpoint, prints one JSON line each and exits.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -58,15 +58,6 @@ function deployFlow(userDir: string, reset: boolean): void {
   if (reset || !fs.existsSync(flowFile)) fs.copyFileSync(EXAMPLE_FLOW, flowFile);
 }
 
-/** Copies pictures into the inbox the way a camera upload should land: written aside, then renamed in. */
-function dropIntoInbox(files: string[], inbox: string): void {
-  for (const file of files) {
-    const staged = path.join(inbox, `.${path.basename(file)}.part`);
-    fs.copyFileSync(file, staged);
-    fs.renameSync(staged, path.join(inbox, path.basename(file)));
-  }
-}
-
 export async function startCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -99,18 +90,16 @@ export async function startCommand(argv: string[]): Promise<number> {
     runtime = await startEmbeddedNodeRed({
       userDir, port: values.port !== undefined ? Number(values.port) : once ? 0 : 1880, host: values.host, quiet: once,
     });
-    if (once) {
-      let failures = 0;
-      for (const file of samples) {
-        const line = await inspectOverHttp(runtime.url, file);
-        if (line.error) failures++;
-        console.log(JSON.stringify(line));
-      }
-      return failures === 0 ? 0 : 1;
+    if (!once) console.log(`Node-RED editor: ${runtime.url}  (user directory ${userDir})\nInspecting ${samples.length} sample pictures:`);
+    // Through the flow's own HTTP endpoint: the same path a camera upload takes, and it answers when done.
+    let failures = 0;
+    for (const file of samples) {
+      const line = await inspectOverHttp(runtime.url, file);
+      if (line.error) failures++;
+      console.log(JSON.stringify(line));
     }
-    console.log(`Node-RED editor: ${runtime.url}  (user directory ${userDir})`);
-    console.log(`Inspecting ${samples.length} sample pictures; drop more into ${process.env.VQI_INBOX} or POST one to ${runtime.url}/vqi/inspect`);
-    dropIntoInbox(samples, process.env.VQI_INBOX);
+    if (once) return failures === 0 ? 0 : 1;
+    console.log(`Drop more pictures into ${process.env.VQI_INBOX} (the file name is the asset id) or POST one to ${runtime.url}/vqi/inspect?asset=<id>; Ctrl-C stops.`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
