@@ -6,11 +6,11 @@ import { startFlow } from './flow-runner';
 import { PPOCR_SPEC, bareInspect, bareSession, bareThroughput, textJpegs } from './pipeline';
 import { benchFanOutClone, benchJimpPreprocess, benchSharpPreprocess } from './preprocess';
 import { benchDynamic, benchQuantization, formatQuantizationBench } from './quantization';
+import { median } from '../lib/quantize/evaluate';
 import path from 'node:path';
 
 interface Goal { name: string; value: string; goal: string; met: boolean }
 const goals: Goal[] = [];
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 const section = (title: string) => console.log(`\n## ${title}`);
 

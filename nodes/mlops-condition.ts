@@ -5,6 +5,7 @@ import type { ConditionResult, ImageData } from '../lib/contract';
 import { failMessage } from './shared/failure';
 import { translate } from './shared/i18n';
 import type { Node, NodeAPI, NodeDefinition, NodeStatus } from './shared/red';
+import { addTimings } from './shared/timings';
 
 const TYPE = 'mlops-condition';
 
@@ -47,8 +48,7 @@ export = function register(RED: NodeAPI): void {
       try {
         const condition = inspector.inspect(msg.segmentation, msg.image as ImageData | undefined, msg.assetId);
         msg.condition = condition;
-        const timings = msg.timings && typeof msg.timings === 'object' ? msg.timings : {};
-        msg.timings = { ...timings, condition: performance.now() - started };
+        addTimings(msg, { condition: performance.now() - started });
         node.status({ ...STATUS_LOOK[condition.state], text: statusText(RED, condition) });
         send(msg);
         done();

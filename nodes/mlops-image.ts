@@ -5,6 +5,7 @@ import { parseColor } from '../lib/tensor/options';
 import { choice, positiveNumber } from './shared/config-values';
 import { failMessage } from './shared/failure';
 import type { Node, NodeAPI, NodeDefinition, NodeMessage } from './shared/red';
+import { addTimings } from './shared/timings';
 
 interface ImageNodeConfig extends NodeDefinition {
   baseDir?: string;
@@ -67,7 +68,7 @@ export = function registerImageNode(RED: NodeAPI): void {
       }
       ingestImage(msg.payload, options).then(({ image, timings }) => {
         msg.image = image;
-        msg.timings = { ...(msg.timings as Record<string, number> | undefined), ...timings };
+        addTimings(msg, timings);
         node.status({
           fill: 'green', shape: 'dot',
           text: RED._('mlops-image.status.decoded', { width: image.width, height: image.height, format: image.format }),

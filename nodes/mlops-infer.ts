@@ -1,19 +1,16 @@
 // mlops-infer: runs msg.tensor(s) through the model of an mlops-model config node on worker threads.
 import { PipelineError } from '../lib/errors';
 import { BoundedQueue, QUEUE_POLICIES, feedFromMessage, modelDisplayName, type ModelFeed, type QueuePolicy } from '../lib/inference';
-import { failMessage, describeError } from './shared/failure';
+import { failMessage, describeError, errorStatus } from './shared/failure';
 import { translate } from './shared/i18n';
 import type { ModelConfigNode } from './shared/model-node';
 import type { Node, NodeAPI, NodeDefinition, NodeMessage } from './shared/red';
+import { addTimings } from './shared/timings';
 
 interface InferNodeDefinition extends NodeDefinition {
   model: string;
   queueSize?: number | string;
   queuePolicy?: string;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 module.exports = function register(RED: NodeAPI) {
@@ -52,8 +49,7 @@ module.exports = function register(RED: NodeAPI) {
       showStatus();
       model.ready().then(showStatus, (err: unknown) => {
         loadError = err;
-        const text = describeError(RED, 'mlops-model', err);
-        node.status({ fill: 'red', shape: 'ring', text: text.length > 60 ? `${text.slice(0, 59)}…` : text });
+        node.status(errorStatus(describeError(RED, 'mlops-model', err)));
       });
     }
 
@@ -77,7 +73,7 @@ module.exports = function register(RED: NodeAPI) {
         const { outputs, queueMs, runMs } = outcome.value;
         lastLatencyMs = runMs;
         msg.outputs = outputs;
-        msg.timings = { ...(isRecord(msg.timings) ? msg.timings : {}), queue: outcome.waitedMs + queueMs, infer: runMs };
+        addTimings(msg, { queue: outcome.waitedMs + queueMs, infer: runMs });
         showStatus();
         send(msg);
         done();

@@ -7,6 +7,7 @@ import { failMessage } from './shared/failure';
 import { translate } from './shared/i18n';
 import type { ModelConfigNode } from './shared/model-node';
 import type { Node, NodeAPI, NodeDefinition } from './shared/red';
+import { addTimings } from './shared/timings';
 
 const TYPE = 'mlops-segment';
 
@@ -63,8 +64,7 @@ export = function register(RED: NodeAPI): void {
         msg.segmentation = result;
         // Boxes from earlier nodes stay; ours are added after them.
         msg.annotations = Array.isArray(msg.annotations) ? [...msg.annotations, ...annotations] : annotations;
-        const timings = msg.timings && typeof msg.timings === 'object' ? msg.timings : {};
-        msg.timings = { ...timings, postprocess: performance.now() - started };
+        addTimings(msg, { postprocess: performance.now() - started });
         node.status({ fill: 'green', shape: 'dot', text: statusText(RED, result, settings.includeBackground) });
         send(msg);
         done();

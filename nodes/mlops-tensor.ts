@@ -11,6 +11,7 @@ import { choice, optionalPositiveInteger } from './shared/config-values';
 import { failMessage } from './shared/failure';
 import type { ModelConfigNode } from './shared/model-node';
 import type { Node, NodeAPI, NodeDefinition, NodeMessage } from './shared/red';
+import { addTimings } from './shared/timings';
 
 interface TensorNodeConfig extends NodeDefinition {
   model?: string;
@@ -72,7 +73,7 @@ export = function registerTensorNode(RED: NodeAPI): void {
           const started = performance.now();
           const tensor = await imageToTensor(msg.image as Parameters<typeof imageToTensor>[0], options);
           msg.tensor = tensor;
-          msg.timings = { ...(msg.timings as Record<string, number> | undefined), preprocess: performance.now() - started };
+          addTimings(msg, { preprocess: performance.now() - started });
           node.status({ fill: 'green', shape: 'dot', text: RED._('mlops-tensor.status.ready', { dims: tensor.dims.join('x'), type: tensor.type }) });
           send(msg);
           done();

@@ -5,40 +5,27 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { repoRoot } from './helpers/flow';
-import { startRuntimeProcess, type RuntimeProcess } from './helpers/runtime-process';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { chromiumAvailable, openEditor, type EditorSession } from './helpers/editor';
 const examples = fs.readdirSync(path.join(repoRoot, 'examples')).filter((f) => f.endsWith('.json'));
 const exampleNodes = examples.flatMap((f) => JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', f), 'utf8')) as { id: string; type: string }[]);
 const ours = exampleNodes.filter((n) => n.type.startsWith('mlops-'));
 
 describe('editor dialogs of every node', function () {
   this.timeout(120000);
-  let runtime: RuntimeProcess | undefined;
-  let browser: Browser | undefined;
+  let editor: EditorSession | undefined;
   let page: Page;
-  const scriptErrors: string[] = [];
+  let scriptErrors: string[];
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      console.warn(`    skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-      this.skip();
-    }
-    const flowFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'editor-dialogs-')), 'flows.json');
-    fs.writeFileSync(flowFile, JSON.stringify(exampleNodes));
+    if (!chromiumAvailable()) this.skip();
     // An unused broker port keeps the thin-edge connection from reaching anything real.
-    runtime = await startRuntimeProcess(flowFile, { TEDGE_MQTT_PORT: '1', VQI_INBOX: os.tmpdir() });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-    page = await browser.newPage();
-    page.on('pageerror', (err) => scriptErrors.push(err.message));
-    await page.goto(runtime.url);
-    await page.waitForFunction((id) => (globalThis as any).RED?.nodes?.node(id), ours[0]!.id, { timeout: 60000 });
+    editor = await openEditor(exampleNodes, ours[0]!.id, { TEDGE_MQTT_PORT: '1', VQI_INBOX: os.tmpdir() });
+    ({ page, scriptErrors } = editor);
   });
   after(async () => {
-    await browser?.close();
-    await runtime?.stop();
+    await editor?.close();
   });
 
   it('covers every node type of the package', () => {

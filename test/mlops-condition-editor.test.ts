@@ -1,27 +1,17 @@
 // The rule table in the real Node-RED editor (Chromium via playwright-core): rows load, can be added and edited,
 // are saved as the node's `rules`, and an invalid row marks the node invalid.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startRuntimeProcess, type RuntimeProcess } from './helpers/runtime-process';
-
-const CHROMIUM = '/usr/bin/chromium';
+import type { Page } from 'playwright-core';
+import { chromiumAvailable, openEditor, type EditorSession } from './helpers/editor';
 
 describe('mlops-condition editor', function () {
   this.timeout(90000);
-  let runtime: RuntimeProcess | undefined;
-  let browser: Browser | undefined;
+  let editor: EditorSession | undefined;
   let page: Page;
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      console.warn(`    skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-      this.skip();
-    }
-    const flowFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vqi-editor-')), 'flows.json');
-    fs.writeFileSync(flowFile, JSON.stringify([
+    if (!chromiumAvailable()) this.skip();
+    editor = await openEditor([
       { id: 'tab', type: 'tab', label: 'editor test' },
       // Every setting but the rules, which then come from the defaults.
       {
@@ -29,16 +19,11 @@ describe('mlops-condition editor', function () {
         assetClasses: 'tower, cable', minAssetRatio: 0.005, minSharpness: 15, minBrightness: 30, maxBrightness: 230,
         debounce: 1, severityCRITICAL: 'CRITICAL', severityWARNING: 'MINOR', severityRETAKE: 'WARNING', severityOK: '',
       },
-    ]));
-    runtime = await startRuntimeProcess(flowFile);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    page = await browser.newPage();
-    await page.goto(runtime.url);
-    await page.waitForFunction(() => (globalThis as any).RED?.nodes?.node('cond'), undefined, { timeout: 60000 });
+    ], 'cond');
+    page = editor.page;
   });
   after(async () => {
-    await browser?.close();
-    await runtime?.stop();
+    await editor?.close();
   });
 
   const rowValues = () => page.evaluate(() => {

@@ -47,14 +47,8 @@ function requireLabel(label: string, labels: string[], where: string): void {
   }
 }
 
-export interface Assessment {
-  assetType: string;
-  state: HealthState;
-  score: number;
-  reasons: string[];
-  ratios: Record<string, number>;
-  quality: PictureQuality | null;
-}
+/** One picture's verdict before debouncing and severity mapping. */
+export type Assessment = Pick<ConditionResult, 'assetType' | 'state' | 'score' | 'reasons' | 'ratios' | 'quality'>;
 
 function qualityReasons(quality: PictureQuality, settings: ConditionSettings): string[] {
   const reasons: string[] = [];

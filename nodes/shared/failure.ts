@@ -1,6 +1,6 @@
 // One way for every node to fail a message: translated text, red status, done(err) so Catch nodes see it.
 import { isPipelineError } from '../../lib/errors';
-import type { DoneFunction, Node, NodeAPI } from './red';
+import type { DoneFunction, Node, NodeAPI, NodeStatus } from './red';
 
 /** Text for an error in the node's own locale catalog (<type>.errors.<code>), else the error's own message. */
 export function describeError(RED: NodeAPI, nodeType: string, err: unknown): string {
@@ -15,13 +15,14 @@ export function describeError(RED: NodeAPI, nodeType: string, err: unknown): str
 
 const STATUS_TEXT_LIMIT = 60;
 
+/** Red ring status with the reason, shortened to what fits under a node. */
+export function errorStatus(text: string): NodeStatus {
+  return { fill: 'red', shape: 'ring', text: text.length > STATUS_TEXT_LIMIT ? `${text.slice(0, STATUS_TEXT_LIMIT - 1)}…` : text };
+}
+
 export function failMessage(RED: NodeAPI, node: Node, err: unknown, done: DoneFunction): void {
   const text = describeError(RED, node.type, err);
-  node.status({
-    fill: 'red',
-    shape: 'ring',
-    text: text.length > STATUS_TEXT_LIMIT ? `${text.slice(0, STATUS_TEXT_LIMIT - 1)}…` : text,
-  });
+  node.status(errorStatus(text));
   const reported = new Error(text);
   if (isPipelineError(err)) Object.assign(reported, { code: err.code });
   done(reported);
