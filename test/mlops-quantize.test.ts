@@ -32,7 +32,7 @@ describe('mlops-quantize node', function () {
   });
   after(async () => {
     await testHelper.stopServer();
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
   afterEach(() => testHelper.unload());
 

@@ -35,7 +35,7 @@ describe('edge-mlops quantize', function () {
     fs.writeFileSync(path.join(dir, 'mlp.onnx'), mlpModel());
     await writeCalibrationImages(path.join(dir, 'images'), 4);
   });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  after(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
 
   it('quantizes with calibration images and prints the summary', async () => {
     const output = path.join(dir, 'model.int8.onnx');
