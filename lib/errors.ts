@@ -92,6 +92,21 @@ export const ERROR_CODES = {
   'queue-record-too-large': 'a message can never fit the store-and-forward queue',
   'queue-closed': 'the store-and-forward queue is closed',
   'c8y-rejected': 'Cumulocity refused the data (an HTTP 4xx other than 408 and 429)',
+  'broker-rejected': 'the MQTT broker refused a publish with an MQTT 5 reason code (a retry would not help)',
+  'reserved-asset-id': 'the asset id is a name thin-edge reserves for the main device',
+  // alignment of sensor readings (mlops-align)
+  'unknown-signal': 'a reading matches none of the configured signals',
+  'not-numeric': 'a reading value is not a number',
+  'not-finite': 'a reading value is infinite or NaN',
+  'bad-time': "a reading's timestamp is not a time",
+  'out-of-order': 'a reading is older than the previous one of its signal',
+  'duplicate-time': 'a reading has the same time as the previous one of its signal',
+  'no-asset': 'the topic has no level to take the asset id from',
+  // flow packaging (edge-mlops flow)
+  'not-a-flow-export': 'a file is not a Node-RED flow export, or nodes refer to tabs it does not hold',
+  'bad-flow-name': 'the flow package name has characters a package name cannot have',
+  'bad-flow-version': 'the flow package version is empty or has spaces',
+  'no-tab': 'the flow export holds no flow tab',
   // quantization (mlops-quantize, the quantize CLI)
   busy: 'a quantization is already running',
   cancelled: 'the quantization was cancelled because the node stopped',
@@ -106,6 +121,8 @@ export const ERROR_CODES = {
   'nothing-to-quantize': 'no operator of the model can be quantized',
   'output-invalid': 'onnxruntime cannot load the quantized model',
   'output-unwritable': 'the quantized model cannot be written',
+  'bfloat16-model': 'the model uses bfloat16 tensors, which the quantizer does not convert',
+  'float16-sparse': 'the model keeps float16 weights as sparse initializers',
 } as const satisfies Record<string, string>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -4,7 +4,7 @@ import type { DecoderChoice } from '../lib/image/libraries';
 import type { ModelInfo } from '../lib/onnx';
 import {
   imageToTensor, parseColor, parseScale, parseTriple, resolvePreprocessOptions,
-  type ColorOrder, type ExplicitOptions, type PreprocessOptions, type ResizeMode,
+  RESIZE_MODES, type ColorOrder, type ExplicitOptions, type PreprocessOptions, type ResizeMode,
 } from '../lib/tensor';
 import type { TensorElementType, TensorLayout } from '../lib/contract';
 import { badSetting, enumSetting, positiveInteger } from '../lib/settings';
@@ -18,7 +18,9 @@ interface TensorNodeConfig extends NodeDefinition {
   inputName?: string;
   width?: string | number;
   height?: string | number;
-  resize?: string;
+  resizeMode?: string;
+  /** Before 0.2 the setting was `resize`, a name the editor also uses for its redraw flag (then `false`). */
+  resize?: unknown;
   padColor?: string;
   colorOrder?: string;
   layout?: string;
@@ -29,6 +31,12 @@ interface TensorNodeConfig extends NodeDefinition {
   resizer?: string;
 }
 
+/** `resizeMode`, else the old `resize` when it is one of the modes (flows saved before the rename); else empty. */
+function configuredResizeMode(config: TensorNodeConfig): unknown {
+  if (config.resizeMode !== undefined && config.resizeMode !== '') return config.resizeMode;
+  return typeof config.resize === 'string' && (RESIZE_MODES as readonly string[]).includes(config.resize) ? config.resize : undefined;
+}
+
 /** The settings the user made; empty fields are left to the model's metadata or the defaults. */
 function explicitOptions(config: TensorNodeConfig): ExplicitOptions {
   const std = parseTriple(config.std ?? '', 'std');
@@ -37,7 +45,7 @@ function explicitOptions(config: TensorNodeConfig): ExplicitOptions {
     inputName: config.inputName?.trim() || undefined,
     width: positiveInteger(config.width, 'width', undefined),
     height: positiveInteger(config.height, 'height', undefined),
-    resize: enumSetting<ResizeMode, ResizeMode>(config.resize, 'resize', ['fill', 'contain', 'cover'], 'fill'),
+    resize: enumSetting<ResizeMode, ResizeMode>(configuredResizeMode(config), 'resizeMode', RESIZE_MODES, 'fill'),
     padColor: parseColor(config.padColor ?? '', 'padColor'),
     colorOrder: enumSetting<ColorOrder, undefined>(config.colorOrder, 'colorOrder', ['RGB', 'BGR'], undefined),
     layout: enumSetting<TensorLayout | 'auto', 'auto'>(config.layout, 'layout', ['auto', 'NCHW', 'NHWC'], 'auto'),

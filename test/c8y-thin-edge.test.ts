@@ -20,8 +20,8 @@ describe('mlops-c8y-out over thin-edge (real mosquitto)', function () {
     await proxy.start();
   });
   after(async () => {
-    await broker.dispose();
-    await proxy.stop();
+    await broker?.dispose();
+    await proxy?.stop();
   });
   beforeEach(async () => {
     userDir = tempUserDir();
@@ -31,8 +31,8 @@ describe('mlops-c8y-out over thin-edge (real mosquitto)', function () {
   });
   afterEach(async () => {
     await testHelper.unload();
-    await recorder.close();
-    fs.rmSync(userDir, { recursive: true, force: true });
+    await recorder?.close();
+    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
   });
 
   const load = (out: Record<string, unknown> = {}, connection: Record<string, unknown> = {}) =>
@@ -187,7 +187,7 @@ describe('mlops-c8y-out over thin-edge (real mosquitto)', function () {
     const pub = testHelper.getNode('pub');
     const bad: [object, RegExp][] = [
       [{ payload: { temperature: 20 } }, /no asset id/],
-      [{ assetId: 'a/b', payload: { t: 1 } }, /"a\/b" cannot be used in a thin-edge topic/],
+      [{ assetId: 'a/b', payload: { t: 1 } }, /"a\/b" cannot be used in an MQTT topic: it contains a topic separator/],
       [{ assetId: 'pump-1', payload: { deep: { nested: { x: 1 } } } }, /"deep\.nested" must be a finite number/],
       [{ assetId: 'pump-1', payload: { temperature: 'hot' } }, /"temperature" must be a finite number/],
       [{ assetId: 'pump-1', payload: 'text' }, /msg\.payload must be an object of numbers/],
