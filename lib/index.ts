@@ -9,3 +9,4 @@ export * as segmentation from './segmentation';
 export * as publishing from './publishing';
 export * as quantize from './quantize';
 export * as condition from './condition';
+export * as align from './align';

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PipelineError } from '../lib/errors';
 import type { Publication } from '../lib/publishing/inspection';
+import type { SetAside } from '../lib/publishing/forwarder';
 import { Publisher, type PublisherStatus } from '../lib/publishing/publisher';
 import { publisherOptions, type ConnectionConfig, type ConnectionCredentials } from '../lib/publishing/settings';
 import { describeError } from './shared/failure';
@@ -50,7 +51,11 @@ module.exports = function register(RED: NodeAPI) {
       const options = publisherOptions(config, node.credentials ?? {}, process.env, `mlops-${node.id}-${process.pid}`);
       publisher = new Publisher({ ...options, queueDir: queueDirectory(RED, node.id) });
       publisher.on('status', (state: PublisherStatus) => watchers.emit('state', state));
-      publisher.on('failed', (err: unknown) => node.error(describeError(RED, 'mlops-c8y', err)));
+      publisher.on('failed', (err: unknown, aside: SetAside) => {
+        node.error(`${describeError(RED, 'mlops-c8y', err)} ${aside.kept
+          ? translate(RED, 'mlops-c8y.error.set-aside', 'Set aside into __file__; delivery continues.', { file: aside.file ?? '' })
+          : translate(RED, 'mlops-c8y.error.not-kept', 'The dead-letter file is full: not kept; delivery continues.')}`);
+      });
       watchers.emit('state', publisher.status);
       return publisher;
     }

@@ -187,7 +187,7 @@ describe('mlops-c8y-out over thin-edge (real mosquitto)', function () {
     const pub = testHelper.getNode('pub');
     const bad: [object, RegExp][] = [
       [{ payload: { temperature: 20 } }, /no asset id/],
-      [{ assetId: 'a/b', payload: { t: 1 } }, /"a\/b" cannot be used in a thin-edge topic/],
+      [{ assetId: 'a/b', payload: { t: 1 } }, /"a\/b" cannot be used in an MQTT topic: it contains a topic separator/],
       [{ assetId: 'pump-1', payload: { deep: { nested: { x: 1 } } } }, /"deep\.nested" must be a finite number/],
       [{ assetId: 'pump-1', payload: { temperature: 'hot' } }, /"temperature" must be a finite number/],
       [{ assetId: 'pump-1', payload: 'text' }, /msg\.payload must be an object of numbers/],

@@ -120,6 +120,8 @@ describe('publishing: connection settings', () => {
     assert.deepEqual([options.mqtt!.host, options.mqtt!.port, options.rest.baseUrl, options.queuePolicy], ['10.0.0.5', 8883, 'http://127.0.0.1:8001/c8y', 'drop-oldest']);
     assert.equal(publisherOptions({}, {}, {}, 'id').mqtt!.host, '127.0.0.1');
     assert.equal(publisherOptions({}, {}, {}, 'id').mqtt!.port, 1883);
+    assert.equal(publisherOptions({}, {}, { TEDGE_C8Y_PROXY_URL: 'http://host.containers.internal:8001/c8y/' }, 'id').rest.baseUrl, 'http://host.containers.internal:8001/c8y');
+    assert.equal(publisherOptions({ proxyUrl: 'http://10.0.0.5:8001/c8y' }, {}, { TEDGE_C8Y_PROXY_URL: 'http://elsewhere/c8y' }, 'id').rest.baseUrl, 'http://10.0.0.5:8001/c8y');
   });
 
   it('refuses incomplete or invalid settings with messages naming them', () => {

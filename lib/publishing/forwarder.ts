@@ -1,8 +1,11 @@
 // Drains a DiskQueue in order through a delivery function, one record at a time.
-// A record leaves the queue only after delivery succeeded (or failed permanently, which is reported, never silent).
+// A record leaves the queue only after delivery succeeded, or it is set aside into the dead-letter file (reported,
+// never silent): when it failed permanently, or when the connection broke every time it was in flight (a broker
+// that disconnects on a record it cannot take would otherwise get the same record first on every reconnect).
 // After a retryable failure the forwarder waits for a kick (the transport reconnected, new data arrived) or for a
 // back-off timer, whichever comes first.
 import { EventEmitter } from 'node:events';
+import type { DeadLetterFile } from './dead-letter';
 import type { DiskQueue, QueueRecord } from './queue';
 
 /** Thrown by a delivery that may succeed later (connection down, 5xx, timeout). */
@@ -12,6 +15,9 @@ export class RetryableError extends Error {
     super(message);
   }
 }
+
+/** reason of a RetryableError thrown when the connection closed while the record was in flight. */
+export const INTERRUPTED = 'interrupted';
 
 export function isRetryable(err: unknown): err is RetryableError {
   return err instanceof RetryableError;
@@ -28,10 +34,17 @@ export type Deliver = (record: QueueRecord, context: DeliveryContext) => Promise
 export interface ForwarderOptions {
   retryMinMs?: number;
   retryMaxMs?: number;
+  /** Where records that cannot be delivered are set aside; without it they are only reported. */
+  deadLetter?: DeadLetterFile;
+  /** A record in flight each time the connection broke this many times in a row is set aside (default 3). */
+  maxInterruptions?: number;
 }
 
+/** What the 'failed' event carries besides the record. */
+export interface SetAside { reason: string; kept: boolean; file?: string }
+
 /**
- * Events: 'delivered' (record), 'retry' (error, delayMs), 'failed' (record, error) for permanent failures,
+ * Events: 'delivered' (record), 'retry' (error, delayMs), 'failed' (record, error, SetAside) for records set aside,
  * 'idle' when the queue is empty.
  */
 export class Forwarder extends EventEmitter {
@@ -42,11 +55,14 @@ export class Forwarder extends EventEmitter {
   private delay: number;
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
+  private readonly maxInterruptions: number;
+  private interruptions = { seq: -1, count: 0 };
 
-  constructor(private readonly queue: DiskQueue, private readonly deliver: Deliver, options: ForwarderOptions = {}) {
+  constructor(private readonly queue: DiskQueue, private readonly deliver: Deliver, private readonly options: ForwarderOptions = {}) {
     super();
     this.retryMinMs = options.retryMinMs ?? 500;
     this.retryMaxMs = options.retryMaxMs ?? 30_000;
+    this.maxInterruptions = options.maxInterruptions ?? 3;
     this.delay = this.retryMinMs;
     this.loop = this.run();
   }
@@ -82,17 +98,33 @@ export class Forwarder extends EventEmitter {
         this.emit('delivered', record);
       } catch (err) {
         if (!this.running) break;
-        if (isRetryable(err)) {
+        if (isRetryable(err) && !this.interruptedTooOften(record, err)) {
           const delay = this.delay;
           this.delay = Math.min(this.retryMaxMs, this.delay * 2);
           this.emit('retry', err, delay);
           await this.sleep(delay);
         } else {
-          this.queue.ack(record.seq);
-          this.emit('failed', record, err);
+          this.setAside(record, err as Error);
         }
       }
     }
+  }
+
+  /** Counts consecutive broken connections with this record in flight; true once there were too many. */
+  private interruptedTooOften(record: QueueRecord, err: RetryableError): boolean {
+    if (err.reason !== INTERRUPTED) return false;
+    if (this.interruptions.seq !== record.seq) this.interruptions = { seq: record.seq, count: 0 };
+    this.interruptions.count++;
+    return this.interruptions.count >= this.maxInterruptions;
+  }
+
+  private setAside(record: QueueRecord, err: Error): void {
+    const reason = isRetryable(err)
+      ? `the connection broke ${this.interruptions.count} times in a row while this record was being delivered (last: ${err.message})`
+      : err.message;
+    const kept = this.options.deadLetter?.add(record, reason);
+    this.queue.ack(record.seq);
+    this.emit('failed', record, err, { reason, kept: kept?.kept ?? false, file: kept?.file } satisfies SetAside);
   }
 
   private sleep(ms: number | undefined): Promise<void> {

@@ -10,3 +10,4 @@ export * from './rest-delivery';
 export * from './mqtt-link';
 export * from './publisher';
 export * from './settings';
+export * from './topic-rules';

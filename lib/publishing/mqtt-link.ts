@@ -2,9 +2,11 @@
 // with retained health ("up" on connect, "down" as last will and on a clean stop).
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { RetryableError } from './forwarder';
+import { PipelineError } from '../errors';
+import { INTERRUPTED, RetryableError } from './forwarder';
 import type { QueueRecord } from './queue';
 import { healthMessage, serviceRegistration, type MqttMessage } from './thin-edge';
+import { topicProblem } from './topic-rules';
 
 export interface MqttLinkOptions {
   host: string;
@@ -51,7 +53,13 @@ export class MqttLink extends EventEmitter {
       this.emit('up');
     });
     // One stable reason per kind of trouble, so a status does not flicker with every reconnect attempt.
-    this.client.on('close', () => { if (!this.closing) this.emit('down', 'broker unreachable'); });
+    this.client.on('close', () => {
+      // mqtt.js would send its unacknowledged publishes first on the next connection, by itself: a record the
+      // broker disconnects on would then block everything behind it for good. The forwarder re-sends instead
+      // (at least once), so it can count such a record and set it aside.
+      for (const messageId of Object.keys(this.client.outgoing)) this.client.removeOutgoingMessage(Number(messageId));
+      if (!this.closing) this.emit('down', 'broker unreachable');
+    });
     this.client.on('error', (err: Error & { code?: number | string }) => {
       this.emit('down', err.code === 4 || err.code === 5 || err.code === 134 || err.code === 135 ? 'not authorized by the broker' : 'broker unreachable');
     });
@@ -75,14 +83,24 @@ export class MqttLink extends EventEmitter {
       this.pending.add(abandon);
       this.client.publish(message.topic, message.payload, { qos: 1, retain: message.retain }, (err) => {
         this.pending.delete(abandon);
-        if (err) reject(new RetryableError(`publishing to ${message.topic} failed: ${err.message}`, 'offline'));
-        else resolve();
+        const reasonCode = (err as { code?: unknown } | undefined)?.code;
+        if (!err) resolve();
+        // MQTT 5 brokers say why they refuse a publish (reason code >= 0x80): that will not change on a retry.
+        else if (typeof reasonCode === 'number' && reasonCode >= 0x80) {
+          reject(new PipelineError('broker-rejected', `the MQTT broker refused the message for ${JSON.stringify(message.topic)}: ${err.message}`, { topic: message.topic, reasonCode }));
+        } else reject(new RetryableError(`the connection closed before the broker acknowledged the message for ${JSON.stringify(message.topic)} (${err.message})`, INTERRUPTED));
       });
     });
   }
 
   /** Delivery of a queued { kind: 'mqtt' } record. */
-  readonly deliver = (record: QueueRecord): Promise<void> => this.publish(record.header as MqttMessage);
+  readonly deliver = async (record: QueueRecord): Promise<void> => {
+    const message = record.header as MqttMessage;
+    // Records queued before topics were checked (older versions) must not reach the broker either.
+    const problem = topicProblem(message.topic);
+    if (problem) throw new PipelineError('invalid-topic-segment', `queued message for topic ${JSON.stringify(message.topic)} cannot be sent: ${problem}`, { topic: String(message.topic) });
+    return this.publish(message);
+  };
 
   /** Reports "down" when still connected, then disconnects. Publishes still waiting for an ack stay queued. */
   async close(): Promise<void> {

@@ -2,7 +2,8 @@
 // messages and REST operations, and forwards them in order over thin-edge (MQTT + local proxy) or REST.
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
-import { Forwarder } from './forwarder';
+import { DeadLetterFile } from './dead-letter';
+import { Forwarder, type SetAside } from './forwarder';
 import type { Publication } from './inspection';
 import { PublishMemory } from './inspection';
 import { MqttLink, type MqttLinkOptions } from './mqtt-link';
@@ -10,6 +11,7 @@ import { DiskQueue, type OverflowPolicy } from './queue';
 import { eventOperation, restOperations, RestDelivery, type QueuedItem } from './rest-delivery';
 import { restClient, type RestTarget } from './rest-client';
 import * as te from './thin-edge';
+import { validateAssetId } from './topic-rules';
 
 export type Transport = 'thin-edge' | 'cumulocity';
 
@@ -36,14 +38,14 @@ export interface PublisherStatus {
   queued: number;
   dropped: number;
   rejected: number;
-  /** Records Cumulocity refused for good (4xx), reported as errors. */
+  /** Records set aside into a lane's dead-letter file (refused for good, or the broker disconnected on them). */
   failed: number;
   delivered: number;
 }
 
 interface Lane { queue: DiskQueue; forwarder: Forwarder }
 
-/** Events: 'status' (PublisherStatus), 'failed' (error, header) for data Cumulocity refused for good. */
+/** Events: 'status' (PublisherStatus), 'failed' (error, SetAside) for data set aside into a dead-letter file. */
 export class Publisher extends EventEmitter {
   private readonly memory = new PublishMemory();
   private readonly link: MqttLink | undefined;
@@ -56,8 +58,10 @@ export class Publisher extends EventEmitter {
     super();
     const rest = new RestDelivery(restClient(options.rest), options.transport === 'cumulocity');
     const lane = (name: string, deliver: ConstructorParameters<typeof Forwarder>[1]): Lane => {
-      const queue = DiskQueue.open({ dir: path.join(options.queueDir, name), maxBytes: options.queueMaxBytes, policy: options.queuePolicy, fsync: options.fsync });
-      const forwarder = new Forwarder(queue, deliver, { retryMinMs: options.retryMinMs, retryMaxMs: options.retryMaxMs });
+      const dir = path.join(options.queueDir, name);
+      const queue = DiskQueue.open({ dir, maxBytes: options.queueMaxBytes, policy: options.queuePolicy, fsync: options.fsync });
+      const deadLetter = new DeadLetterFile(dir, options.queueMaxBytes);
+      const forwarder = new Forwarder(queue, deliver, { retryMinMs: options.retryMinMs, retryMaxMs: options.retryMaxMs, deadLetter });
       forwarder.on('delivered', () => {
         this.delivered++;
         if (name === 'rest' && !this.link) this.setState(true);
@@ -68,7 +72,7 @@ export class Publisher extends EventEmitter {
         if (!this.link) this.setState(false, err.reason ?? err.message);
         this.report();
       });
-      forwarder.on('failed', (_record, err: Error) => { this.failed++; this.emit('failed', err); this.report(); });
+      forwarder.on('failed', (_record, err: Error, aside: SetAside) => { this.failed++; this.emit('failed', err, aside); this.report(); });
       return { queue, forwarder };
     };
     if (options.transport === 'thin-edge') {
@@ -101,6 +105,7 @@ export class Publisher extends EventEmitter {
    * oversized message); what was queued before stays queued.
    */
   publish(publication: Publication, alarmType: string): { queued: number; dropped: number } {
+    validateAssetId(publication.asset.id);
     const items = this.options.transport === 'thin-edge'
       ? this.thinEdgeItems(publication, alarmType)
       : restOperations(publication, this.memory, alarmType);

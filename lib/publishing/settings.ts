@@ -92,6 +92,7 @@ export function publisherOptions(
       serviceName: (config.serviceName || DEFAULT_SERVICE_NAME).trim(),
       reconnectPeriodMs: positive(config.reconnectS, 5, 'reconnect period (s)') * 1000,
     },
-    rest: { baseUrl: (config.proxyUrl || DEFAULT_PROXY_URL).trim().replace(/\/+$/, ''), timeoutMs },
+    // Empty proxy URL: TEDGE_C8Y_PROXY_URL (a container reaches thin-edge's proxy on its host), else the local proxy.
+    rest: { baseUrl: (config.proxyUrl || env.TEDGE_C8Y_PROXY_URL || DEFAULT_PROXY_URL).trim().replace(/\/+$/, ''), timeoutMs },
   };
 }

@@ -7,7 +7,7 @@
 //   twin             te/device/<id>///twin/<fragment>  retained JSON value
 //   service          te/device/main/service/<name>     retained {"@type":"service",…}
 //   health           te/device/main/service/<name>/status/health  retained {"status":"up"|"down",…}
-import { PipelineError } from '../errors';
+import { validateAssetId, validateTopicSegment } from './topic-rules';
 import type { AlarmDecision, EventData, MeasurementData, Publication } from './inspection';
 
 /**
@@ -22,18 +22,11 @@ export interface MqttMessage {
   retain: boolean;
 }
 
-/** Rejects values that would break the topic structure (/, MQTT wildcards, empty). */
-export function topicSegment(value: string, what: string): string {
-  if (typeof value !== 'string' || value === '' || /[/+#\u0000]/.test(value)) {
-    throw new PipelineError('invalid-topic-segment',
-      `${what} "${value}" cannot be used in a thin-edge topic: it must be non-empty and contain no "/", "+", "#"`,
-      { what, value: String(value) });
-  }
-  return value;
-}
+/** Rejects values that break the topic structure or that MQTT brokers refuse (see topic-rules.ts). */
+export const topicSegment = validateTopicSegment;
 
 export function deviceTopic(deviceId: string): string {
-  return `te/device/${topicSegment(deviceId, 'asset id')}//`;
+  return `te/device/${validateAssetId(deviceId)}//`;
 }
 
 export function serviceTopic(serviceName: string): string {

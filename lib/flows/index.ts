@@ -1,0 +1,3 @@
+export * from './flow-json';
+export * from './pack';
+export { NODE_RED_CORE_TYPES } from './core-types';
