@@ -1,4 +1,5 @@
 // mlops-infer: runs msg.tensor(s) through the model of an mlops-model config node on worker threads.
+import { outputNamesInModelOrder } from '../lib/contract';
 import { BoundedQueue, QUEUE_POLICIES, feedFromMessage, modelDisplayName, type ModelFeed, type QueuePolicy } from '../lib/inference';
 import { enumSetting, nonNegativeInteger } from '../lib/settings';
 import { showError } from './shared/failure';
@@ -71,6 +72,8 @@ export = function register(RED: NodeAPI): void {
       const { outputs, queueMs, runMs } = outcome.value;
       lastLatencyMs = runMs;
       msg.outputs = outputs;
+      // An object lists integer-like names ("1890") first; consumers that want "the first output" read this order.
+      msg.outputNames = outputNamesInModelOrder(outputs, model.info?.outputs.map((o) => o.name));
       addTimings(msg, { queue: outcome.waitedMs + queueMs, infer: runMs });
       showStatus();
       send(msg);

@@ -14,7 +14,9 @@ const EDITOR_OWNED = [
   'outputLabels', 'credentials',
 ];
 /** `inputs`/`outputs` in defaults make the port count a setting; allowed only for the types listed here. */
-const PORT_COUNT_SETTINGS: Record<string, string[]> = {};
+const PORT_COUNT_SETTINGS: Record<string, string[]> = {
+  'mlops-align': ['outputs'], // a second output for incomplete samples, chosen in the dialog
+};
 
 function clashingNames(type: string, definition: Pick<EditorDefinition, 'defaults' | 'credentials'>): string[] {
   const names = [...Object.keys(definition.defaults), ...Object.keys(definition.credentials ?? {})];

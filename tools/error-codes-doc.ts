@@ -19,8 +19,13 @@ export function catalogsByCode(): Map<string, string[]> {
 }
 
 export const COMMAND_LINE_ONLY = 'command line only';
-/** Codes only the edge-mlops command raises, so no node catalog needs them. */
-export const COMMAND_LINE_CODES: readonly string[] = ['not-a-flow-export', 'bad-flow-name', 'bad-flow-version', 'no-tab'];
+/** Codes only the edge-mlops command (and the thin-edge sm-plugin) raises, so no node catalog needs them. */
+export const COMMAND_LINE_CODES: readonly string[] = [
+  'store-model-not-found', 'store-version-not-found', 'store-version-not-installed', 'store-version-exists', 'store-no-version',
+  'store-bad-name', 'store-bad-version', 'store-bad-bundle', 'store-bad-manifest', 'store-file-unreadable', 'store-not-writable',
+  'store-locked', 'store-check-parse', 'store-check-sha256', 'store-check-signature', 'store-check-load',
+  'not-a-flow-export', 'bad-flow-name', 'bad-flow-version', 'no-tab',
+];
 
 export function errorCodesPage(): string {
   const catalogs = catalogsByCode();

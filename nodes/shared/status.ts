@@ -1,16 +1,16 @@
 // Status helpers: every node shows the same few looks, so a flow author reads them alike across nodes.
 import type { NodeStatus } from './red';
 
-const STATUS_TEXT_LIMIT = 60;
+const STATUS_TEXT_LIMIT = 80;
 
-/** Shortened to what fits under a node in the editor. */
-function fit(text: string): string {
-  return text.length > STATUS_TEXT_LIMIT ? `${text.slice(0, STATUS_TEXT_LIMIT - 1)}…` : text;
-}
-
-/** Red ring: the node cannot do its work (bad setting, failed message, lost connection). */
+/**
+ * Red ring: the node cannot do its work (bad setting, failed message, lost connection). Messages say what is wrong,
+ * then "; " and what to change: the status keeps what is wrong (the whole text still reaches Catch and the debug
+ * sidebar), shortened to what fits under a node.
+ */
 export function errorStatus(text: string): NodeStatus {
-  return { fill: 'red', shape: 'ring', text: fit(text) };
+  const clause = text.split('; ')[0]!.replace(/[.:]$/, '');
+  return { fill: 'red', shape: 'ring', text: clause.length > STATUS_TEXT_LIMIT ? `${clause.slice(0, STATUS_TEXT_LIMIT - 1)}…` : clause };
 }
 
 /** Green dot: ready, or the last message went through. */
