@@ -1,7 +1,8 @@
 // mlops-model: config node owning one ONNX model, shared by every mlops-infer node that uses it.
 import { PipelineError, isPipelineError } from '../lib/errors';
 import { ModelHost, loadModelInfo, resolveModelPath, type PathContext, type SessionSettings } from '../lib/inference';
-import { describeError } from './shared/failure';
+import { saturationWarning } from '../lib/quantize/cpu';
+import { describeError, errorStatus } from './shared/failure';
 import type { ModelConfigNode } from './shared/model-node';
 import type { Node, NodeAPI, NodeDefinition, Request, Response } from './shared/red';
 import { translate } from './shared/i18n';
@@ -17,7 +18,7 @@ interface ModelNodeDefinition extends NodeDefinition {
 
 const OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
 const INFO_STATUS_BY_CODE: Record<string, number> = {
-  'no-path': 400, 'env-unset': 400, 'bad-bundled-name': 400, 'model-not-found': 404, 'model-not-file': 422, 'not-onnx': 422,
+  'no-path': 400, 'env-unset': 400, 'bad-bundled-name': 400, 'model-not-found': 404, 'model-not-file': 422, 'not-onnx': 422, 'model-truncated': 422,
   'model-unreadable': 403,
 };
 
@@ -58,8 +59,17 @@ module.exports = function register(RED: NodeAPI) {
       pathError,
       onState(state, error) {
         const model = host.displayName;
-        if (state === 'error') node.status({ fill: 'red', shape: 'ring', text: describeError(RED, node.type, error) });
-        else if (state === 'ready') node.status({ fill: 'green', shape: 'dot', text: translate(RED, 'mlops-model.status.ready', '__model__ ready', { model }) });
+        if (state === 'error') node.status(errorStatus(describeError(RED, node.type, error)));
+        else if (state === 'ready') {
+          // A full-range int8 model on a CPU whose kernels saturate still runs, but its outputs may be wrong: say so.
+          const warning = saturationWarning(host.info?.metadata ?? {});
+          if (warning) {
+            node.warn(translate(RED, 'mlops-model.warnings.int8Saturates', '__model__: __warning__', { model, warning }));
+            node.status({ fill: 'yellow', shape: 'dot', text: translate(RED, 'mlops-model.status.int8Saturates', '__model__ ready, int8 saturates on this CPU', { model }) });
+          } else {
+            node.status({ fill: 'green', shape: 'dot', text: translate(RED, 'mlops-model.status.ready', '__model__ ready', { model }) });
+          }
+        }
         else if (state === 'loading') node.status({ fill: 'grey', shape: 'ring', text: translate(RED, 'mlops-model.status.loading', 'loading __model__', { model }) });
         else node.status({});
       },
