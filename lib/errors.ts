@@ -116,6 +116,7 @@ export const ERROR_CODES = {
   'store-file-unreadable': 'the file given to install cannot be read',
   'store-not-writable': 'the model store folder cannot be created or written',
   'store-locked': 'another process holds the model store lock',
+  'store-bad-update-list': "thin-edge's update-list input to the sm-plugin cannot be read",
   'store-check-parse': 'an install check failed: the file is not an ONNX model',
   'store-check-sha256': "an install check failed: model.onnx does not match the manifest's SHA-256",
   'store-check-signature': "an install check failed: the inputs or outputs changed incompatibly from the active version",

@@ -23,7 +23,7 @@ export const COMMAND_LINE_ONLY = 'command line only';
 export const COMMAND_LINE_CODES: readonly string[] = [
   'store-model-not-found', 'store-version-not-found', 'store-version-not-installed', 'store-version-exists', 'store-no-version',
   'store-bad-name', 'store-bad-version', 'store-bad-bundle', 'store-bad-manifest', 'store-file-unreadable', 'store-not-writable',
-  'store-locked', 'store-check-parse', 'store-check-sha256', 'store-check-signature', 'store-check-load',
+  'store-locked', 'store-bad-update-list', 'store-check-parse', 'store-check-sha256', 'store-check-signature', 'store-check-load',
   'not-a-flow-export', 'bad-flow-name', 'bad-flow-version', 'no-tab',
 ];
 
