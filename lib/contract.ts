@@ -58,6 +58,18 @@ export interface TensorData {
   name?: string;
 }
 
+/**
+ * msg.tensor for non-image models, written by mlops-align: feature vectors [1, N] or sequences [1, T, N].
+ * mlops-infer reads only data, type, dims and name, so TensorData and FeatureTensor both feed it.
+ */
+export interface FeatureTensor {
+  data: Buffer;
+  type: 'float32';
+  dims: number[];
+  /** Model input this tensor is meant for, when set. */
+  name?: string;
+}
+
 export type OutputElementType = 'float32' | 'uint8' | 'int8' | 'int32' | 'int64' | 'bool' | 'float64';
 
 /** One entry of msg.outputs, written by mlops-infer. */

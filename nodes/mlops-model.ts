@@ -1,6 +1,7 @@
 // mlops-model: config node owning one ONNX model, shared by every mlops-infer node that uses it.
 import { PipelineError, isPipelineError } from '../lib/errors';
 import { ModelHost, loadModelInfo, resolveModelPath, type PathContext, type SessionSettings } from '../lib/inference';
+import { saturationWarning } from '../lib/quantize/cpu';
 import { describeError } from './shared/failure';
 import type { ModelConfigNode } from './shared/model-node';
 import type { Node, NodeAPI, NodeDefinition, Request, Response } from './shared/red';
@@ -59,7 +60,16 @@ module.exports = function register(RED: NodeAPI) {
       onState(state, error) {
         const model = host.displayName;
         if (state === 'error') node.status({ fill: 'red', shape: 'ring', text: describeError(RED, node.type, error) });
-        else if (state === 'ready') node.status({ fill: 'green', shape: 'dot', text: translate(RED, 'mlops-model.status.ready', '__model__ ready', { model }) });
+        else if (state === 'ready') {
+          // A full-range int8 model on a CPU whose kernels saturate still runs, but its outputs may be wrong: say so.
+          const warning = saturationWarning(host.info?.metadata ?? {});
+          if (warning) {
+            node.warn(translate(RED, 'mlops-model.warnings.int8Saturates', '__model__: __warning__', { model, warning }));
+            node.status({ fill: 'yellow', shape: 'dot', text: translate(RED, 'mlops-model.status.int8Saturates', '__model__ ready, int8 saturates on this CPU', { model }) });
+          } else {
+            node.status({ fill: 'green', shape: 'dot', text: translate(RED, 'mlops-model.status.ready', '__model__ ready', { model }) });
+          }
+        }
         else if (state === 'loading') node.status({ fill: 'grey', shape: 'ring', text: translate(RED, 'mlops-model.status.loading', 'loading __model__', { model }) });
         else node.status({});
       },

@@ -2,7 +2,7 @@
 // msg.tensor (or a folder of images) and writes <name>.int8.onnx next to it. The work runs in a worker thread.
 import { PipelineError } from '../lib/errors';
 import { CalibrationCollector, int8ModelPath } from '../lib/quantize/collector';
-import type { QuantizeJob, QuantizeSummary } from '../lib/quantize/job';
+import { normalisationText, type QuantizeJob, type QuantizeSummary } from '../lib/quantize/job';
 import { runQuantizeJobInWorker } from '../lib/quantize/run-in-worker';
 import { failMessage } from './shared/failure';
 import { translate } from './shared/i18n';
@@ -22,6 +22,8 @@ interface QuantizeNodeDefinition extends NodeDefinition {
   runs?: number | string;
   threshold?: number | string;
 }
+
+const NORMALISATION_DEFAULTS_ENGLISH = 'calibration images were normalised with __settings__';
 
 const STATUS_ENGLISH = {
   collecting: 'collected __count__/__target__',
@@ -109,6 +111,9 @@ module.exports = function register(RED: NodeAPI) {
           fill: 'green', shape: 'dot',
           text: t('done', { ratio: summary.sizeRatio.toFixed(2), details: `${speed}${agreement ? ` · IoU ${agreement.iou!.toFixed(3)}` : ''}` }),
         });
+        if (summary.normalisation && summary.normalisation.defaulted.length > 0) {
+          node.warn(translate(RED, 'mlops-quantize.warnings.normalisationDefaults', NORMALISATION_DEFAULTS_ENGLISH, { settings: normalisationText(summary.normalisation) }));
+        }
         msg.payload = summary;
         msg.modelPath = summary.outputPath;
         send(msg);

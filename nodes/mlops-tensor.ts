@@ -4,7 +4,7 @@ import type { DecoderChoice } from '../lib/image/libraries';
 import type { ModelInfo } from '../lib/onnx';
 import {
   badOption, imageToTensor, parseColor, parseScale, parseTriple, resolvePreprocessOptions,
-  type ColorOrder, type ExplicitOptions, type PreprocessOptions, type ResizeMode,
+  RESIZE_MODES, type ColorOrder, type ExplicitOptions, type PreprocessOptions, type ResizeMode,
 } from '../lib/tensor';
 import type { TensorElementType, TensorLayout } from '../lib/contract';
 import { choice, optionalPositiveInteger } from './shared/config-values';
@@ -18,7 +18,9 @@ interface TensorNodeConfig extends NodeDefinition {
   inputName?: string;
   width?: string | number;
   height?: string | number;
-  resize?: string;
+  resizeMode?: string;
+  /** Before 0.2 the setting was `resize`, a name the editor also uses for its redraw flag (then `false`). */
+  resize?: unknown;
   padColor?: string;
   colorOrder?: string;
   layout?: string;
@@ -29,6 +31,12 @@ interface TensorNodeConfig extends NodeDefinition {
   resizer?: string;
 }
 
+/** `resizeMode`, else the old `resize` when it is one of the modes (flows saved before the rename); else empty. */
+function configuredResizeMode(config: TensorNodeConfig): unknown {
+  if (config.resizeMode !== undefined && config.resizeMode !== '') return config.resizeMode;
+  return typeof config.resize === 'string' && (RESIZE_MODES as readonly string[]).includes(config.resize) ? config.resize : undefined;
+}
+
 /** The settings the user made; empty fields are left to the model's metadata or the defaults. */
 function explicitOptions(config: TensorNodeConfig): ExplicitOptions {
   const std = parseTriple(config.std ?? '', 'std');
@@ -37,7 +45,7 @@ function explicitOptions(config: TensorNodeConfig): ExplicitOptions {
     inputName: config.inputName?.trim() || undefined,
     width: optionalPositiveInteger(config.width, 'width'),
     height: optionalPositiveInteger(config.height, 'height'),
-    resize: choice<ResizeMode>(config.resize, ['fill', 'contain', 'cover'], 'fill', 'resize'),
+    resize: choice<ResizeMode>(configuredResizeMode(config), RESIZE_MODES, 'fill', 'resize mode'),
     padColor: parseColor(config.padColor ?? ''),
     colorOrder: config.colorOrder ? choice<ColorOrder>(config.colorOrder, ['RGB', 'BGR'], 'RGB', 'colour order') : undefined,
     layout: choice<TensorLayout | 'auto'>(config.layout, ['auto', 'NCHW', 'NHWC'], 'auto', 'layout'),

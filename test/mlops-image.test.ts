@@ -25,8 +25,8 @@ describe('mlops-image node', () => {
   });
 
   after(async () => {
-    await server.close();
-    fs.rmSync(base, { recursive: true, force: true });
+    await server?.close();
+    if (base) fs.rmSync(base, { recursive: true, force: true });
   });
 
   afterEach(() => testHelper.unload());

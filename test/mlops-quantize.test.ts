@@ -32,7 +32,7 @@ describe('mlops-quantize node', function () {
   });
   after(async () => {
     await testHelper.stopServer();
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
   afterEach(() => testHelper.unload());
 
@@ -98,10 +98,15 @@ describe('mlops-quantize node', function () {
     const caught = nextMessage('caught');
     node.receive({ payload: 'go' });
     assert.match((await caught).error.message, /^Error: the message has no msg.tensor and no calibration folder is set; send float32 tensors/);
+    const warnings: string[] = [];
+    node.warn = (text: string) => { warnings.push(text); };
     const output = nextMessage('out');
     node.receive({ folder: path.join(dir, 'images') });
     const msg = await output;
     assert.equal(msg.payload.record.calibrationSamples, 3);
+    // The model has no mean/std/scale metadata: the output and a warning say which defaults calibrated it.
+    assert.deepEqual(msg.payload.normalisation.defaulted, ['scale', 'mean', 'std']);
+    assert.deepEqual(warnings, ["calibration images were normalised with scale 1/255, mean [0, 0, 0], std [1, 1, 1]: scale, mean, std not in the model's metadata nor given, defaults used; calibration depends on them: give --mean/--std/--scale (node: metadata or mlops-tensor tensors) if the model was trained otherwise"]);
     assert.equal(msg.payload.latency, undefined);
   });
 });

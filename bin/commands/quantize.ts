@@ -13,6 +13,8 @@ export const QUANTIZE_USAGE = `usage: edge-mlops quantize <in.onnx> <out.onnx> [
   --per-channel | --per-tensor weight scales per output channel (default) or one per tensor
   --activation-type uint8|int8 static activations (default uint8, which ONNX Runtime fuses everywhere)
   --exclude <names>            node names or operator types kept in float (comma separated, repeatable)
+  --weight-bits 7|8|auto       int8 weight range: 7 runs exactly on every CPU, 8 needs VNNI on x86 (or ARM);
+                               auto (default) decides from this machine's CPU flags
   --limit <n>                  most calibration images read (default 100)
   --size <W>x<H>               calibration image size (default: model metadata input_size or input shape)
   --mean <r,g,b> --std <r,g,b> --scale <s> --layout NCHW|NHWC   image normalisation (default from metadata)
@@ -41,6 +43,11 @@ function oneOf<T extends string>(text: string | undefined, name: string, allowed
   return text as T;
 }
 
+function weightBits(text: string | undefined): 7 | 8 | 'auto' {
+  const choice = oneOf(text, 'weight-bits', ['7', '8', 'auto'] as const, 'auto');
+  return choice === 'auto' ? 'auto' : (Number(choice) as 7 | 8);
+}
+
 export function parseQuantizeArgs(argv: string[]): QuantizeJob {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -51,7 +58,7 @@ export function parseQuantizeArgs(argv: string[]): QuantizeJob {
       'activation-type': { type: 'string' }, exclude: { type: 'string', multiple: true }, limit: { type: 'string' },
       size: { type: 'string' }, mean: { type: 'string' }, std: { type: 'string' }, scale: { type: 'string' },
       layout: { type: 'string' }, threshold: { type: 'string' }, runs: { type: 'string' }, threads: { type: 'string' },
-      'no-compare': { type: 'boolean' },
+      'no-compare': { type: 'boolean' }, 'weight-bits': { type: 'string' },
     },
   });
   if (positionals.length !== 2) throw new UsageError('give the input and the output model paths');
@@ -83,6 +90,7 @@ export function parseQuantizeArgs(argv: string[]): QuantizeJob {
       percentile: values.percentile === undefined ? undefined : positive(values.percentile, 'percentile', 99.999),
       perChannel: !values['per-tensor'],
       activationType: oneOf(values['activation-type'], 'activation-type', ['uint8', 'int8'] as const, 'uint8'),
+      weightBits: weightBits(values['weight-bits']),
       exclude: (values.exclude ?? []).flatMap((e) => e.split(',')).map((e) => e.trim()).filter(Boolean),
     },
     compare: values['no-compare'] ? false : {

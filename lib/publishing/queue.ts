@@ -48,6 +48,8 @@ export interface AppendResult {
   seq?: number;
   /** Records dropped by this append (the new one for drop-newest, old ones for drop-oldest). */
   dropped: number;
+  /** The old records drop-oldest removed (headers; blobs left out), so the caller can restore state they carried. */
+  droppedRecords: QueueRecord[];
 }
 
 interface IndexEntry { seq: number; segment: string; offset: number; size: number }
@@ -205,6 +207,7 @@ export class DiskQueue {
         { size: frame.length, limit: this.maxBytes });
     }
     let dropped = 0;
+    const droppedRecords: QueueRecord[] = [];
     if (this.storedBytes + frame.length > this.maxBytes) {
       if (this.policy === 'reject') {
         this.counters.rejected++;
@@ -216,9 +219,11 @@ export class DiskQueue {
       if (this.policy === 'drop-newest') {
         this.counters.dropped++;
         this.saveState();
-        return { stored: false, dropped: 1 };
+        return { stored: false, dropped: 1, droppedRecords: [] };
       }
       while (this.index.length > 0 && this.storedBytes + frame.length > this.maxBytes) {
+        const head = this.peek()!;
+        droppedRecords.push(head.blobs.length ? { ...head, blobs: [] } : head); // state records carry no blobs
         this.removeHead();
         dropped++;
       }
@@ -227,7 +232,7 @@ export class DiskQueue {
     }
     this.writeFrame(seq, frame);
     this.nextSeq = seq + 1;
-    return { stored: true, seq, dropped };
+    return { stored: true, seq, dropped, droppedRecords };
   }
 
   private writeFrame(seq: number, frame: Buffer): void {

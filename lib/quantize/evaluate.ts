@@ -1,5 +1,6 @@
 // How a quantized model compares with its float original: latency (interleaved runs) and output agreement.
 import type * as OrtTypes from 'onnxruntime-node';
+import { floatToHalf, halfToFloat } from '../onnx';
 import type { CalibrationSample } from './calibrate';
 
 export interface LatencyComparison {
@@ -28,8 +29,19 @@ async function loadOrt(): Promise<Ort> {
   return import('onnxruntime-node');
 }
 
-function feeds(ort: Ort, sample: CalibrationSample): Record<string, OrtTypes.Tensor> {
-  return Object.fromEntries(Object.entries(sample).map(([k, v]) => [k, new ort.Tensor('float32', v.data, v.dims)]));
+/** Float32 samples as feeds; inputs the session declares float16 (fp16 models without keep_io_types) are converted. */
+export function feeds(ort: Ort, sample: CalibrationSample, session?: OrtTypes.InferenceSession): Record<string, OrtTypes.Tensor> {
+  const half = new Set((session?.inputMetadata ?? []).filter((m) => m.isTensor && m.type === 'float16').map((m) => m.name));
+  return Object.fromEntries(Object.entries(sample).map(([k, v]) => [k, half.has(k)
+    ? new ort.Tensor('float16', Uint16Array.from(v.data, floatToHalf), v.dims)
+    : new ort.Tensor('float32', v.data, v.dims)]));
+}
+
+/** Float values of a float32 or float16 output, else undefined. */
+export function floatData(tensor: OrtTypes.Tensor): Float32Array | undefined {
+  if (tensor.type === 'float32') return tensor.data as Float32Array;
+  if (tensor.type === 'float16') return Float32Array.from(tensor.data as Uint16Array, halfToFloat);
+  return undefined;
 }
 
 export function median(values: number[]): number {
@@ -55,15 +67,15 @@ export async function compareLatency(
     await ort.InferenceSession.create(floatModel, sessionOptions),
     await ort.InferenceSession.create(quantizedModel, sessionOptions),
   ];
-  const input = feeds(ort, sample);
+  const inputs = sessions.map((s) => feeds(ort, sample, s));
   const times: number[][] = [[], []];
   try {
-    for (const s of sessions) await s.run(input); // warm-up
+    for (const [i, s] of sessions.entries()) await s.run(inputs[i]!); // warm-up
     for (let i = 0; i < options.runs; i++) {
       const order = i % 2 === 0 ? [0, 1] : [1, 0];
       for (const which of order) {
         const start = process.hrtime.bigint();
-        await sessions[which]!.run(input);
+        await sessions[which]!.run(inputs[which]!);
         times[which]!.push(Number(process.hrtime.bigint() - start) / 1e6);
       }
     }
@@ -160,15 +172,13 @@ export async function compareOutputs(
   const stats = new Map<string, { kind: OutputAgreement['kind']; maxAbs: number; dot: number; na: number; nb: number; inter: number; union: number; acc?: IoUAccumulator }>();
   try {
     for (const sample of samples) {
-      const input = feeds(ort, sample);
-      const a = await floatSession.run(input);
-      const b = await quantSession.run(input);
+      const a = await floatSession.run(feeds(ort, sample, floatSession));
+      const b = await quantSession.run(feeds(ort, sample, quantSession));
       for (const name of floatSession.outputNames) {
         const ta = a[name]!;
-        const tb = b[name]!;
-        if (ta.type !== 'float32' || tb.type !== 'float32') continue;
-        const da = ta.data as Float32Array;
-        const db = tb.data as Float32Array;
+        const da = floatData(ta);
+        const db = b[name] ? floatData(b[name]) : undefined;
+        if (!da || !db) continue;
         const dims = ta.dims;
         let s = stats.get(name);
         if (!s) {

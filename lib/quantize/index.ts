@@ -1,4 +1,5 @@
 // int8 quantization of ONNX models: static (QDQ, calibrated) for CNNs, dynamic for MatMul/Gemm-heavy models.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../errors';
@@ -6,6 +7,7 @@ import { decodeModel, encodeModel, type onnx } from '../onnx';
 import { needsReducedRange } from './cpu';
 import { calibrateRanges, type CalibrationMethod, type CalibrationSample } from './calibrate';
 import { quantizeDynamic } from './dynamic';
+import type { Float16Conversion } from './float16';
 import type { QuantType } from './math';
 import { isQuantizedOp, optimizeWithRuntime, prepareModel } from './preprocess';
 import { quantizeStatic, tensorsToCalibrate } from './qdq';
@@ -34,8 +36,10 @@ export interface QuantizeOptions {
   /**
    * 7-bit weights, for x86 CPUs without VNNI whose u8×s8 kernels saturate 16-bit sums with full-range weights.
    * Default: decided from the CPU this runs on (the device that will run the model, for the node).
+   * `weightBits` (7 | 8) says the same; `reduceRange` wins when both are given.
    */
   reduceRange?: boolean;
+  weightBits?: 7 | 8 | 'auto';
   /** Static only: int8 (default) or uint8 weights, which ORT runs with u8u8 kernels (no saturation, no 7-bit loss). */
   weightType?: QuantType;
   /** Progress of the slow stages: calibration inferences. */
@@ -51,6 +55,17 @@ export interface QuantizationRecord {
   weightType: QuantType;
   /** Weights use 7 bits (±63) to avoid u8s8 saturation on x86 without VNNI. */
   reduceRange: boolean;
+  /**
+   * Weight range the model was made for: 7 (±63, safe on every CPU) or 8 (int8 ±127, exact only on CPUs whose
+   * kernels accumulate in 32 bits: x86 with VNNI, ARM; uint8 weights use u8u8 kernels, which never saturate).
+   */
+  weightBits: 7 | 8;
+  /** True for int8 ±127 weights: x86 CPUs without VNNI saturate on them (see cpu.ts). */
+  needsVnniOnX86: boolean;
+  /** The float model this was made from. */
+  source: QuantizationSource;
+  /** The int8 model's metadata "version" (see quantizedVersion). */
+  version: string;
   activationType: QuantType | 'dynamic uint8';
   calibrationSamples: number;
   exclude: string[];
@@ -64,6 +79,16 @@ export interface QuantizationRecord {
   tool: string;
 }
 
+export interface QuantizationSource {
+  /** sha256 of the source .onnx file, hex. */
+  sha256: string;
+  /** The source's metadata "version", when it has one. */
+  version?: string;
+  precision: 'float32' | 'float16';
+  /** For float16 sources: what was converted to float32 before quantizing. */
+  float16?: Float16Conversion;
+}
+
 export interface QuantizeResult {
   /** The quantized model. */
   model: Uint8Array;
@@ -73,6 +98,23 @@ export interface QuantizeResult {
 }
 
 export const QUANTIZATION_METADATA_KEY = 'quantization';
+/** metadata_props the int8 model gets so that a model store and Cumulocity tell it apart from its source. */
+export const SOURCE_SHA256_METADATA_KEY = 'source_sha256';
+export const SOURCE_VERSION_METADATA_KEY = 'source_version';
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * Version of the int8 model: the source's version with a pre-release tag that says how it was made, e.g.
+ * 1.0.0-int8 (8-bit weights), 1.0.0-int8.w7 (7-bit weights), 1.0.0-int8.dynamic. Without a source version: 0.0.0-….
+ */
+export function quantizedVersion(sourceVersion: string | undefined, record: Pick<QuantizationRecord, 'mode' | 'weightBits'>): string {
+  const tags = ['int8', ...(record.mode === 'dynamic' ? ['dynamic'] : []), ...(record.weightBits === 7 ? ['w7'] : [])];
+  const base = sourceVersion?.trim() || '0.0.0';
+  return `${base}${base.includes('-') ? '.' : '-'}${tags.join('.')}`;
+}
 
 export function toolVersion(): string {
   for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
@@ -124,11 +166,21 @@ export async function quantizeModel(
   const perChannel = options.perChannel ?? true;
   const exclude = options.exclude ?? [];
   const weightType = options.mode === 'static' ? options.weightType ?? 'int8' : 'int8';
-  const reduceRange = weightType === 'int8' && (options.reduceRange ?? needsReducedRange());
+  const requested = options.reduceRange ?? (options.weightBits === 7 ? true : options.weightBits === 8 ? false : undefined);
+  const reduceRange = weightType === 'int8' && (requested ?? needsReducedRange());
   const prepared = await prepareModel(bytes, perChannel && options.mode === 'static');
   const model = prepared.model;
+  const sourceVersion = (model.metadataProps ?? []).find((p) => p.key === 'version')?.value || undefined;
+  const source: QuantizationSource = {
+    sha256: sha256Hex(bytes), ...(sourceVersion ? { version: sourceVersion } : {}),
+    precision: prepared.float16 ? 'float16' : 'float32', ...(prepared.float16 ? { float16: prepared.float16 } : {}),
+  };
   let record: QuantizationRecord;
-  const common = { perChannel, reduceRange, weightType, exclude, date: new Date().toISOString(), tool: toolVersion() };
+  const weightBits: 7 | 8 = reduceRange ? 7 : 8;
+  const common = {
+    perChannel, reduceRange, weightBits, needsVnniOnX86: weightType === 'int8' && !reduceRange, weightType, exclude,
+    source, version: '', date: new Date().toISOString(), tool: toolVersion(),
+  };
   if (options.mode === 'dynamic') {
     const report = quantizeDynamic(model, { perChannel, exclude, reduceRange });
     if (Object.keys(report.quantizedOps).length === 0) {
@@ -155,7 +207,11 @@ export async function quantizeModel(
     };
   }
   Object.assign(record, await runtimeOps(encodeModel(model)));
+  record.version = quantizedVersion(sourceVersion, record);
   setMetadata(model, QUANTIZATION_METADATA_KEY, JSON.stringify(record));
+  setMetadata(model, 'version', record.version);
+  setMetadata(model, SOURCE_SHA256_METADATA_KEY, source.sha256);
+  if (sourceVersion) setMetadata(model, SOURCE_VERSION_METADATA_KEY, sourceVersion);
   return { model: encodeModel(model), preparedFloat: prepared.bytes, record };
 }
 

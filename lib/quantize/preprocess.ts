@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PipelineError } from '../errors';
 import { onnx, decodeModel, encodeModel, makeTensor, toNumber } from '../onnx';
+import { assertNoBfloat16, convertFloat16ToFloat32, usesFloat16, type Float16Conversion } from './float16';
 import { convTransposeToDepthToSpace, foldConvAffine } from './fusions';
 import { GraphIndex, NameAllocator, attributeInt, attributeInts, floatValues, removeAttribute } from './graph';
 
@@ -160,14 +161,18 @@ export function dropInitializerInputs(model: onnx.IModelProto): void {
 
 export interface PreparedModel {
   model: onnx.ModelProto;
+  /** What was converted when the model came in float16; undefined for float32 models. */
+  float16?: Float16Conversion;
   /** Model bytes before quantization: what calibration runs. */
   bytes: Uint8Array;
 }
 
-/** Refusals, Div rewrite, ORT basic optimisation and (for per-channel) opset 13, in that order. */
+/** Refusals, float16 to float32, ORT basic optimisation and (for per-channel) opset 13, in that order. */
 export async function prepareModel(bytes: Uint8Array, needsOpset13: boolean): Promise<PreparedModel> {
   const original = decodeModel(bytes);
   assertQuantizable(original);
+  assertNoBfloat16(original);
+  const float16 = usesFloat16(original) ? convertFloat16ToFloat32(original) : undefined;
   if (needsOpset13) upgradeToOpset13(original); // before ORT, so an impossible upgrade fails fast
   dropInitializerInputs(original);
   let optimized = decodeModel(await optimizeWithRuntime(encodeModel(original), 'basic'));
@@ -176,5 +181,5 @@ export async function prepareModel(bytes: Uint8Array, needsOpset13: boolean): Pr
     + convTransposeToDepthToSpace(optimized);
   if (rewrites > 0) optimized = decodeModel(await optimizeWithRuntime(encodeModel(optimized), 'basic'));
   optimized.metadataProps = original.metadataProps;
-  return { model: optimized, bytes: encodeModel(optimized) };
+  return { model: optimized, bytes: encodeModel(optimized), ...(float16 ? { float16 } : {}) };
 }

@@ -4,6 +4,7 @@ import { PipelineError } from '../errors';
 import type { ModelInfo } from '../onnx';
 
 export type ResizeMode = TensorGeometry['resize'];
+export const RESIZE_MODES: readonly ResizeMode[] = ['fill', 'contain', 'cover'];
 
 /**
  * Plans the mapping of a source image onto a width × height tensor plane.

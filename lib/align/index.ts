@@ -1,0 +1,4 @@
+export * from './settings';
+export * from './readings';
+export * from './aligner';
+export * from './tensor';
