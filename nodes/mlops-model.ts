@@ -2,7 +2,7 @@
 import { PipelineError, isPipelineError } from '../lib/errors';
 import { ModelHost, loadModelInfo, resolveModelPath, type PathContext, type SessionSettings } from '../lib/inference';
 import { saturationWarning } from '../lib/quantize/cpu';
-import { describeError } from './shared/failure';
+import { describeError, errorStatus } from './shared/failure';
 import type { ModelConfigNode } from './shared/model-node';
 import type { Node, NodeAPI, NodeDefinition, Request, Response } from './shared/red';
 import { translate } from './shared/i18n';
@@ -18,7 +18,7 @@ interface ModelNodeDefinition extends NodeDefinition {
 
 const OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
 const INFO_STATUS_BY_CODE: Record<string, number> = {
-  'no-path': 400, 'env-unset': 400, 'bad-bundled-name': 400, 'model-not-found': 404, 'model-not-file': 422, 'not-onnx': 422,
+  'no-path': 400, 'env-unset': 400, 'bad-bundled-name': 400, 'model-not-found': 404, 'model-not-file': 422, 'not-onnx': 422, 'model-truncated': 422,
   'model-unreadable': 403,
 };
 
@@ -59,7 +59,7 @@ module.exports = function register(RED: NodeAPI) {
       pathError,
       onState(state, error) {
         const model = host.displayName;
-        if (state === 'error') node.status({ fill: 'red', shape: 'ring', text: describeError(RED, node.type, error) });
+        if (state === 'error') node.status(errorStatus(describeError(RED, node.type, error)));
         else if (state === 'ready') {
           // A full-range int8 model on a CPU whose kernels saturate still runs, but its outputs may be wrong: say so.
           const warning = saturationWarning(host.info?.metadata ?? {});
