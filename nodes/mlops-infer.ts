@@ -1,5 +1,6 @@
 // mlops-infer: runs msg.tensor(s) through the model of an mlops-model config node on worker threads.
 import { PipelineError } from '../lib/errors';
+import { outputNamesInModelOrder } from '../lib/contract';
 import { BoundedQueue, QUEUE_POLICIES, feedFromMessage, modelDisplayName, type ModelFeed, type QueuePolicy } from '../lib/inference';
 import { failMessage, describeError, errorStatus } from './shared/failure';
 import { translate } from './shared/i18n';
@@ -73,6 +74,8 @@ module.exports = function register(RED: NodeAPI) {
         const { outputs, queueMs, runMs } = outcome.value;
         lastLatencyMs = runMs;
         msg.outputs = outputs;
+        // An object lists integer-like names ("1890") first; consumers that want "the first output" read this order.
+        msg.outputNames = outputNamesInModelOrder(outputs, model.info?.outputs.map((o) => o.name));
         addTimings(msg, { queue: outcome.waitedMs + queueMs, infer: runMs });
         showStatus();
         send(msg);

@@ -3,7 +3,7 @@ import { PipelineError, isPipelineError } from '../lib/errors';
 import { ModelHost, resolveModelPath, type PathContext, type SessionSettings } from '../lib/inference';
 import { inspectModelRequest, MODEL_INFO_STATUS } from '../lib/inference/model-info-request';
 import { saturationWarning } from '../lib/quantize/cpu';
-import { describeError } from './shared/failure';
+import { describeError, errorStatus } from './shared/failure';
 import type { ModelConfigNode } from './shared/model-node';
 import type { Node, NodeAPI, NodeDefinition, Request, Response } from './shared/red';
 import { translate } from './shared/i18n';
@@ -56,7 +56,7 @@ module.exports = function register(RED: NodeAPI) {
       pathError,
       onState(state, error) {
         const model = host.displayName;
-        if (state === 'error') node.status({ fill: 'red', shape: 'ring', text: describeError(RED, node.type, error) });
+        if (state === 'error') node.status(errorStatus(describeError(RED, node.type, error)));
         else if (state === 'ready') {
           // A full-range int8 model on a CPU whose kernels saturate still runs, but its outputs may be wrong: say so.
           const warning = saturationWarning(host.info?.metadata ?? {});

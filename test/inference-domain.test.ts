@@ -191,7 +191,8 @@ describe('model host', function () {
   it('explains a file that is not ONNX', async () => {
     const err = await loadError(notOnnxFile());
     assert.equal(err.code, 'not-onnx');
-    assert.match(err.message, /notes\.onnx is not an ONNX model/);
+    assert.match(err.message, /^the file is not an ONNX model \(protobuf decoding failed: .*\): \S+notes\.onnx; choose/);
+    assert.doesNotMatch(err.details.reason as string, /not an ONNX model/);
   });
 
   it('names an unsupported operator and suggests another opset', async () => {

@@ -30,16 +30,18 @@ function send(msg: object): void {
 }
 
 /** Sends a bad message, expects its error at the Catch node and a red status, then a good message still to pass. */
-async function expectFailure(bad: object, message: RegExp, good: object): Promise<void> {
+async function expectFailure(bad: object, message: RegExp, good: object): Promise<string> {
   const statuses = recordStatus('infer');
   const caught = nextMessage('caught');
   send(bad);
   const error = (await caught).error;
   assert.match(error.message, message);
-  assert.ok(statuses.some((s) => s.fill === 'red' && s.shape === 'ring'), `red status expected, saw ${JSON.stringify(statuses)}`);
+  const red = statuses.find((s) => s.fill === 'red' && s.shape === 'ring');
+  assert.ok(red, `red status expected, saw ${JSON.stringify(statuses)}`);
   const out = nextMessage('out');
   send(good);
   assert.ok((await out).outputs);
+  return red.text ?? '';
 }
 
 describe('mlops-infer node', function () {
@@ -84,9 +86,11 @@ describe('mlops-infer node', function () {
     const good = { tensor: tensorMessage(CONV_INPUT, [1, 1, 3, 3]) };
     await expectFailure({ payload: 'hello' }, /no msg\.tensor \(or msg\.tensors\); put an mlops-tensor node before this one/, good);
     await expectFailure({ tensor: { ...tensorMessage(CONV_INPUT, [1, 1, 3, 3]), type: 'uint8', data: Buffer.alloc(9) } },
-      /input "x" expects float32 data but msg\.tensor is uint8/, good);
-    await expectFailure({ tensor: tensorMessage(new Array(16).fill(1), [1, 1, 4, 4]) },
-      /input "x" expects shape \[batch,1,3,3\] but msg\.tensor has shape \[1,1,4,4\]/, good);
+      /msg\.tensor is uint8 data, model input "x" expects float32/, good);
+    // The red status keeps what is wrong (the received shape first), not the advice after "; ".
+    const shapeStatus = await expectFailure({ tensor: tensorMessage(new Array(16).fill(1), [1, 1, 4, 4]) },
+      /msg\.tensor has shape \[1,1,4,4\], model input "x" expects \[batch,1,3,3\]; resize or reshape/, good);
+    assert.equal(shapeStatus, 'msg.tensor has shape [1,1,4,4], model input "x" expects [batch,1,3,3]');
     await expectFailure({ tensor: { ...tensorMessage(CONV_INPUT, [1, 1, 3, 3]), name: 'image' } },
       /input "image", which the model does not have; its inputs are "x"/, good);
     await expectFailure({ tensor: { data: [1, 2, 3], type: 'float32', dims: [3] } }, /msg\.tensor is not a tensor \{data: Buffer, type, dims\}/, good);
@@ -119,7 +123,7 @@ describe('mlops-infer node', function () {
     const statuses = recordStatus('infer');
     const caught = nextMessage('caught');
     send({ tensor: tensorMessage(CONV_INPUT, [1, 1, 3, 3]) });
-    assert.match((await caught).error.message, /notes\.onnx is not an ONNX model.*choose an \.onnx file/);
+    assert.match((await caught).error.message, /the file is not an ONNX model \(protobuf decoding failed: [^)]+\): \S+notes\.onnx; choose an \.onnx file/);
     assert.equal(statuses.at(-1)?.fill, 'red');
   });
 

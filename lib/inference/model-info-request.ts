@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PipelineError } from '../errors';
 import { OnnxFormatError, readModelInfo, type ModelInfo } from '../onnx';
-import { PACKAGE_ROOT } from './model-source';
+import { formatError, PACKAGE_ROOT } from './model-source';
 
 /** Largest model the editor may have described (the whole file is parsed in memory). */
 export const MODEL_INFO_MAX_BYTES = 512 * 1024 * 1024;
@@ -44,7 +44,7 @@ export interface ModelInfoAnswer { info: ModelInfo; path: string }
 /** HTTP status for each refusal of this request. */
 export const MODEL_INFO_STATUS: Record<string, number> = {
   'no-path': 400, 'env-in-path': 400, 'bad-bundled-name': 400, 'path-not-allowed': 403, 'model-not-found': 404,
-  'model-not-file': 422, 'not-onnx': 422, 'model-too-large': 413, 'model-unreadable': 403,
+  'model-not-file': 422, 'not-onnx': 422, 'model-truncated': 422, 'model-too-large': 413, 'model-unreadable': 403,
 };
 
 export async function inspectModelRequest(spec: unknown, userDir: string, options: { packageRoot?: string; maxBytes?: number } = {}): Promise<ModelInfoAnswer> {
@@ -104,7 +104,7 @@ async function readRegularModel(real: string, shown: string, maxBytes: number): 
     try {
       return readModelInfo(bytes.subarray(0, offset));
     } catch (err) {
-      if (err instanceof OnnxFormatError) throw new PipelineError('not-onnx', `${shown} is ${err.message}; choose an .onnx file exported from your training framework`, { path: shown, reason: err.message });
+      if (err instanceof OnnxFormatError) throw formatError(err, shown);
       throw err;
     }
   } finally {

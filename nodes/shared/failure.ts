@@ -13,11 +13,15 @@ export function describeError(RED: NodeAPI, nodeType: string, err: unknown): str
   return err instanceof Error ? err.message : String(err);
 }
 
-const STATUS_TEXT_LIMIT = 60;
+const STATUS_TEXT_LIMIT = 80;
 
-/** Red ring status with the reason, shortened to what fits under a node. */
+/**
+ * Red ring status with the reason, shortened to what fits under a node. Messages say what is wrong, then "; " and
+ * what to change: the status keeps what is wrong (the whole text still reaches Catch and the debug sidebar).
+ */
 export function errorStatus(text: string): NodeStatus {
-  return { fill: 'red', shape: 'ring', text: text.length > STATUS_TEXT_LIMIT ? `${text.slice(0, STATUS_TEXT_LIMIT - 1)}…` : text };
+  const clause = text.split('; ')[0]!.replace(/[.:]$/, '');
+  return { fill: 'red', shape: 'ring', text: clause.length > STATUS_TEXT_LIMIT ? `${clause.slice(0, STATUS_TEXT_LIMIT - 1)}…` : clause };
 }
 
 export function failMessage(RED: NodeAPI, node: Node, err: unknown, done: DoneFunction): void {
