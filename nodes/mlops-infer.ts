@@ -1,7 +1,12 @@
 // mlops-infer: runs msg.tensor(s) through the model of an mlops-model config node on worker threads.
 import { PipelineError } from '../lib/errors';
 import { outputNamesInModelOrder } from '../lib/contract';
-import { BoundedQueue, QUEUE_POLICIES, feedFromMessage, modelDisplayName, type ModelFeed, type QueuePolicy } from '../lib/inference';
+import {
+  BoundedQueue, FETCH_MODES, QUEUE_POLICIES, feedFromMessage, modelDisplayName, planFetch,
+  type DownstreamNode, type FetchPlan, type ModelFeed, type QueuePolicy,
+} from '../lib/inference';
+import type { ModelInfo } from '../lib/onnx';
+import { parseList } from '../lib/segmentation/palette';
 import { failMessage, describeError, errorStatus } from './shared/failure';
 import { translate } from './shared/i18n';
 import type { ModelConfigNode } from './shared/model-node';
@@ -12,6 +17,10 @@ interface InferNodeDefinition extends NodeDefinition {
   model: string;
   queueSize?: number | string;
   queuePolicy?: string;
+  /** Which outputs to fetch: auto (what downstream nodes read), all, named (fetchNames). */
+  fetch?: string;
+  fetchNames?: string;
+  wires?: string[][];
 }
 
 module.exports = function register(RED: NodeAPI) {
@@ -26,6 +35,19 @@ module.exports = function register(RED: NodeAPI) {
     const t = (key: string, english: string, subs: Record<string, string | number> = {}) =>
       translate(RED, `mlops-infer.status.${key}`, english, subs);
 
+    const fetchMode = FETCH_MODES.find((m) => m === config.fetch) ?? 'auto';
+    // Planned once per loaded model, on its first message: by then every downstream node exists.
+    let plan: { info: ModelInfo; plan: FetchPlan } | undefined;
+    function fetchPlan(info: ModelInfo): FetchPlan {
+      if (plan?.info !== info) {
+        const deployed = new Map<string, DownstreamNode>();
+        RED.nodes.eachNode((n) => deployed.set(String(n.id), n as DownstreamNode));
+        const lookUp = (id: string) => deployed.get(id);
+        plan = { info, plan: planFetch(fetchMode, parseList(config.fetchNames, 'output names'), info.outputs.map((o) => o.name), config.wires ?? [], lookUp) };
+      }
+      return plan.plan;
+    }
+
     const queue = new BoundedQueue({ capacity, policy: policy as QueuePolicy, concurrency: model?.workers ?? 1, onChange: showStatus });
 
     function showStatus(): void {
@@ -38,6 +60,8 @@ module.exports = function register(RED: NodeAPI) {
       else if (queue.runningCount > 0) parts.push(t('busy', 'busy'));
       else parts.push(t('ready', 'ready'));
       if (lastLatencyMs !== undefined) parts.push(t('latency', '__ms__ ms', { ms: Math.round(lastLatencyMs) }));
+      const fetched = plan?.info === model.info ? plan?.plan.names : undefined;
+      if (model.info && fetched) parts.push(t('fetched', '__count__/__total__ outputs', { count: fetched.length, total: model.info.outputs.length }));
       if (queue.dropped > 0) parts.push(t('dropped', 'dropped __count__', { count: queue.dropped }));
       const fill = !model.info ? 'grey' : queue.runningCount > 0 ? 'blue' : 'green';
       node.status({ fill, shape: queued > 0 || !model.info ? 'ring' : 'dot', text: parts.join(' · ') });
@@ -66,7 +90,10 @@ module.exports = function register(RED: NodeAPI) {
         failMessage(RED, node, err, done);
         return;
       }
-      queue.submit(async () => model.run(feed ?? feedFromMessage(msg, await model.ready()))).then((outcome) => {
+      queue.submit(async () => {
+        const info = await model.ready();
+        return model.run(feed ?? feedFromMessage(msg, info), fetchPlan(info).names);
+      }).then((outcome) => {
         if (outcome.dropped) {
           done(); // dropped by the queue policy, by design
           return;
