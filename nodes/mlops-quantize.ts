@@ -43,7 +43,7 @@ module.exports = function register(RED: NodeAPI) {
 
     const modelNode = (): ModelConfigNode => {
       const model = RED.nodes.getNode(config.model) as ModelConfigNode | null;
-      if (!model) throw new PipelineError('no_model', 'no mlops-model is selected; choose the model to quantize in the node', {});
+      if (!model) throw new PipelineError('no-model', 'no mlops-model is selected; choose the model to quantize in the node', {});
       return model;
     };
 
@@ -102,7 +102,7 @@ module.exports = function register(RED: NodeAPI) {
         } else if (config.mode === 'dynamic') {
           job = baseJob(model.modelPath);
         } else {
-          throw new PipelineError('no_calibration', 'the message has no msg.tensor and no calibration folder is set; send float32 tensors from mlops-tensor or set a folder (msg.folder)', {});
+          throw new PipelineError('no-calibration', 'the message has no msg.tensor and no calibration folder is set; send float32 tensors from mlops-tensor or set a folder (msg.folder)', {});
         }
         const summary = await quantize(job);
         const speed = summary.latency ? ` · ${summary.latency.speedup.toFixed(2)}×` : '';

@@ -6,3 +6,4 @@ export * from './layout';
 export * from './store';
 export type { StoreAction, StoreStep, ActionOutcome } from './transaction';
 export { sha256Of } from './verify';
+export * from './sm-plugin';

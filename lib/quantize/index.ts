@@ -141,7 +141,7 @@ async function runtimeOps(bytes: Uint8Array): Promise<Pick<QuantizationRecord, '
     optimized = await optimizeWithRuntime(bytes, 'extended');
   } catch (err) {
     const reason = (err as Error).message;
-    throw new PipelineError('output_invalid', `ONNX Runtime cannot load the quantized model (${reason}); this is a quantizer bug: keep using the float model and report it with the model`, { reason });
+    throw new PipelineError('output-invalid', `ONNX Runtime cannot load the quantized model (${reason}); this is a quantizer bug: keep using the float model and report it with the model`, { reason });
   }
   const runtimeIntegerOps: Record<string, number> = {};
   const runtimeFloatOps: Record<string, number> = {};
@@ -155,7 +155,7 @@ async function runtimeOps(bytes: Uint8Array): Promise<Pick<QuantizationRecord, '
 }
 
 function nothingToQuantize(): PipelineError {
-  return new PipelineError('nothing_to_quantize', 'static quantization found no operator to quantize (Conv, MatMul, Gemm, Add, Mul, Concat, pooling…) outside the exclusion list; check the exclusion list, or use dynamic mode for MLPs');
+  return new PipelineError('nothing-to-quantize', 'static quantization found no operator to quantize (Conv, MatMul, Gemm, Add, Mul, Concat, pooling…) outside the exclusion list; check the exclusion list, or use dynamic mode for MLPs');
 }
 
 export async function quantizeModel(
@@ -184,7 +184,7 @@ export async function quantizeModel(
   if (options.mode === 'dynamic') {
     const report = quantizeDynamic(model, { perChannel, exclude, reduceRange });
     if (Object.keys(report.quantizedOps).length === 0) {
-      throw new PipelineError('nothing_to_quantize', 'dynamic quantization found no MatMul or Gemm with constant weights to quantize; use static mode for convolutional models');
+      throw new PipelineError('nothing-to-quantize', 'dynamic quantization found no MatMul or Gemm with constant weights to quantize; use static mode for convolutional models');
     }
     record = { mode: 'dynamic', format: 'DynamicQuantizeMatMul', activationType: 'dynamic uint8', calibrationSamples: 0, quantizedOps: report.quantizedOps, runtimeIntegerOps: {}, runtimeFloatOps: {}, ...common };
   } else {

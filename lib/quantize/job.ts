@@ -52,7 +52,7 @@ function readModelFile(file: string): Buffer {
   try {
     return fs.readFileSync(file);
   } catch (err) {
-    throw new PipelineError('model_unreadable', `cannot read the model "${file}": ${(err as Error).message}; check the path`, { path: file });
+    throw new PipelineError('model-unreadable', `cannot read the model "${file}": ${(err as Error).message}; check the path`, { path: file });
   }
 }
 
@@ -99,7 +99,7 @@ export async function runQuantizeJob(job: QuantizeJob, onProgress: JobProgress =
     samples = await loadCalibrationFolder(job.calibrationDir, info, preprocessing, job.limit ?? 100);
   }
   if (job.options.mode === 'static' && samples.length === 0) {
-    throw new PipelineError('no_calibration', 'static quantization needs calibration images: give a folder of 10–100 representative images, or use dynamic mode');
+    throw new PipelineError('no-calibration', 'static quantization needs calibration images: give a folder of 10–100 representative images, or use dynamic mode');
   }
   onProgress('load', 1, 1);
   const result = await quantizeModel(original, samples, {
@@ -110,7 +110,7 @@ export async function runQuantizeJob(job: QuantizeJob, onProgress: JobProgress =
   try {
     fs.writeFileSync(job.outputPath, result.model);
   } catch (err) {
-    throw new PipelineError('output_unwritable', `cannot write the quantized model to "${job.outputPath}": ${(err as Error).message}; choose a writable path`, { path: job.outputPath });
+    throw new PipelineError('output-unwritable', `cannot write the quantized model to "${job.outputPath}": ${(err as Error).message}; choose a writable path`, { path: job.outputPath });
   }
   onProgress('write', 1, 1);
   const summary: QuantizeSummary = {
