@@ -6,3 +6,4 @@ export * from './model-source';
 export * from './model-host';
 export * from './worker-pool';
 export * from './fetch-plan';
+export * from './model-info-request';
