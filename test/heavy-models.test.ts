@@ -117,6 +117,9 @@ describe('heavy models: the right output, read the right way', function () {
 
 describe('heavy models: a truncated model file', function () {
   this.timeout(30000);
+  // The editor may inspect models under the user directory only.
+  before(() => testHelper.settings({ userDir: heavyDir }));
+  after(() => testHelper.settings({ userDir: undefined }));
   afterEach(() => testHelper.unload());
 
   it('says the file ends early, in the status, to Catch and in the editor\'s model info, without doubled words', async () => {
