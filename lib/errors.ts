@@ -161,6 +161,7 @@ export const ERROR_CODES = {
   'output-unwritable': 'the quantized model cannot be written',
   'bfloat16-model': 'the model uses bfloat16 tensors, which the quantizer does not convert',
   'float16-sparse': 'the model keeps float16 weights as sparse initializers',
+  'judged-output-unknown': 'an output chosen for judging agreement is not one of the model outputs',
 } as const satisfies Record<string, string>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
