@@ -1,7 +1,8 @@
 // mlops-model: config node owning one ONNX model, shared by every mlops-infer node that uses it.
 import type { EventEmitter } from 'node:events';
 import { PipelineError, isPipelineError } from '../lib/errors';
-import { ModelHost, loadModelInfo, resolveModelPath, type ModelState, type PathContext, type SessionSettings } from '../lib/inference';
+import { ModelHost, resolveModelPath, type ModelState, type PathContext, type SessionSettings } from '../lib/inference';
+import { addModelInfoRoot, inspectModelRequest, MODEL_INFO_STATUS } from '../lib/inference/model-info-request';
 import { ModelStore, StoreModelHost, parseStoreSpec, storeRoot, type StoreSpec } from '../lib/model-store';
 import { saturationWarning } from '../lib/quantize/cpu';
 import { describeError, errorStatus } from './shared/failure';
@@ -19,9 +20,8 @@ interface ModelNodeDefinition extends NodeDefinition {
 }
 
 const OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
-const INFO_STATUS_BY_CODE: Record<string, number> = {
-  'no-path': 400, 'env-unset': 400, 'bad-bundled-name': 400, 'model-not-found': 404, 'model-not-file': 422, 'not-onnx': 422, 'model-truncated': 422,
-  'model-unreadable': 403, 'store-bad-name': 400, 'store-bad-version': 400, 'store-model-not-found': 404, 'store-version-not-found': 404,
+const INFO_STATUS: Record<string, number> = {
+  ...MODEL_INFO_STATUS, 'store-bad-name': 400, 'store-bad-version': 400, 'store-model-not-found': 404, 'store-version-not-found': 404,
 };
 
 function sessionSettings(config: ModelNodeDefinition): SessionSettings {
@@ -36,9 +36,8 @@ function sessionSettings(config: ModelNodeDefinition): SessionSettings {
 module.exports = function register(RED: NodeAPI) {
   const userDir = () => RED.settings.userDir ?? process.cwd();
   const openStore = () => new ModelStore(storeRoot({ userDir: RED.settings.userDir }));
-  /** The path a spec names: a store model's current file (active or pinned version), else resolveModelPath's answer. */
-  const resolveSpec = (spec: string, context: PathContext, store?: StoreSpec) =>
-    (store ? openStore().resolve(store.name, store.version).modelPath : resolveModelPath(spec, context));
+  // The editor may inspect the store's models (model-info is confined to known roots).
+  addModelInfoRoot(openStore().root);
 
   function MlopsModelNode(this: Node & ModelConfigNode, config: ModelNodeDefinition) {
     RED.nodes.createNode(this, config);
@@ -100,7 +99,7 @@ module.exports = function register(RED: NodeAPI) {
       else node.status({});
     }
     node.ready = () => host.ready();
-    node.run = (feed) => host.run(feed);
+    node.run = (feed, fetch) => host.run(feed, fetch);
     node.register = (userId) => host.register(userId);
     node.deregister = (userId) => host.deregister(userId);
     Object.defineProperty(node, 'info', { get: () => host.info });
@@ -112,15 +111,17 @@ module.exports = function register(RED: NodeAPI) {
   RED.nodes.registerType('mlops-model', MlopsModelNode);
 
   // Lets the editor show a model's inputs, outputs and metadata before deploying.
+  // Confined to the user directory, the bundled models and the model store (addModelInfoRoot): see model-info-request.ts.
   RED.httpAdmin.get('/edge-mlops/model-info', RED.auth.needsPermission('mlops-model.read'), (req: Request, res: Response) => {
-    const spec = typeof req.query.path === 'string' ? req.query.path : '';
-    try {
-      const modelPath = resolveSpec(spec, { userDir: userDir(), env: (name) => process.env[name] }, parseStoreSpec(spec));
-      res.json({ ...loadModelInfo(modelPath), path: modelPath });
-    } catch (err) {
+    // A store model is inspected as its current file, which lies in the store (an allowed root).
+    const spec: unknown = req.query.path;
+    Promise.resolve().then(() => {
+      const store = typeof spec === 'string' ? parseStoreSpec(spec) : undefined;
+      return inspectModelRequest(store ? openStore().resolve(store.name, store.version).modelPath : spec, userDir());
+    }).then(({ info, path }) => res.json({ ...info, path }), (err: unknown) => {
       const code = isPipelineError(err) ? err.code : 'inspect-failed';
-      res.status(INFO_STATUS_BY_CODE[code] ?? 500).json({ error: code, message: describeError(RED, 'mlops-model', err) });
-    }
+      res.status(INFO_STATUS[code] ?? 500).json({ error: code, message: describeError(RED, 'mlops-model', err) });
+    });
   });
 
   // Lets the editor offer the models of the device's model store (store:<name>, store:<name>@<version>).

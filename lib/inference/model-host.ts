@@ -61,10 +61,10 @@ export class ModelHost {
     return this.loading;
   }
 
-  async run(feed: ModelFeed): Promise<ModelRunResult> {
+  async run(feed: ModelFeed, fetch?: readonly string[]): Promise<ModelRunResult> {
     await this.ready();
     if (!this.pool) throw new PipelineError('model-closed', 'the model was unloaded (redeploy) before this message ran');
-    const result = await this.pool.run(feed);
+    const result = await this.pool.run(feed, fetch);
     return this.identified ? { ...result, model: this.identified } : result;
   }
 

@@ -64,13 +64,13 @@ export class StoreModelHost {
     return this.first;
   }
 
-  async run(feed: ModelFeed): Promise<ModelRunResult> {
+  async run(feed: ModelFeed, fetch?: readonly string[]): Promise<ModelRunResult> {
     await this.ready();
     const loaded = this.current;
     if (!loaded) throw new PipelineError('model-closed', 'the model was unloaded (redeploy) before this message ran');
     loaded.running++;
     try {
-      return { ...(await loaded.host.run(feed)), model: loaded.identity };
+      return { ...(await loaded.host.run(feed, fetch)), model: loaded.identity };
     } finally {
       loaded.running--;
       if (loaded.retired && loaded.running === 0) this.release(loaded);
