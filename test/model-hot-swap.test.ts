@@ -137,4 +137,20 @@ describe('mlops-model store models: hot swap under load', function () {
     await testHelper.unload();
     assert.equal(WorkerPool.liveWorkerCount(), 0, 'every session, old and new, released');
   });
+
+  it('the editor endpoints list the store models and describe a store model (admin API, permission mlops-model.read)', async () => {
+    await testHelper.load(nodes, withCatch({ id: 'infer', type: 'mlops-infer', model: 'model' },
+      [{ id: 'model', type: 'mlops-model', path: 'store:offset', workers: 1 }]));
+    const listed = await testHelper.request().get('/edge-mlops/store-models').expect(200);
+    const active = new ModelStore(store).resolve('offset');
+    assert.equal(listed.body.root, store);
+    assert.deepEqual(listed.body.models.map((m: { name: string; active: string }) => [m.name, m.active]), [['offset', active.version]]);
+    const info = await testHelper.request().get('/edge-mlops/model-info').query({ path: 'store:offset' }).expect(200);
+    assert.equal(info.body.path, active.modelPath);
+    assert.deepEqual(info.body.inputs, [{ name: 'x', type: 'float32', dims: [1, 4] }]);
+    const missing = await testHelper.request().get('/edge-mlops/model-info').query({ path: 'store:nothing' }).expect(404);
+    assert.equal(missing.body.error, 'store-model-not-found');
+    const bad = await testHelper.request().get('/edge-mlops/model-info').query({ path: 'store:../etc' }).expect(400);
+    assert.equal(bad.body.error, 'store-bad-name');
+  });
 });
