@@ -10,3 +10,5 @@ export * as publishing from './publishing';
 export * as quantize from './quantize';
 export * as condition from './condition';
 export * as align from './align';
+export * as classify from './classify';
+export * as aps from './aps';

@@ -183,6 +183,15 @@ describe('align: incomplete samples', () => {
     assert.deepEqual(s.filled, ['temp']);
     assert.equal(a.stats.filled, 1);
   });
+
+  it('default "NaN" marks a value missing, for models that impute missing values in their graph', () => {
+    const a = aligner({ signals: [{ name: 'pressure' }, { name: 'temp', defaultValue: 'NaN' }], incomplete: 'default' });
+    a.update('x', 0, 1, 0);
+    const s = only(a.tick(10));
+    assert.equal(s.kind, 'sample');
+    assert.ok(Number.isNaN(s.values[1]));
+    assert.deepEqual(s.filled, ['temp']);
+  });
 });
 
 describe('align: assets', () => {

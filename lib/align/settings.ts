@@ -21,7 +21,7 @@ export interface SignalSpec {
   /** A value older than this at the sample time is stale; 0 = never stale. */
   maxAgeMs: number;
   aggregate: WindowAggregate;
-  /** Used for a missing or stale value when the incomplete policy is "default". */
+  /** Used for a missing or stale value when the incomplete policy is "default"; NaN = "missing" for models that impute. */
   defaultValue: number;
 }
 
@@ -65,6 +65,11 @@ function finiteNumber(value: unknown, fallback: number, name: string): number {
   return n;
 }
 
+/** "NaN" (or null) as a default means "missing", for models that impute missing values themselves. */
+function missingMarker(value: unknown): boolean {
+  return value === null || (typeof value === 'number' && Number.isNaN(value)) || (typeof value === 'string' && value.trim().toLowerCase() === 'nan');
+}
+
 /** Checks the signal table row by row; errors name the row. */
 export function signalSpecs(rows: unknown): SignalSpec[] {
   if (!Array.isArray(rows) || rows.length === 0) {
@@ -89,7 +94,7 @@ export function signalSpecs(rows: unknown): SignalSpec[] {
       fill: oneOf(r.fill, FILL_POLICIES, 'hold', `${where} fill`),
       maxAgeMs,
       aggregate: oneOf(r.aggregate, WINDOW_AGGREGATES, 'last', `${where} aggregate`),
-      defaultValue: finiteNumber(r.defaultValue, 0, `${where} default`),
+      defaultValue: missingMarker(r.defaultValue) ? Number.NaN : finiteNumber(r.defaultValue, 0, `${where} default`),
     };
   });
 }
