@@ -161,7 +161,7 @@ export function formatQuantizationBench(rows: QuantizationBenchRow[]): string {
       .map(([op, n]) => `${op} ${n}`).join(', ');
     const floatOps = ['Conv', 'ConvTranspose', 'MatMul', 'Gemm'].filter((op) => row.fusedOps[op]).map((op) => `${op} ${row.fusedOps[op]}`).join(', ');
     lines.push(`${row.name}  (${row.record.method}, ${row.record.perChannel ? 'per-channel' : 'per-tensor'}, ${row.record.activationType} activations, ${row.record.reduceRange ? '7-bit' : '8-bit'} ${row.record.weightType} weights)`);
-    lines.push(`  size        FP32 ${(row.floatBytes / 1048576).toFixed(2)} MB   int8 ${(row.int8Bytes / 1048576).toFixed(2)} MB   ratio ${row.sizeRatio.toFixed(3)}`);
+    lines.push(`  size        FP32 ${(row.floatBytes / 1048576).toFixed(2)} MiB   int8 ${(row.int8Bytes / 1048576).toFixed(2)} MiB   ratio ${row.sizeRatio.toFixed(3)}`);
     for (const l of row.latency) {
       lines.push(`  latency ${l.threads}T  FP32 ${l.floatMs.toFixed(1)} ms   int8 ${l.quantizedMs.toFixed(1)} ms   speed-up ${l.speedup.toFixed(2)}×  (median of ${l.runs} interleaved runs)`);
     }

@@ -15,8 +15,8 @@ describe('example: examples/tedge-telemetry.json', function () {
   before(async () => { broker = await Mosquitto.start(); });
   after(async () => {
     await testHelper.unload();
-    await broker.dispose();
-    fs.rmSync(userDir, { recursive: true, force: true });
+    await broker?.dispose();
+    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
   });
 
   it('holds no credentials and explains itself in a comment node', () => {

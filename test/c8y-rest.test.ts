@@ -19,8 +19,8 @@ describe('mlops-c8y-out with the cumulocity (REST) transport', function () {
   });
   afterEach(async () => {
     await testHelper.unload();
-    await tenant.stop();
-    fs.rmSync(userDir, { recursive: true, force: true });
+    await tenant?.stop();
+    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
   });
 
   const load = (password = PASSWORD, connection: Record<string, unknown> = {}, out: Record<string, unknown> = {}) => testHelper.load(

@@ -25,10 +25,10 @@ describe('mlops-c8y-out store and forward (real mosquitto, broker outages)', fun
   });
   afterEach(async () => {
     await testHelper.unload();
-    await recorder.close();
-    await gate.close();
-    await broker.dispose();
-    fs.rmSync(userDir, { recursive: true, force: true });
+    await recorder?.close();
+    await gate?.close();
+    await broker?.dispose();
+    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
   });
 
   const flow = (connection: Record<string, unknown> = {}) =>

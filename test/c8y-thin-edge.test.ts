@@ -20,8 +20,8 @@ describe('mlops-c8y-out over thin-edge (real mosquitto)', function () {
     await proxy.start();
   });
   after(async () => {
-    await broker.dispose();
-    await proxy.stop();
+    await broker?.dispose();
+    await proxy?.stop();
   });
   beforeEach(async () => {
     userDir = tempUserDir();
@@ -31,8 +31,8 @@ describe('mlops-c8y-out over thin-edge (real mosquitto)', function () {
   });
   afterEach(async () => {
     await testHelper.unload();
-    await recorder.close();
-    fs.rmSync(userDir, { recursive: true, force: true });
+    await recorder?.close();
+    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
   });
 
   const load = (out: Record<string, unknown> = {}, connection: Record<string, unknown> = {}) =>

@@ -3,27 +3,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import vm from 'node:vm';
+import { registeredDefinition } from './helpers/editor-definition';
 import { distNodes, repoRoot } from './helpers/flow';
-
-interface EditorDefinition {
-  category: string;
-  defaults: Record<string, { value: unknown }>;
-  credentials?: Record<string, unknown>;
-  icon: string;
-  inputs: number;
-  outputs: number;
-}
-
-function registeredDefinition(type: string): EditorDefinition {
-  const html = fs.readFileSync(path.join(distNodes, `${type}.html`), 'utf8');
-  const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)![1]!;
-  const registered: Record<string, EditorDefinition> = {};
-  const validator = () => () => true;
-  const RED = { nodes: { registerType: (name: string, def: EditorDefinition) => (registered[name] = def) }, validators: { number: validator, regex: validator } };
-  vm.runInNewContext(script, { RED, $: () => ({}) });
-  return registered[type]!;
-}
 
 function catalogHas(catalog: Record<string, unknown>, key: string): boolean {
   let at: unknown = catalog;
@@ -33,7 +14,7 @@ function catalogHas(catalog: Record<string, unknown>, key: string): boolean {
 
 const runtimeSettings: Record<string, string[]> = {
   'mlops-image': ['name', 'baseDir', 'maxMegabytes', 'maxMegapixels', 'timeout', 'decoder', 'alpha', 'background', 'damaged'],
-  'mlops-tensor': ['name', 'model', 'inputName', 'width', 'height', 'resize', 'padColor', 'colorOrder', 'layout', 'dataType', 'scale', 'mean', 'std', 'resizer'],
+  'mlops-tensor': ['name', 'model', 'inputName', 'width', 'height', 'resizeMode', 'padColor', 'colorOrder', 'layout', 'dataType', 'scale', 'mean', 'std', 'resizer'],
 };
 
 describe('editor assets of mlops-image and mlops-tensor', () => {
@@ -43,7 +24,7 @@ describe('editor assets of mlops-image and mlops-tensor', () => {
       const catalog = JSON.parse(fs.readFileSync(path.join(distNodes, 'locales', 'en-US', `${type}.json`), 'utf8'));
 
       it('registers in the "edge ML" category with an existing icon and a default per runtime setting', () => {
-        const definition = registeredDefinition(type);
+        const definition = registeredDefinition(path.join(distNodes, `${type}.html`), type);
         assert.equal(definition.category, 'edge ML');
         assert.deepEqual([definition.inputs, definition.outputs], [1, 1]);
         assert.ok(fs.existsSync(path.join(distNodes, 'icons', definition.icon)), definition.icon);
@@ -62,13 +43,13 @@ describe('editor assets of mlops-image and mlops-tensor', () => {
       });
 
       it('has a catalog entry for every error code its modules raise', () => {
-        const sources = [`nodes/${type}.ts`, 'nodes/shared/config-values.ts', ...(type === 'mlops-image' ? ['lib/image'] : ['lib/tensor', 'lib/image/libraries.ts'])];
+        const sources = [`nodes/${type}.ts`, 'lib/settings.ts', ...(type === 'mlops-image' ? ['lib/image'] : ['lib/tensor', 'lib/image/libraries.ts'])];
         const files = sources.flatMap((source) => {
           const full = path.join(repoRoot, source);
           return fs.statSync(full).isDirectory() ? fs.readdirSync(full).map((f) => path.join(full, f)) : [full];
         });
         const codes = new Set(files.flatMap((file) => [...fs.readFileSync(file, 'utf8').matchAll(/PipelineError\(\s*'([a-z-]+)'/g)].map((m) => m[1]!)));
-        codes.add('bad-option'); // raised through badOption()
+        codes.add('bad-setting'); // raised through badSetting()
         if (type === 'mlops-image') for (const code of ['too-large', 'corrupt']) assert.ok(codes.has(code), `scan found ${code}`);
         for (const code of codes) assert.ok(catalogHas(catalog, `${type}.errors.${code}`), `${type}.errors.${code}`);
       });

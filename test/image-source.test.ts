@@ -41,8 +41,8 @@ describe('image sources: buffer, file, data URL, base64, http(s) URL', () => {
   });
 
   after(async () => {
-    await server.close();
-    fs.rmSync(work, { recursive: true, force: true });
+    await server?.close();
+    if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
   it('takes a Buffer as it is', async () => {

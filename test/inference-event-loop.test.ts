@@ -4,33 +4,56 @@ import type { ModelConfigNode } from '../nodes/shared/model-node';
 import { catchNode, nextMessage, nodeModule, testHelper, withCatch } from './helpers/flow';
 import { slowModel } from './fixtures/inference-models';
 
+const SIZE = 1024;
+/** The inference must last at least this long to tell a free loop from a blocked one. */
+const MIN_INFERENCE_MS = 1000;
+
+async function loadSlowModel(repeats: number): Promise<void> {
+  await testHelper.unload();
+  await testHelper.load([nodeModule('mlops-model'), nodeModule('mlops-infer'), catchNode], withCatch(
+    { id: 'infer', type: 'mlops-infer', model: 'model', queueSize: 1, queuePolicy: 'queue' },
+    [{ id: 'model', type: 'mlops-model', path: slowModel(SIZE, repeats), workers: 1, warmup: false, intraOpThreads: 1 }],
+  ));
+  await (testHelper.getNode('model') as unknown as ModelConfigNode).ready();
+}
+
+async function infer(): Promise<any> {
+  const out = nextMessage('out', 120000);
+  testHelper.getNode('infer').receive({ tensor: { data: Buffer.alloc(SIZE * SIZE * 4), type: 'float32', dims: [SIZE, SIZE] } });
+  return out;
+}
+
 describe('mlops-infer keeps the event loop free', function () {
-  this.timeout(60000);
+  this.timeout(300000);
+  let repeats = 8;
   after(() => testHelper.unload());
 
-  it('timers keep firing on time during an inference of more than a second', async function () {
-    const size = 1024;
-    await testHelper.load([nodeModule('mlops-model'), nodeModule('mlops-infer'), catchNode], withCatch(
-      { id: 'infer', type: 'mlops-infer', model: 'model', queueSize: 1, queuePolicy: 'queue' },
-      [{ id: 'model', type: 'mlops-model', path: slowModel(size, 60), workers: 1, warmup: false, intraOpThreads: 1 }],
-    ));
-    await (testHelper.getNode('model') as unknown as ModelConfigNode).ready();
-    const { result: msg, worstLagMs, ticks } = await measureLoopLag(() => {
-      const out = nextMessage('out', 50000);
-      testHelper.getNode('infer').receive({ tensor: { data: Buffer.alloc(size * size * 4), type: 'float32', dims: [size, size] } });
-      return out;
-    });
-    console.log(`      worst timer lag ${worstLagMs.toFixed(1)} ms during a ${msg.timings.infer.toFixed(0)} ms inference`);
-    assert.ok(msg.timings.infer >= 1000, `the inference must run at least 1 s to prove anything, ran ${msg.timings.infer} ms`);
-    assert.ok(ticks > 50, `only ${ticks} timer ticks`);
-    if (worstLagMs >= 50) {
-      // Other processes can delay timers on a shared machine too: judge only if an idle loop keeps time here.
-      const idle = await measureLoopLag(() => new Promise((resolve) => setTimeout(resolve, Math.min(3000, msg.timings.infer))));
-      if (idle.worstLagMs >= 50) {
-        console.log(`      inconclusive: timers lag ${idle.worstLagMs.toFixed(1)} ms with no inference running (machine too busy)`);
-        this.skip();
-      }
+  // Machines differ by 2× and more: measure this one first, then size the slow model so one inference runs ≥ 1 s.
+  before(async () => {
+    for (let attempt = 0; attempt < 4; attempt++) {
+      await loadSlowModel(repeats);
+      await infer(); // first run allocates
+      const ms = (await infer()).timings.infer as number;
+      if (ms >= MIN_INFERENCE_MS * 1.3) return;
+      repeats = Math.ceil(repeats * (MIN_INFERENCE_MS * 1.6) / Math.max(ms, 1));
     }
-    assert.ok(worstLagMs < 50, `worst timer lag ${worstLagMs.toFixed(1)} ms during a ${msg.timings.infer.toFixed(0)} ms inference`);
+  });
+
+  it('timers keep firing on time during an inference of more than a second', async () => {
+    await loadSlowModel(repeats);
+    await infer();
+    // The same machine with nothing of ours running: the lag any timer sees here is the machine's, not ours.
+    const idle = await measureLoopLag(() => new Promise((resolve) => setTimeout(resolve, MIN_INFERENCE_MS)));
+    const { result: msg, worstLagMs, ticks } = await measureLoopLag(infer);
+    const inferMs = msg.timings.infer as number;
+    console.log(`      worst timer lag ${worstLagMs.toFixed(1)} ms during a ${inferMs.toFixed(0)} ms inference `
+      + `(${repeats} MatMuls of ${SIZE}²; idle loop: ${idle.worstLagMs.toFixed(1)} ms)`);
+    assert.ok(inferMs >= MIN_INFERENCE_MS, `the inference must run at least ${MIN_INFERENCE_MS} ms to prove anything, ran ${inferMs.toFixed(0)} ms`);
+    // Inference on the main thread would stall the loop for the whole run: no tick for ≥ 1 s. Off it, the timer keeps
+    // ticking. Judged against the run's own length, not a fixed number of ms, so a busy machine cannot fail it by
+    // delaying a tick or two; the fine-grained lag goal (< 20 ms) is shown by `npm run bench`.
+    const expectedTicks = inferMs / 10;
+    assert.ok(ticks >= expectedTicks / 4, `only ${ticks} timer ticks of about ${expectedTicks.toFixed(0)} during the inference`);
+    assert.ok(worstLagMs < inferMs / 4, `worst timer lag ${worstLagMs.toFixed(1)} ms during a ${inferMs.toFixed(0)} ms inference`);
   });
 });

@@ -62,7 +62,7 @@ describe('mlops-condition node', () => {
     node.receive({ payload: 'no segmentation', image: checkerboard });
     const error = await caught;
     assert.equal(error.error.message, 'Error: msg.segmentation (or msg.prediction) is missing: connect this node after mlops-segment or mlops-classify.');
-    assert.deepEqual(status.at(-1), { fill: 'red', shape: 'ring', text: 'msg.segmentation (or msg.prediction) is missing: connect th…' });
+    assert.deepEqual(status.at(-1), { fill: 'red', shape: 'ring', text: 'msg.segmentation (or msg.prediction) is missing: connect this node after mlops-…' });
     const received = nextMessage('out');
     node.receive({ segmentation: segmentation({ tower: 1000 }), image: checkerboard });
     assert.equal((await received).condition.state, 'OK');

@@ -25,8 +25,8 @@ describe('mlops-image node', () => {
   });
 
   after(async () => {
-    await server.close();
-    fs.rmSync(base, { recursive: true, force: true });
+    await server?.close();
+    if (base) fs.rmSync(base, { recursive: true, force: true });
   });
 
   afterEach(() => testHelper.unload());
@@ -127,6 +127,6 @@ describe('mlops-image node', () => {
     await load({ decoder: 'gpu' });
     const caught = nextMessage('caught');
     testHelper.getNode('image').receive({ payload: png });
-    assert.equal((await caught).error.message, 'Error: Decoder "gpu" must be one of auto, sharp, jimp');
+    assert.equal((await caught).error.message, "Error: Expected one of auto, sharp, jimp for decoder but received 'gpu' of type string");
   });
 });

@@ -53,7 +53,7 @@ describe('mlops-tensor node', () => {
   });
 
   it('takes size, layout, type and normalisation from the selected model', async () => {
-    await load({ model: 'model', resize: 'contain', padColor: '#000000' }, [
+    await load({ model: 'model', resizeMode: 'contain', padColor: '#000000' }, [
       modelConfig([{ name: 'pixels', type: 'uint8', dims: [1, 4, 4, 3] }], { color_order: 'BGR' }),
     ]);
     assert.ok((testHelper.getNode('model').users as Set<string>).has('tensor'), 'the tensor node registers as a user of the model');
@@ -94,7 +94,7 @@ describe('mlops-tensor node', () => {
     testHelper.getNode('tensor').receive({ image: image() });
     const expected = 'Error: model input "x" has shape [N, 3, H, W]: its height and width are not fixed; set width and height on the node';
     assert.deepEqual((await caught).map((m) => m.error.message), [expected, expected], 'every message is failed, none is lost');
-    assert.deepEqual(status.at(-1), { fill: 'red', shape: 'ring', text: 'model input "x" has shape [N, 3, H, W]: its height and widt…' });
+    assert.deepEqual(status.at(-1), { fill: 'red', shape: 'ring', text: 'model input "x" has shape [N, 3, H, W]: its height and width are not fixed' });
     await testHelper.unload();
     await load({ model: 'model', width: '8', height: '4' }, [symbolic]);
     const received = nextMessage('out');
@@ -122,7 +122,7 @@ describe('mlops-tensor node', () => {
     const jpeg = await raw(quadrants(64, 32), 64, 32).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toBuffer();
     await testHelper.load([nodeModule('mlops-image'), tensorNode, catchNode], withCatch(
       { id: 'image', type: 'mlops-image', wires: [['tensor']] },
-      [{ id: 'tensor', type: 'mlops-tensor', width: '64', height: '64', resize: 'contain', dataType: 'uint8', layout: 'NHWC', wires: [['out']], x: 200, y: 100 }],
+      [{ id: 'tensor', type: 'mlops-tensor', width: '64', height: '64', resizeMode: 'contain', dataType: 'uint8', layout: 'NHWC', wires: [['out']], x: 200, y: 100 }],
     ));
     const received = nextMessage('out');
     testHelper.getNode('image').receive({ payload: jpeg });
@@ -139,8 +139,34 @@ describe('mlops-tensor node', () => {
     assert.deepEqual(Object.keys(msg.timings).sort(), ['decode', 'preprocess']);
   });
 
+  describe('the resize setting (resizeMode; `resize` before 0.2, which the editor overwrites with its redraw flag)', () => {
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['resizeMode', { resizeMode: 'cover' }, 'cover'],
+      ['an old flow\'s resize', { resize: 'contain' }, 'contain'],
+      ['resizeMode over an old resize', { resizeMode: 'cover', resize: 'contain' }, 'cover'],
+      ['the editor\'s redraw flag resize: false', { resize: false }, 'fill'],
+      ['the editor\'s redraw flag resize: true with resizeMode', { resize: true, resizeMode: 'contain' }, 'contain'],
+      ['an old resize that is not a mode', { resize: 'stretch' }, 'fill'],
+    ];
+    for (const [what, settings, expected] of cases) {
+      it(`reads ${what} as ${expected}`, async () => {
+        await load({ width: '2', height: '2', ...settings });
+        const received = nextMessage('out');
+        testHelper.getNode('tensor').receive({ image: image() });
+        assert.equal((await received).tensor.geometry.resize, expected);
+      });
+    }
+
+    it('fails a resizeMode that is not a mode with a message naming the setting and the choices', async () => {
+      await load({ width: '2', height: '2', resizeMode: 'false' });
+      const caught = nextMessage('caught');
+      testHelper.getNode('tensor').receive({ image: image() });
+      assert.equal((await caught).error.message, "Error: Expected one of fill, contain, cover for resizeMode but received 'false' of type string");
+    });
+  });
+
   it('processes messages one after another with the same options', async () => {
-    await load({ width: '2', height: '2', resize: 'cover', dataType: 'uint8' });
+    await load({ width: '2', height: '2', resizeMode: 'cover', dataType: 'uint8' });
     const received = nextMessages('out', 3);
     for (let i = 0; i < 3; i++) testHelper.getNode('tensor').receive({ image: image(), seq: i });
     const messages = await received;

@@ -31,7 +31,7 @@ describe('pipeline nodes on PP-OCRv4 text detection', function () {
       { id: 'model', type: 'mlops-model', path: modelPath, workers: 1, warmup: false, intraOpThreads: 0 },
       { id: 'image', type: 'mlops-image', z: 'tab', x: 0, y: 0, wires: [['tensor']] },
       // PP-OCR det: sides multiple of 32, ImageNet mean/std on 0…1 values, BGR (PaddleOCR reads with OpenCV).
-      { id: 'tensor', type: 'mlops-tensor', z: 'tab', x: 0, y: 0, width: '608', height: '288', resize: 'fill',
+      { id: 'tensor', type: 'mlops-tensor', z: 'tab', x: 0, y: 0, width: '608', height: '288', resizeMode: 'fill',
         colorOrder: 'BGR', layout: 'NCHW', dataType: 'float32', scale: '1/255',
         mean: '0.485, 0.456, 0.406', std: '0.229, 0.224, 0.225', wires: [['infer']] },
       { id: 'infer', type: 'mlops-infer', z: 'tab', x: 0, y: 0, model: 'model', queueSize: 2, queuePolicy: 'queue', wires: [['segment']] },

@@ -19,8 +19,8 @@ describe('publishing: forwarder and REST delivery', () => {
     queue = DiskQueue.open({ dir, maxBytes: 1 << 20, policy: 'reject', fsync: false });
   });
   afterEach(() => {
-    queue.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    queue?.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('retries a retryable failure when kicked, reports a permanent one, and keeps the order', async () => {
@@ -58,7 +58,7 @@ describe('publishing: forwarder and REST delivery', () => {
   describe('events with images', () => {
     let tenant: FakeCumulocity;
     before(async () => { tenant = new FakeCumulocity(); await tenant.start(); });
-    after(async () => { await tenant.stop(); });
+    after(async () => { await tenant?.stop(); });
 
     const operation = (deviceId: string): RestOperation => ({
       kind: 'rest', op: 'event', asset: { id: deviceId, externalId: deviceId, type: 't' }, time: '2026-01-01T00:00:00.000Z',

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,11 +35,11 @@ describe('edge-mlops quantize', function () {
     fs.writeFileSync(path.join(dir, 'mlp.onnx'), mlpModel());
     await writeCalibrationImages(path.join(dir, 'images'), 4);
   });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  after(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
 
   it('quantizes with calibration images and prints the summary', async () => {
     const output = path.join(dir, 'model.int8.onnx');
-    const result = await runCommand([path.join(dir, 'model.onnx'), output, '--mode', 'static', '--calibration', path.join(dir, 'images'), '--method', 'percentile', '--runs', '3']);
+    const result = await runCommand([path.join(dir, 'model.onnx'), output, '--mode', 'static', '--calibration', path.join(dir, 'images'), '--method', 'percentile', '--runs', '3', '--weight-bits', '7']);
     assert.equal(result.code, 0, result.stderr);
     const lines = result.stdout.trim().split('\n');
     assert.equal(lines[0], `quantized model written to ${output}`);
@@ -46,7 +47,11 @@ describe('edge-mlops quantize', function () {
     assert.match(lines[2]!, /^ {2}quantized ops: Conv 2$/);
     assert.equal(lines[3], '  ONNX Runtime integer kernels: QLinearConv 2; still float: Conv 1');
     lines.splice(3, 1);
-    assert.match(lines[3]!, /^ {2}size: [\d.]+ KB → [\d.]+ KB \([\d.]+×\)$/);
+    // mean and std come from the metadata, scale was nobody's choice: the summary says so
+    assert.equal(lines[3], "  normalisation: scale 1/255, mean [0.5, 0.5, 0.5], std [0.25, 0.25, 0.25]: scale not in the model's metadata nor given, defaults used; calibration depends on them: give --mean/--std/--scale (node: metadata or mlops-tensor tensors) if the model was trained otherwise");
+    assert.equal(lines[4], '  version: 0.0.0-int8.w7, weights 7-bit');
+    lines.splice(3, 2);
+    assert.match(lines[3]!, /^ {2}size: [\d.]+ KiB → [\d.]+ KiB \([\d.]+×\)$/);
     assert.match(lines[4]!, /^ {2}latency \(1 thread, median of 3 interleaved runs\): [\d.]+ ms → [\d.]+ ms \([\d.]+× (faster|slower)\)$/);
     const agreement = /^ {2}agreement y: mIoU ([\d.]+) \(argmax class maps\), max abs diff [\d.e-]+, cosine ([\d.]+)$/.exec(lines[5]!);
     assert.ok(agreement, lines[5]);
@@ -58,7 +63,38 @@ describe('edge-mlops quantize', function () {
     assert.match(result.stderr, /calibrating: 100%/);
     const info = readModelInfo(fs.readFileSync(output));
     assert.equal(info.metadata.labels, '["a","b","c","d"]');
-    assert.equal(readQuantizationRecord(fs.readFileSync(output))!.method, 'percentile');
+    const record = readQuantizationRecord(fs.readFileSync(output))!;
+    assert.equal(record.method, 'percentile');
+    assert.equal(record.weightBits, 7);
+    assert.equal(info.metadata.version, '0.0.0-int8.w7');
+    assert.equal(info.metadata.source_sha256, createHash('sha256').update(fs.readFileSync(path.join(dir, 'model.onnx'))).digest('hex'));
+  });
+
+  it('takes --weight-bits 8 and says which CPUs the model is for; the normalisation from options is stated', async () => {
+    const output = path.join(dir, 'model8.int8.onnx');
+    const result = await runCommand([path.join(dir, 'model.onnx'), output, '--calibration', path.join(dir, 'images'), '--no-compare', '--weight-bits', '8', '--scale', '0.5']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /\n {2}normalisation: scale 0\.5, mean \[0\.5, 0\.5, 0\.5\], std \[0\.25, 0\.25, 0\.25\] \(scale given; mean, std from the model's metadata\)\n/);
+    assert.match(result.stdout, /version: 0\.0\.0-int8, weights 8-bit \(for CPUs with VNNI or ARM: x86 without VNNI saturates; use --weight-bits 7 for those\)/);
+    assert.equal(readQuantizationRecord(fs.readFileSync(output))!.needsVnniOnX86, true);
+    const bad = await runCommand([path.join(dir, 'model.onnx'), output, '--calibration', path.join(dir, 'images'), '--weight-bits', '6']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--weight-bits is one of 7, 8, auto/);
+  });
+
+  it('tunes for --target-agreement on the chosen --output and prints the trade-off per step', async () => {
+    const output = path.join(dir, 'tuned.int8.onnx');
+    const result = await runCommand([path.join(dir, 'model.onnx'), output, '--calibration', path.join(dir, 'images'), '--runs', '2', '--weight-bits', '7', '--target-agreement', '0.9999', '--output', 'y']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /\n {2}accuracy tuning: target mIoU 0\.9999 on 1 held-out calibration input\(s\), \d+ nodes measured: (met|NOT met) with \d+ node\(s\) in float \(mIoU [\d.]+\)\n {4}all quantized: mIoU [\d.]+, speed-up [\d.]+× \(1 thread\)\n/);
+    const record = readQuantizationRecord(fs.readFileSync(output))!;
+    assert.equal(record.accuracyTuning!.target, 0.9999);
+    const unknown = await runCommand([path.join(dir, 'model.onnx'), output, '--calibration', path.join(dir, 'images'), '--output', 'logits', '--no-compare', '--target-agreement', '0.9']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /the model has no output "logits"; its outputs are "y"/);
+    const bad = await runCommand([path.join(dir, 'model.onnx'), output, '--calibration', path.join(dir, 'images'), '--target-agreement', '97']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--target-agreement takes a number between 0 and 1/);
   });
 
   it('quantizes an MLP dynamically without calibration images', async () => {

@@ -10,15 +10,16 @@ import * as ort from 'onnxruntime-node';
 import { readModelInfo } from '../lib/onnx';
 import { generateDataset } from '../lib/synthetic';
 import { repoRoot } from './helpers/flow';
+import { requirePrerequisite } from './helpers/prerequisites';
 
 const PYTHON = '/usr/bin/python3';
 
 function torchMissing(): string | undefined {
   try {
-    execFileSync(PYTHON, ['-c', 'import torch, onnx'], { stdio: 'pipe' });
+    execFileSync(PYTHON, ['-c', 'import torch, onnx, PIL'], { stdio: 'pipe' });
     return undefined;
   } catch (err) {
-    return `${PYTHON} cannot import torch and onnx (apt-get install python3-torch python3-onnx): ${(err as Error).message.split('\n')[0]}`;
+    return `${PYTHON} cannot import torch, onnx and PIL (apt-get install python3-torch python3-onnx python3-pil): ${(err as Error).message.split('\n')[0]}`;
   }
 }
 
@@ -27,11 +28,7 @@ describe('training recipe (smoke run)', function () {
   let dir: string;
 
   before(async function () {
-    const missing = torchMissing();
-    if (missing) {
-      console.warn(`    skipped: ${missing}`);
-      this.skip();
-    }
+    requirePrerequisite(this, torchMissing());
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vqi-smoke-'));
     await generateDataset({ out: dir, split: 'train', count: 8, size: 64, seed: 11 });
   });

@@ -30,7 +30,7 @@ describe('VQI example flow', function () {
     await runtime?.stop();
     await recorder?.close();
     await broker?.stop();
-    fs.rmSync(inbox, { recursive: true, force: true });
+    if (inbox) fs.rmSync(inbox, { recursive: true, force: true });
   });
 
   it('gives each bundled sample its expected state over POST /vqi/inspect', async () => {

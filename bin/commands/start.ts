@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureBroker, type BrokerHandle } from '../runtime/broker';
+import { currentSituation, ensureBroker, mayEmbedBroker, thinEdgeEvidence, type BrokerHandle } from '../runtime/broker';
 import { packageRoot, startEmbeddedNodeRed, type EmbeddedNodeRed } from '../runtime/embedded-node-red';
 
 const EXAMPLE_FLOW = path.join(packageRoot, 'examples', 'vqi-inspection.json');
@@ -19,6 +19,9 @@ const HELP = `usage: edge-mlops start [options]
   --user-dir <dir>    Node-RED user directory (default ./.edge-mlops)
   --samples <dir>     pictures to inspect at start (default: the bundled samples)
   --reset-flow        deploy the example flow again even if the user directory has flows
+  --embedded-broker   run an embedded MQTT broker (aedes) when none listens, even where thin-edge is configured;
+                      without it the embedded broker runs only when no thin-edge is configured (no TEDGE_MQTT_*
+                      variable, no /etc/tedge)
 environment: VQI_INBOX (default <user-dir>/inbox), TEDGE_MQTT_HOST (127.0.0.1), TEDGE_MQTT_PORT (1883)`;
 
 export interface InspectionLine {
@@ -53,6 +56,18 @@ export async function inspectOverHttp(baseUrl: string, file: string): Promise<In
   };
 }
 
+function brokerLog(broker: BrokerHandle, situation: ReturnType<typeof currentSituation>): string {
+  const where = `${broker.host}:${broker.port}`;
+  if (broker.embedded) {
+    return situation.embeddedRequested
+      ? `MQTT: no broker on ${where}; started the embedded broker there (--embedded-broker)`
+      : `MQTT: no broker on ${where} and no thin-edge configured; started the embedded broker there (a demo stand-in for thin-edge's mosquitto)`;
+  }
+  const evidence = thinEdgeEvidence(situation);
+  if (broker.listening) return `MQTT: using the broker on ${where}`;
+  return `MQTT: no broker on ${where} yet; thin-edge is configured (${evidence ?? 'unknown'}), so the embedded broker is not started on its port: data waits in the queue until thin-edge's broker is up (--embedded-broker overrides)`;
+}
+
 function deployFlow(userDir: string, reset: boolean): void {
   const flowFile = path.join(userDir, 'flows.json');
   if (reset || !fs.existsSync(flowFile)) fs.copyFileSync(EXAMPLE_FLOW, flowFile);
@@ -64,13 +79,15 @@ export async function startCommand(argv: string[]): Promise<number> {
     options: {
       once: { type: 'boolean', default: false }, port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' },
       'user-dir': { type: 'string' }, samples: { type: 'string', default: SAMPLES_DIR }, 'reset-flow': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
+      'embedded-broker': { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
     },
   });
   if (values.help) { console.log(HELP); return 0; }
   const once = values.once!;
   const userDir = path.resolve(values['user-dir'] ?? (once ? fs.mkdtempSync(path.join(os.tmpdir(), 'edge-mlops-once-')) : '.edge-mlops'));
   fs.mkdirSync(userDir, { recursive: true });
+  // Decided before the defaults below fill in TEDGE_MQTT_*: only what the user set counts as thin-edge's.
+  const situation = currentSituation(values['embedded-broker']!);
   process.env.VQI_INBOX ||= path.join(userDir, 'inbox');
   process.env.TEDGE_MQTT_HOST ||= '127.0.0.1';
   process.env.TEDGE_MQTT_PORT ||= '1883';
@@ -80,12 +97,8 @@ export async function startCommand(argv: string[]): Promise<number> {
   let broker: BrokerHandle | undefined;
   let runtime: EmbeddedNodeRed | undefined;
   try {
-    broker = await ensureBroker(process.env.TEDGE_MQTT_HOST, Number(process.env.TEDGE_MQTT_PORT));
-    if (!once) {
-      console.log(broker.embedded
-        ? `MQTT: no broker on ${broker.host}:${broker.port}, started an embedded one in its place (thin-edge's mosquitto stand-in)`
-        : `MQTT: using the broker on ${broker.host}:${broker.port}`);
-    }
+    broker = await ensureBroker(process.env.TEDGE_MQTT_HOST, Number(process.env.TEDGE_MQTT_PORT), mayEmbedBroker(situation));
+    if (!once) console.log(brokerLog(broker, situation));
     deployFlow(userDir, once || values['reset-flow']!);
     runtime = await startEmbeddedNodeRed({
       userDir, port: values.port !== undefined ? Number(values.port) : once ? 0 : 1880, host: values.host, quiet: once,

@@ -58,6 +58,8 @@ export async function startEmbeddedNodeRed(options: EmbeddedOptions): Promise<Em
     logging: { console: { level: options.quiet ? 'error' : 'info', metrics: false, audit: false } },
     editorTheme: { tours: false, projects: { enabled: false } },
     externalModules: { autoInstall: false, palette: { allowInstall: false } },
+    // No update-notification question on the first editor visit: this runtime is a demo or a test, not an install.
+    telemetry: { enabled: false },
     ...options.settings,
   };
   RED.init(server, settings);

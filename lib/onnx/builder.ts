@@ -1,11 +1,12 @@
 // Builds small ONNX models in code: for tests, demo fixtures and graph rewriting.
+import { floatToHalf } from './float16';
 import { onnx, ELEMENT_TYPE, type ElementTypeName } from './proto';
 
 export type AttributeValue = number | string | number[] | string[] | onnx.ITensorProto | { float: number };
 
 export function makeTensor(
   name: string,
-  type: 'float32' | 'int64' | 'int32' | 'int8' | 'uint8',
+  type: 'float32' | 'float16' | 'int64' | 'int32' | 'int8' | 'uint8',
   dims: number[],
   values: ArrayLike<number>,
 ): onnx.ITensorProto {
@@ -14,6 +15,7 @@ export function makeTensor(
   if (values.length !== count) throw new Error(`tensor ${name}: ${values.length} values for shape [${dims}]`);
   const raw =
     type === 'float32' ? new Float32Array(values)
+    : type === 'float16' ? Uint16Array.from(Array.from(values), floatToHalf)
     : type === 'int64' ? BigInt64Array.from(Array.from(values), (v) => BigInt(Math.trunc(v)))
     : type === 'int32' ? new Int32Array(values)
     : type === 'int8' ? new Int8Array(values)

@@ -1,3 +1,4 @@
 export * from './proto';
 export * from './model-info';
 export * from './builder';
+export * from './float16';

@@ -1,4 +1,5 @@
 // int8 quantization of ONNX models: static (QDQ, calibrated) for CNNs, dynamic for MatMul/Gemm-heavy models.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../errors';
@@ -6,9 +7,12 @@ import { decodeModel, encodeModel, type onnx } from '../onnx';
 import { needsReducedRange } from './cpu';
 import { calibrateRanges, type CalibrationMethod, type CalibrationSample } from './calibrate';
 import { quantizeDynamic } from './dynamic';
+import type { Float16Conversion } from './float16';
 import type { QuantType } from './math';
 import { isQuantizedOp, optimizeWithRuntime, prepareModel } from './preprocess';
 import { quantizeStatic, tensorsToCalibrate } from './qdq';
+import type { OutputSelection } from './agreement';
+import { tuneForAgreement, type TuningResult } from './tuning';
 
 export type { CalibrationMethod, CalibrationSample } from './calibrate';
 export type { QuantType, QuantParams, QuantRange } from './math';
@@ -34,12 +38,25 @@ export interface QuantizeOptions {
   /**
    * 7-bit weights, for x86 CPUs without VNNI whose u8×s8 kernels saturate 16-bit sums with full-range weights.
    * Default: decided from the CPU this runs on (the device that will run the model, for the node).
+   * `weightBits` (7 | 8) says the same; `reduceRange` wins when both are given.
    */
   reduceRange?: boolean;
+  weightBits?: 7 | 8 | 'auto';
   /** Static only: int8 (default) or uint8 weights, which ORT runs with u8u8 kernels (no saturation, no 7-bit loss). */
   weightType?: QuantType;
-  /** Progress of the slow stages: calibration inferences. */
-  onProgress?: (stage: 'calibrate', done: number, total: number) => void;
+  /**
+   * Static only: keep the most sensitive quantized nodes in float, one by one, until the agreement with the float
+   * model on held-out calibration inputs (the last quarter) reaches this (mIoU, IoU or cosine: see agreement.ts).
+   */
+  targetAgreement?: number;
+  /** Most nodes accuracy tuning keeps in float (default 12). */
+  maxFloatNodes?: number;
+  /** Outputs agreement is judged on: the first (default), named ones, or 'all'. */
+  outputs?: OutputSelection;
+  /** Threshold of 1-channel probability maps for agreement (default 0.5). */
+  threshold?: number;
+  /** Progress of the slow stages: calibration inferences, sensitivity of each node, tuning steps. */
+  onProgress?: (stage: 'calibrate' | 'sensitivity' | 'tune', done: number, total: number) => void;
 }
 
 export interface QuantizationRecord {
@@ -51,6 +68,19 @@ export interface QuantizationRecord {
   weightType: QuantType;
   /** Weights use 7 bits (±63) to avoid u8s8 saturation on x86 without VNNI. */
   reduceRange: boolean;
+  /**
+   * Weight range the model was made for: 7 (±63, safe on every CPU) or 8 (int8 ±127, exact only on CPUs whose
+   * kernels accumulate in 32 bits: x86 with VNNI, ARM; uint8 weights use u8u8 kernels, which never saturate).
+   */
+  weightBits: 7 | 8;
+  /** True for int8 ±127 weights: x86 CPUs without VNNI saturate on them (see cpu.ts). */
+  needsVnniOnX86: boolean;
+  /** The float model this was made from. */
+  source: QuantizationSource;
+  /** The int8 model's metadata "version" (see quantizedVersion). */
+  version: string;
+  /** With targetAgreement: what the tuning measured and chose. */
+  accuracyTuning?: TuningResult;
   activationType: QuantType | 'dynamic uint8';
   calibrationSamples: number;
   exclude: string[];
@@ -64,6 +94,16 @@ export interface QuantizationRecord {
   tool: string;
 }
 
+export interface QuantizationSource {
+  /** sha256 of the source .onnx file, hex. */
+  sha256: string;
+  /** The source's metadata "version", when it has one. */
+  version?: string;
+  precision: 'float32' | 'float16';
+  /** For float16 sources: what was converted to float32 before quantizing. */
+  float16?: Float16Conversion;
+}
+
 export interface QuantizeResult {
   /** The quantized model. */
   model: Uint8Array;
@@ -73,6 +113,23 @@ export interface QuantizeResult {
 }
 
 export const QUANTIZATION_METADATA_KEY = 'quantization';
+/** metadata_props the int8 model gets so that a model store and Cumulocity tell it apart from its source. */
+export const SOURCE_SHA256_METADATA_KEY = 'source_sha256';
+export const SOURCE_VERSION_METADATA_KEY = 'source_version';
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * Version of the int8 model: the source's version with a pre-release tag that says how it was made, e.g.
+ * 1.0.0-int8 (8-bit weights), 1.0.0-int8.w7 (7-bit weights), 1.0.0-int8.dynamic. Without a source version: 0.0.0-….
+ */
+export function quantizedVersion(sourceVersion: string | undefined, record: Pick<QuantizationRecord, 'mode' | 'weightBits'>): string {
+  const tags = ['int8', ...(record.mode === 'dynamic' ? ['dynamic'] : []), ...(record.weightBits === 7 ? ['w7'] : [])];
+  const base = sourceVersion?.trim() || '0.0.0';
+  return `${base}${base.includes('-') ? '.' : '-'}${tags.join('.')}`;
+}
 
 export function toolVersion(): string {
   for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
@@ -99,7 +156,7 @@ async function runtimeOps(bytes: Uint8Array): Promise<Pick<QuantizationRecord, '
     optimized = await optimizeWithRuntime(bytes, 'extended');
   } catch (err) {
     const reason = (err as Error).message;
-    throw new PipelineError('output_invalid', `ONNX Runtime cannot load the quantized model (${reason}); this is a quantizer bug: keep using the float model and report it with the model`, { reason });
+    throw new PipelineError('output-invalid', `ONNX Runtime cannot load the quantized model (${reason}); this is a quantizer bug: keep using the float model and report it with the model`, { reason });
   }
   const runtimeIntegerOps: Record<string, number> = {};
   const runtimeFloatOps: Record<string, number> = {};
@@ -113,7 +170,7 @@ async function runtimeOps(bytes: Uint8Array): Promise<Pick<QuantizationRecord, '
 }
 
 function nothingToQuantize(): PipelineError {
-  return new PipelineError('nothing_to_quantize', 'static quantization found no operator to quantize (Conv, MatMul, Gemm, Add, Mul, Concat, pooling…) outside the exclusion list; check the exclusion list, or use dynamic mode for MLPs');
+  return new PipelineError('nothing-to-quantize', 'static quantization found no operator to quantize (Conv, MatMul, Gemm, Add, Mul, Concat, pooling…) outside the exclusion list; check the exclusion list, or use dynamic mode for MLPs');
 }
 
 export async function quantizeModel(
@@ -124,15 +181,25 @@ export async function quantizeModel(
   const perChannel = options.perChannel ?? true;
   const exclude = options.exclude ?? [];
   const weightType = options.mode === 'static' ? options.weightType ?? 'int8' : 'int8';
-  const reduceRange = weightType === 'int8' && (options.reduceRange ?? needsReducedRange());
+  const requested = options.reduceRange ?? (options.weightBits === 7 ? true : options.weightBits === 8 ? false : undefined);
+  const reduceRange = weightType === 'int8' && (requested ?? needsReducedRange());
   const prepared = await prepareModel(bytes, perChannel && options.mode === 'static');
-  const model = prepared.model;
+  let model = prepared.model;
+  const sourceVersion = (model.metadataProps ?? []).find((p) => p.key === 'version')?.value || undefined;
+  const source: QuantizationSource = {
+    sha256: sha256Hex(bytes), ...(sourceVersion ? { version: sourceVersion } : {}),
+    precision: prepared.float16 ? 'float16' : 'float32', ...(prepared.float16 ? { float16: prepared.float16 } : {}),
+  };
   let record: QuantizationRecord;
-  const common = { perChannel, reduceRange, weightType, exclude, date: new Date().toISOString(), tool: toolVersion() };
+  const weightBits: 7 | 8 = reduceRange ? 7 : 8;
+  const common = {
+    perChannel, reduceRange, weightBits, needsVnniOnX86: weightType === 'int8' && !reduceRange, weightType, exclude,
+    source, version: '', date: new Date().toISOString(), tool: toolVersion(),
+  };
   if (options.mode === 'dynamic') {
     const report = quantizeDynamic(model, { perChannel, exclude, reduceRange });
     if (Object.keys(report.quantizedOps).length === 0) {
-      throw new PipelineError('nothing_to_quantize', 'dynamic quantization found no MatMul or Gemm with constant weights to quantize; use static mode for convolutional models');
+      throw new PipelineError('nothing-to-quantize', 'dynamic quantization found no MatMul or Gemm with constant weights to quantize; use static mode for convolutional models');
     }
     record = { mode: 'dynamic', format: 'DynamicQuantizeMatMul', activationType: 'dynamic uint8', calibrationSamples: 0, quantizedOps: report.quantizedOps, runtimeIntegerOps: {}, runtimeFloatOps: {}, ...common };
   } else {
@@ -140,22 +207,47 @@ export async function quantizeModel(
     const activationType = options.activationType ?? 'uint8';
     const tensors = tensorsToCalibrate(model, { exclude });
     if (tensors.length === 0) throw nothingToQuantize();
-    const ranges = await calibrateRanges(prepared.bytes, tensors, samples, {
+    // Accuracy tuning judges on inputs calibration has not seen: the last quarter (at least one) is held out.
+    const tuning = options.targetAgreement;
+    const heldOutCount = tuning !== undefined && samples.length >= 2 ? Math.max(1, Math.round(samples.length / 4)) : 0;
+    const calibration = samples.slice(0, samples.length - heldOutCount);
+    const ranges = await calibrateRanges(prepared.bytes, tensors, calibration, {
       method,
       percentile: options.percentile,
       keepMinMax: new Set((model.graph?.output ?? []).map((o) => o.name ?? '')),
       onProgress: (done, total) => options.onProgress?.('calibrate', done, total),
     });
-    const report = quantizeStatic(model, ranges, { perChannel, activationType, exclude, reduceRange, weightType });
-    if (report.quantizedTensors === 0) throw nothingToQuantize();
+    const staticOptions = { perChannel, activationType, reduceRange, weightType };
+    const build = (floatNodes: string[]) => {
+      const copy = decodeModel(prepared.bytes);
+      return { model: copy, report: quantizeStatic(copy, ranges, { ...staticOptions, exclude: [...exclude, ...floatNodes] }) };
+    };
+    let built = { model, report: quantizeStatic(model, ranges, { ...staticOptions, exclude }) };
+    if (built.report.quantizedTensors === 0) throw nothingToQuantize();
+    let accuracyTuning: TuningResult | undefined;
+    if (tuning !== undefined) {
+      accuracyTuning = await tuneForAgreement(prepared.bytes, (floatNodes) => encodeModel(build(floatNodes).model), built.report.quantizedNodes,
+        heldOutCount > 0 ? samples.slice(-heldOutCount) : samples, heldOutCount, {
+          target: tuning, outputs: options.outputs, threshold: options.threshold, maxFloatNodes: options.maxFloatNodes,
+          onProgress: (stage, done, total) => options.onProgress?.(stage, done, total),
+        });
+      if (accuracyTuning.floatNodes.length > 0) built = build(accuracyTuning.floatNodes);
+    }
+    model = built.model;
+    const report = built.report;
     record = {
       mode: 'static', format: 'QDQ', method, ...(method === 'percentile' ? { percentile: options.percentile ?? 99.999 } : {}),
-      activationType, calibrationSamples: samples.length, quantizedOps: report.quantizedOps,
+      activationType, calibrationSamples: calibration.length, quantizedOps: report.quantizedOps,
       foldedActivations: report.foldedActivations, runtimeIntegerOps: {}, runtimeFloatOps: {}, ...common,
+      ...(accuracyTuning ? { exclude: [...exclude, ...accuracyTuning.floatNodes], accuracyTuning } : {}),
     };
   }
   Object.assign(record, await runtimeOps(encodeModel(model)));
+  record.version = quantizedVersion(sourceVersion, record);
   setMetadata(model, QUANTIZATION_METADATA_KEY, JSON.stringify(record));
+  setMetadata(model, 'version', record.version);
+  setMetadata(model, SOURCE_SHA256_METADATA_KEY, source.sha256);
+  if (sourceVersion) setMetadata(model, SOURCE_VERSION_METADATA_KEY, sourceVersion);
   return { model: encodeModel(model), preparedFloat: prepared.bytes, record };
 }
 

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PipelineError } from '../errors';
 import { onnx, decodeModel, encodeModel, makeTensor, toNumber } from '../onnx';
+import { assertNoBfloat16, convertFloat16ToFloat32, usesFloat16, type Float16Conversion } from './float16';
 import { convTransposeToDepthToSpace, foldConvAffine } from './fusions';
 import { GraphIndex, NameAllocator, attributeInt, attributeInts, floatValues, removeAttribute } from './graph';
 
@@ -28,7 +29,7 @@ export function assertQuantizable(model: onnx.IModelProto): void {
   const quantized = [...new Set((graph.node ?? []).map((n) => String(n.opType)).filter(isQuantizedOp))];
   if (quantized.length > 0) {
     throw new PipelineError(
-      'already_quantized',
+      'already-quantized',
       `the model is already quantized (it contains ${quantized.join(', ')}); quantize the original float model instead`,
       { ops: quantized.join(', ') },
     );
@@ -36,7 +37,7 @@ export function assertQuantizable(model: onnx.IModelProto): void {
   const opset = defaultOpset(model);
   if (opset < 10) {
     throw new PipelineError(
-      'opset_too_old',
+      'opset-too-old',
       `the model uses ONNX opset ${opset}; quantization needs opset 10 or newer (13 for per-channel weights): re-export the model with a newer opset`,
       { opset },
     );
@@ -44,7 +45,7 @@ export function assertQuantizable(model: onnx.IModelProto): void {
   const external = (graph.initializer ?? []).filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL);
   if (external.length > 0) {
     throw new PipelineError(
-      'external_data',
+      'external-data',
       `the model keeps ${external.length} weight tensor(s) in external data files, which the quantizer cannot read or write; save the model with its weights embedded (onnx.save(model, path, save_as_external_data=False)) and quantize that file`,
       { count: external.length },
     );
@@ -65,7 +66,7 @@ function knownRanks(graph: onnx.IGraphProto): Map<string, number> {
 
 function refuseUpgrade(opset: number, reason: string): never {
   throw new PipelineError(
-    'opset_upgrade',
+    'opset-upgrade',
     `per-channel quantization needs opset 13 and this opset ${opset} model cannot be upgraded automatically (${reason}); re-export it with opset 13 or newer, or quantize with per-tensor weights`,
     { opset, reason },
   );
@@ -158,16 +159,32 @@ export function dropInitializerInputs(model: onnx.IModelProto): void {
   graph.input = (graph.input ?? []).filter((i) => !initializers.has(i.name));
 }
 
+/** Every node gets a name (kept in float by name: --exclude, accuracy tuning): "<op>:<first output>". */
+export function nameUnnamedNodes(model: onnx.IModelProto): void {
+  const taken = new Set((model.graph?.node ?? []).map((n) => n.name).filter(Boolean));
+  for (const node of model.graph?.node ?? []) {
+    if (node.name) continue;
+    let name = `${node.opType}:${node.output?.[0] ?? ''}`;
+    for (let i = 1; taken.has(name); i++) name = `${node.opType}:${node.output?.[0] ?? ''}:${i}`;
+    node.name = name;
+    taken.add(name);
+  }
+}
+
 export interface PreparedModel {
   model: onnx.ModelProto;
+  /** What was converted when the model came in float16; undefined for float32 models. */
+  float16?: Float16Conversion;
   /** Model bytes before quantization: what calibration runs. */
   bytes: Uint8Array;
 }
 
-/** Refusals, Div rewrite, ORT basic optimisation and (for per-channel) opset 13, in that order. */
+/** Refusals, float16 to float32, ORT basic optimisation and (for per-channel) opset 13, in that order. */
 export async function prepareModel(bytes: Uint8Array, needsOpset13: boolean): Promise<PreparedModel> {
   const original = decodeModel(bytes);
   assertQuantizable(original);
+  assertNoBfloat16(original);
+  const float16 = usesFloat16(original) ? convertFloat16ToFloat32(original) : undefined;
   if (needsOpset13) upgradeToOpset13(original); // before ORT, so an impossible upgrade fails fast
   dropInitializerInputs(original);
   let optimized = decodeModel(await optimizeWithRuntime(encodeModel(original), 'basic'));
@@ -176,5 +193,6 @@ export async function prepareModel(bytes: Uint8Array, needsOpset13: boolean): Pr
     + convTransposeToDepthToSpace(optimized);
   if (rewrites > 0) optimized = decodeModel(await optimizeWithRuntime(encodeModel(optimized), 'basic'));
   optimized.metadataProps = original.metadataProps;
-  return { model: optimized, bytes: encodeModel(optimized) };
+  nameUnnamedNodes(optimized);
+  return { model: optimized, bytes: encodeModel(optimized), ...(float16 ? { float16 } : {}) };
 }

@@ -4,6 +4,7 @@ import { PipelineError } from '../errors';
 import type { ModelInfo } from '../onnx';
 
 export type ResizeMode = TensorGeometry['resize'];
+export const RESIZE_MODES: readonly ResizeMode[] = ['fill', 'contain', 'cover'];
 
 /**
  * Plans the mapping of a source image onto a width × height tensor plane.
@@ -67,8 +68,8 @@ export function inputGeometryFromModel(
   const input = selection.inputName ? info.inputs.find((i) => i.name === selection.inputName) : info.inputs[0];
   if (!input) {
     const names = info.inputs.map((i) => i.name).join(', ') || 'none';
-    if (!selection.inputName) throw new PipelineError('model-without-inputs', 'the model has no inputs to feed an image to', {});
-    throw new PipelineError('no-model-input', `the model has no input named "${selection.inputName}" (inputs: ${names}); correct "Input name"`, { input: selection.inputName, inputs: names });
+    if (!selection.inputName) throw new PipelineError('no-inputs', 'the model has no inputs to feed an image to', {});
+    throw new PipelineError('unknown-input', `the model has no input named "${selection.inputName}" (inputs: ${names}); correct "Input name"`, { input: selection.inputName, inputs: names });
   }
   const dims = input.dims;
   const shape = `[${dims.map(dimText).join(', ')}]`;

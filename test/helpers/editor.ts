@@ -1,15 +1,18 @@
 // The real Node-RED editor in headless Chromium (Debian's, driven by playwright-core) over a runtime process with a
-// given flow deployed. Tests skip when Chromium is not installed.
+// given flow deployed. Without Chromium, tests fail under CI and skip loudly elsewhere.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { inCI } from './prerequisites';
 import { startRuntimeProcess, type RuntimeProcess } from './runtime-process';
 
 const CHROMIUM = '/usr/bin/chromium';
 
 export interface EditorSession {
   page: Page;
+  /** The runtime's address (admin API and the flows' HTTP routes). */
+  url: string;
   /** Uncaught script errors in the editor page since it opened. */
   scriptErrors: string[];
   close(): Promise<void>;
@@ -18,7 +21,9 @@ export interface EditorSession {
 /** False (with a note in the test output) when there is no Chromium to drive. */
 export function chromiumAvailable(): boolean {
   if (fs.existsSync(CHROMIUM)) return true;
-  console.warn(`    skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+  const missing = `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
+  if (inCI) throw new Error(`prerequisite missing under CI (CI=true): ${missing}`);
+  console.warn(`\n    !!! SKIPPED (prerequisite missing): ${missing}\n`);
   return false;
 }
 
@@ -40,7 +45,7 @@ export async function openEditor(flow: object[], readyNodeId: string, env: Recor
     page.on('pageerror', (err) => scriptErrors.push(err.message));
     await page.goto(runtime.url);
     await page.waitForFunction((id) => (globalThis as any).RED?.nodes?.node(id), readyNodeId, { timeout: 60000 });
-    return { page, scriptErrors, close };
+    return { page, url: runtime.url, scriptErrors, close };
   } catch (err) {
     await close();
     throw err;

@@ -43,11 +43,13 @@ export class Mosquitto {
         if (/ running/.test(log)) { cleanup(); resolve(); }
       };
       const onExit = (code: number | null) => { cleanup(); reject(new Error(`mosquitto exited with ${code} before it was ready:\n${log}`)); };
+      const onError = (err: Error) => { cleanup(); reject(new Error(`cannot start ${MOSQUITTO_BIN} (${err.message}); install it: apt-get install mosquitto`)); };
       const timer = setTimeout(() => { cleanup(); child.kill('SIGKILL'); reject(new Error(`mosquitto on port ${this.port} did not report running within 10 s:\n${log}`)); }, 10_000);
-      const cleanup = () => { clearTimeout(timer); child.stdout!.off('data', onData); child.stderr!.off('data', onData); child.off('exit', onExit); };
+      const cleanup = () => { clearTimeout(timer); child.stdout!.off('data', onData); child.stderr!.off('data', onData); child.off('exit', onExit); child.off('error', onError); };
       child.stdout!.on('data', onData);
       child.stderr!.on('data', onData);
       child.on('exit', onExit);
+      child.on('error', onError);
     });
     child.stdout!.resume();
     child.stderr!.resume();
