@@ -2,6 +2,7 @@
 // node's settings, else the model's metadata. Knows nothing of Node-RED; mlops-classify wraps it.
 import { typedView, type OutputTensor, type Prediction } from '../contract';
 import { PipelineError } from '../errors';
+import { enumSetting, numberSetting, textSetting } from '../settings';
 import { selectOutput } from '../segmentation/decode';
 import { parseList } from '../segmentation/palette';
 
@@ -30,10 +31,6 @@ export interface ResolvedClassifier {
   positive: number;
 }
 
-function badSetting(name: string, problem: string): PipelineError {
-  return new PipelineError('bad-setting', `Setting "${name}": ${problem}`, { name, problem });
-}
-
 /** Labels as an array (metadata), JSON array text or a comma list. */
 function labelsOf(value: unknown, what: string): string[] {
   if (Array.isArray(value)) return value.map((l) => String(l).trim());
@@ -42,14 +39,12 @@ function labelsOf(value: unknown, what: string): string[] {
 
 /** Settings from the editor; labels and threshold fall back to the model when left empty. */
 export function classifySettings(raw: Record<string, unknown>): ClassifySettings {
-  const kind = (raw.scores ?? 'auto') as ScoreKind;
-  if (!SCORE_KINDS.includes(kind)) throw badSetting('scores', `"${String(raw.scores)}" must be one of ${SCORE_KINDS.join(', ')}`);
-  let threshold: number | undefined;
-  if (raw.threshold !== undefined && raw.threshold !== '') {
-    threshold = Number(raw.threshold);
-    if (!Number.isFinite(threshold) || threshold <= 0 || threshold >= 1) throw badSetting('threshold', `"${String(raw.threshold)}" must be between 0 and 1`);
-  }
-  return { output: typeof raw.output === 'string' ? raw.output.trim() : '', kind, labels: labelsOf(raw.labels, 'labels'), threshold };
+  return {
+    output: textSetting(raw.output, 'output', ''),
+    kind: enumSetting(raw.scores, 'scores', SCORE_KINDS, 'auto'),
+    labels: labelsOf(raw.labels, 'labels'),
+    threshold: numberSetting(raw.threshold, 'threshold', undefined, { min: 0, max: 1, exclusive: true }),
+  };
 }
 
 export function resolveClassifier(settings: ClassifySettings, metadata: ClassifierMetadata = {}): ResolvedClassifier {
