@@ -13,3 +13,4 @@ export * as modelStore from './model-store';
 export * as align from './align';
 export * as classify from './classify';
 export * as aps from './aps';
+export * as http from './http';
