@@ -159,6 +159,18 @@ export function dropInitializerInputs(model: onnx.IModelProto): void {
   graph.input = (graph.input ?? []).filter((i) => !initializers.has(i.name));
 }
 
+/** Every node gets a name (kept in float by name: --exclude, accuracy tuning): "<op>:<first output>". */
+export function nameUnnamedNodes(model: onnx.IModelProto): void {
+  const taken = new Set((model.graph?.node ?? []).map((n) => n.name).filter(Boolean));
+  for (const node of model.graph?.node ?? []) {
+    if (node.name) continue;
+    let name = `${node.opType}:${node.output?.[0] ?? ''}`;
+    for (let i = 1; taken.has(name); i++) name = `${node.opType}:${node.output?.[0] ?? ''}:${i}`;
+    node.name = name;
+    taken.add(name);
+  }
+}
+
 export interface PreparedModel {
   model: onnx.ModelProto;
   /** What was converted when the model came in float16; undefined for float32 models. */
@@ -181,5 +193,6 @@ export async function prepareModel(bytes: Uint8Array, needsOpset13: boolean): Pr
     + convTransposeToDepthToSpace(optimized);
   if (rewrites > 0) optimized = decodeModel(await optimizeWithRuntime(encodeModel(optimized), 'basic'));
   optimized.metadataProps = original.metadataProps;
+  nameUnnamedNodes(optimized);
   return { model: optimized, bytes: encodeModel(optimized), ...(float16 ? { float16 } : {}) };
 }
