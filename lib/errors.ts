@@ -55,6 +55,9 @@ export const ERROR_CODES = {
   'model-truncated': 'the model file ends early (an incomplete copy or download)',
   'load-failed': 'onnxruntime could not load the model',
   'inspect-failed': 'the model could not be inspected for the editor',
+  'env-in-path': 'a model path sent to the editor endpoint holds ${…}; requests are never expanded with environment variables',
+  'path-not-allowed': 'a model path sent to the editor endpoint is outside the user directory, the bundled models and the model store',
+  'model-too-large': 'the model file is larger than the editor endpoint inspects',
   'model-closed': 'the model was unloaded (redeploy) before the message ran',
   'no-tensor': 'the message has no msg.tensor or msg.tensors',
   'no-inputs': 'the model has no inputs',
@@ -69,7 +72,7 @@ export const ERROR_CODES = {
   'worker-crashed': 'the worker thread running the message crashed',
   // segmentation (mlops-segment)
   'no-outputs': 'msg.outputs is missing or empty',
-  'unknown-output': 'the chosen output name is not in msg.outputs',
+  'unknown-output': 'the chosen output name is not one of the model outputs (in msg.outputs)',
   'bad-output': 'an entry of msg.outputs is not a model output',
   'bad-shape': 'the output does not have the shape of a segmentation map',
   'too-many-classes': 'the output has more classes than a class map can hold',
@@ -78,7 +81,7 @@ export const ERROR_CODES = {
   'bad-threshold': 'the single-channel threshold is not strictly between 0 and 1',
   'bad-geometry': 'msg.tensor.geometry cannot map the output back to the image',
   'image-mismatch': 'msg.image does not have the size the tensor was made from',
-  'bad-list': 'a list setting (labels) is neither a JSON array of strings nor a comma list',
+  'bad-list': 'a list setting (labels, output names) is neither a JSON array of strings nor a comma list',
   'bad-colour': 'a colour setting is not #rrggbb',
   // condition (mlops-condition)
   'no-segmentation': 'msg.segmentation is missing',
@@ -158,6 +161,7 @@ export const ERROR_CODES = {
   'output-unwritable': 'the quantized model cannot be written',
   'bfloat16-model': 'the model uses bfloat16 tensors, which the quantizer does not convert',
   'float16-sparse': 'the model keeps float16 weights as sparse initializers',
+  'judged-output-unknown': 'an output chosen for judging agreement is not one of the model outputs',
 } as const satisfies Record<string, string>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -68,7 +68,7 @@ export function selectOutputs(modelOutputs: readonly string[], selection: Output
   if (!selection || selection.length === 0) return modelOutputs.slice(0, 1);
   const unknown = selection.filter((n) => !modelOutputs.includes(n));
   if (unknown.length > 0) {
-    throw new PipelineError('unknown-output', `the model has no output ${unknown.map((n) => `"${n}"`).join(', ')}; its outputs are ${modelOutputs.map((n) => `"${n}"`).join(', ')}: choose among them (--output)`, { outputs: unknown.join(', ') });
+    throw new PipelineError('judged-output-unknown', `the model has no output ${unknown.map((n) => `"${n}"`).join(', ')}; its outputs are ${modelOutputs.map((n) => `"${n}"`).join(', ')}: choose among them (--output)`, { outputs: unknown.join(', ') });
   }
   return modelOutputs.filter((n) => selection.includes(n));
 }
