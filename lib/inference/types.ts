@@ -1,9 +1,10 @@
 // What a caller hands the worker pool and gets back.
 import type { OutputTensor } from '../contract';
+import type { ElementType } from '../element-types';
 
 export interface ModelFeed {
   /** Model input name → element data, type and shape. */
-  [inputName: string]: { data: Buffer; type: string; dims: number[] };
+  [inputName: string]: { data: Buffer; type: ElementType; dims: number[] };
 }
 
 export interface ModelRunResult {
