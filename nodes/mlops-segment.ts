@@ -9,12 +9,16 @@ import { failMessage } from './shared/failure';
 import { translate } from './shared/i18n';
 import type { ModelConfigNode } from './shared/model-node';
 import type { Node, NodeAPI, NodeDefinition, NodeStatus } from './shared/red';
+import { readyStatus, warningStatus } from './shared/status';
 import { addTimings } from './shared/timings';
+import { sharedSegmentPool } from '../lib/segmentation/segment-pool';
 
 const TYPE = 'mlops-segment';
 
 interface SegmentNodeDefinition extends NodeDefinition, SegmentNodeConfig {
   model?: string;
+  /** Where post-processing runs: a worker thread (default) or the main thread (tiny outputs: no copy, no hop). */
+  thread?: string;
 }
 
 function percentText(ratio: number): string {
@@ -62,13 +66,13 @@ function resultStatus(RED: NodeAPI, result: SegmentationResult, includeBackgroun
   const summary = statusText(RED, result, includeBackground);
   if (reading?.conflict) {
     const looks = translated(RED, 'status.looksLike', { evidence: readingName(RED, reading.conflict.evidence) }, `looks like ${readingName(RED, reading.conflict.evidence)}?`);
-    return { fill: 'yellow', shape: 'ring', text: `${looks} · ${summary}` };
+    return warningStatus(`${looks} · ${summary}`);
   }
   if (reading && reading.basis !== 'setting') {
     const auto = translated(RED, 'status.readAs', { reading: readingName(RED, reading.mode) }, `read as ${readingName(RED, reading.mode)}`);
-    return { fill: 'green', shape: 'dot', text: `${summary} · ${auto}` };
+    return readyStatus(`${summary} · ${auto}`);
   }
-  return { fill: 'green', shape: 'dot', text: summary };
+  return readyStatus(summary);
 }
 
 export = function register(RED: NodeAPI): void {
@@ -84,6 +88,12 @@ export = function register(RED: NodeAPI): void {
       node.status({ fill: 'red', shape: 'ring', text: translated(RED, 'status.badConfig', {}, 'invalid settings') });
     }
     const modelNode = config.model ? (RED.nodes.getNode(config.model) as ModelConfigNode | null) : null;
+    const offThread = config.thread !== 'main';
+    if (offThread) sharedSegmentPool.register(node.id);
+    node.on('close', (_removed: boolean, closed: () => void) => {
+      if (offThread) sharedSegmentPool.deregister(node.id).then(closed, closed);
+      else closed();
+    });
     const decided = new Map<string, SingleChannelReading>();
     const warned = new Set<string>();
     function warnOnce(output: string, reading: SingleChannelReading): void {
@@ -102,10 +112,11 @@ export = function register(RED: NodeAPI): void {
       // `auto` is decided on the first result of each output and kept, so one odd frame cannot flip the reading.
       const earlier = decided.get(options.outputName ?? '');
       const settings = { ...options, singleChannel: earlier?.mode ?? options.singleChannel };
-      segment({
+      const input = {
         outputs: msg.outputs, geometry: tensor?.geometry, image: msg.image as ImageData | undefined, metadata: modelNode?.info?.metadata,
         outputOrder: outputOrder(msg.outputNames, modelNode),
-      }, settings).then(({ result, annotations, reading }) => {
+      };
+      (offThread ? sharedSegmentPool.run(input, settings) : segment(input, settings)).then(({ result, annotations, reading }) => {
         msg.segmentation = result;
         // Boxes from earlier nodes stay; ours are added after them.
         msg.annotations = Array.isArray(msg.annotations) ? [...msg.annotations, ...annotations] : annotations;
