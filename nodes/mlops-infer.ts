@@ -1,35 +1,71 @@
 // mlops-infer: runs msg.tensor(s) through the model of an mlops-model config node on worker threads.
-import { PipelineError } from '../lib/errors';
 import { outputNamesInModelOrder } from '../lib/contract';
-import { BoundedQueue, QUEUE_POLICIES, feedFromMessage, modelDisplayName, type ModelFeed, type QueuePolicy } from '../lib/inference';
-import { failMessage, describeError, errorStatus } from './shared/failure';
+import {
+  BoundedQueue, FETCH_MODES, QUEUE_POLICIES, feedFromMessage, modelDisplayName, planFetch,
+  type DownstreamNode, type FetchMode, type FetchPlan, type ModelFeed, type QueuePolicy,
+} from '../lib/inference';
+import type { ModelInfo } from '../lib/onnx';
+import { parseList } from '../lib/segmentation/palette';
+import { enumSetting, nonNegativeInteger } from '../lib/settings';
+import { showError } from './shared/failure';
 import { translate } from './shared/i18n';
-import type { ModelConfigNode } from './shared/model-node';
-import type { Node, NodeAPI, NodeDefinition, NodeMessage } from './shared/red';
+import type { Node, NodeAPI, NodeDefinition } from './shared/red';
+import { createNode, onInput, readSettings, useModel } from './shared/template';
 import { addTimings } from './shared/timings';
 
-interface InferNodeDefinition extends NodeDefinition {
+interface InferNodeConfig extends NodeDefinition {
   model: string;
   queueSize?: number | string;
   queuePolicy?: string;
+  /** Which outputs to fetch: auto (what downstream nodes read), all, named (fetchNames). */
+  fetch?: string;
+  fetchNames?: string;
+  wires?: string[][];
 }
 
-module.exports = function register(RED: NodeAPI) {
-  function MlopsInferNode(this: Node, config: InferNodeDefinition) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const model = (RED.nodes.getNode(config.model) ?? undefined) as ModelConfigNode | undefined;
-    const policy = QUEUE_POLICIES.find((p) => p === config.queuePolicy) ?? 'queue';
-    const capacity = Math.max(0, Math.floor(Number(config.queueSize ?? 4)));
+interface InferSettings {
+  capacity: number;
+  policy: QueuePolicy;
+  fetch: FetchMode;
+  fetchNames: string[];
+}
+
+function inferSettings(config: InferNodeConfig): InferSettings {
+  return {
+    capacity: nonNegativeInteger(config.queueSize, 'queueSize', 4),
+    policy: enumSetting(config.queuePolicy, 'queuePolicy', QUEUE_POLICIES, 'queue'),
+    fetch: enumSetting(config.fetch, 'fetch', FETCH_MODES, 'auto'),
+    fetchNames: parseList(config.fetchNames, 'output names'),
+  };
+}
+
+export = function register(RED: NodeAPI): void {
+  function MlopsInferNode(this: Node, config: InferNodeConfig) {
+    const node = createNode(RED, this, config);
+    const settings = readSettings(node, () => inferSettings(config));
+    const model = useModel(RED, node, config.model);
     let lastLatencyMs: number | undefined;
     let loadError: unknown;
     const t = (key: string, english: string, subs: Record<string, string | number> = {}) =>
       translate(RED, `mlops-infer.status.${key}`, english, subs);
 
-    const queue = new BoundedQueue({ capacity, policy: policy as QueuePolicy, concurrency: model?.workers ?? 1, onChange: showStatus });
+    // Planned once per loaded model, on its first message: by then the whole flow is deployed.
+    let plan: { info: ModelInfo; plan: FetchPlan } | undefined;
+    function fetchPlan(info: ModelInfo, fetch: FetchMode, names: string[]): FetchPlan {
+      if (plan?.info !== info) {
+        const deployed = new Map<string, DownstreamNode>();
+        RED.nodes.eachNode((n) => deployed.set(String(n.id), n as DownstreamNode));
+        plan = { info, plan: planFetch(fetch, names, info.outputs.map((o) => o.name), config.wires ?? [], (id) => deployed.get(id)) };
+      }
+      return plan.plan;
+    }
+
+    const queue = new BoundedQueue({
+      capacity: settings?.capacity ?? 0, policy: settings?.policy ?? 'queue', concurrency: model?.workers ?? 1, onChange: showStatus,
+    });
 
     function showStatus(): void {
-      if (!model || loadError) return;
+      if (!model || !settings || loadError) return;
       const name = modelDisplayName(model.info, model.modelPath);
       const parts = [name];
       const queued = queue.waitingCount;
@@ -38,54 +74,38 @@ module.exports = function register(RED: NodeAPI) {
       else if (queue.runningCount > 0) parts.push(t('busy', 'busy'));
       else parts.push(t('ready', 'ready'));
       if (lastLatencyMs !== undefined) parts.push(t('latency', '__ms__ ms', { ms: Math.round(lastLatencyMs) }));
+      const fetched = plan?.info === model.info ? plan?.plan.names : undefined;
+      if (model.info && fetched) parts.push(t('fetched', '__count__/__total__ outputs', { count: fetched.length, total: model.info.outputs.length }));
       if (queue.dropped > 0) parts.push(t('dropped', 'dropped __count__', { count: queue.dropped }));
       const fill = !model.info ? 'grey' : queue.runningCount > 0 ? 'blue' : 'green';
       node.status({ fill, shape: queued > 0 || !model.info ? 'ring' : 'dot', text: parts.join(' · ') });
     }
 
-    if (!model) {
-      node.status({ fill: 'red', shape: 'ring', text: t('no-model', 'no model configured') });
-    } else {
-      model.register(node.id);
+    if (model && settings) {
       showStatus();
       model.ready().then(showStatus, (err: unknown) => {
         loadError = err;
-        node.status(errorStatus(describeError(RED, 'mlops-model', err)));
+        showError(RED, node, err, 'mlops-model');
       });
     }
 
-    node.on('input', (msg: NodeMessage, send, done) => {
-      if (!model) {
-        failMessage(RED, node, new PipelineError('no-model', 'no mlops-model configuration is selected; open this node and choose or add a model'), done);
-        return;
-      }
-      let feed: ModelFeed | undefined;
-      try {
-        if (model.info) feed = feedFromMessage(msg, model.info);
-      } catch (err) {
-        failMessage(RED, node, err, done);
-        return;
-      }
-      queue.submit(async () => model.run(feed ?? feedFromMessage(msg, await model.ready()))).then((outcome) => {
-        if (outcome.dropped) {
-          done(); // dropped by the queue policy, by design
-          return;
-        }
-        const { outputs, queueMs, runMs } = outcome.value;
-        lastLatencyMs = runMs;
-        msg.outputs = outputs;
-        // An object lists integer-like names ("1890") first; consumers that want "the first output" read this order.
-        msg.outputNames = outputNamesInModelOrder(outputs, model.info?.outputs.map((o) => o.name));
-        addTimings(msg, { queue: outcome.waitedMs + queueMs, infer: runMs });
-        showStatus();
-        send(msg);
-        done();
-      }, (err: unknown) => failMessage(RED, node, err, done));
-    });
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      model?.deregister(node.id);
-      done();
+    onInput(node, async (msg, send) => {
+      if (!model || !settings) return; // unreachable: configuration errors are reported by onInput
+      // Checked before queueing when the model is loaded, so a bad tensor never takes a queue place.
+      const feed: ModelFeed | undefined = model.info ? feedFromMessage(msg, model.info) : undefined;
+      const outcome = await queue.submit(async () => {
+        const info = await model.ready();
+        return model.run(feed ?? feedFromMessage(msg, info), fetchPlan(info, settings.fetch, settings.fetchNames).names);
+      });
+      if (outcome.dropped) return; // dropped by the queue policy, by design
+      const { outputs, queueMs, runMs } = outcome.value;
+      lastLatencyMs = runMs;
+      msg.outputs = outputs;
+      // An object lists integer-like names ("1890") first; consumers that want "the first output" read this order.
+      msg.outputNames = outputNamesInModelOrder(outputs, model.info?.outputs.map((o) => o.name));
+      addTimings(msg, { queue: outcome.waitedMs + queueMs, infer: runMs });
+      showStatus();
+      send(msg);
     });
   }
   RED.nodes.registerType('mlops-infer', MlopsInferNode);

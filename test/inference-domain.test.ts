@@ -44,7 +44,7 @@ describe('bounded queue', () => {
     assert.deepEqual(await burst('queue'), { ran: [1, 2, 3], dropped: [], refused: [4, 5, 6], count: 0 });
   });
   it('rejects an unknown policy', () => {
-    assert.throws(() => new BoundedQueue({ capacity: 1, policy: 'lifo' as QueuePolicy, concurrency: 1 }), /lifo.*queue, drop-oldest, drop-newest/);
+    assert.throws(() => new BoundedQueue({ capacity: 1, policy: 'lifo' as QueuePolicy, concurrency: 1 }), /one of queue, drop-oldest, drop-newest for queuePolicy but received 'lifo'/);
   });
 });
 

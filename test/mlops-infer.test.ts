@@ -44,6 +44,13 @@ async function expectFailure(bad: object, message: RegExp, good: object): Promis
   return red.text ?? '';
 }
 
+/** Every status the node has shown since it was created (deploy-time ones included). */
+function statusesSoFar(id: string): { fill?: string; text?: string }[] {
+  const node = testHelper.getNode(id);
+  const spy = node.status as { getCalls(): { thisValue: unknown; args: [{ fill?: string; text?: string }] }[] };
+  return spy.getCalls().filter((call) => call.thisValue === node).map((call) => call.args[0]);
+}
+
 describe('mlops-infer node', function () {
   this.timeout(30000);
   afterEach(() => testHelper.unload());
@@ -115,6 +122,46 @@ describe('mlops-infer node', function () {
     const caught = nextMessage('caught');
     send({ tensor: tensorMessage(CONV_INPUT, [1, 1, 3, 3]) });
     assert.match((await caught).error.message, /no mlops-model configuration is selected; open this node and choose or add a model/);
+  });
+
+  it('fails messages when the selected model node does not exist', async () => {
+    await testHelper.load(nodes, withCatch({ id: 'infer', type: 'mlops-infer', model: 'deleted-model' }));
+    const caught = nextMessage('caught');
+    send({ tensor: tensorMessage(CONV_INPUT, [1, 1, 3, 3]) });
+    const error = (await caught).error;
+    assert.match(error.message, /no mlops-model configuration is selected/);
+    assert.equal(error.code, 'no-model');
+  });
+
+  for (const [queueSize, received] of [['abc', "'abc' of type string"], [-1, '-1 of type number'], ['2.5', "'2.5' of type string"]] as const) {
+    it(`refuses queue size ${JSON.stringify(queueSize)} at deploy with a red status, then fails each message with the reason`, async () => {
+      await loadFlow(convModel(), { queueSize });
+      const statuses = statusesSoFar('infer');
+      const expected = `Expected integer of at least 0 for queueSize but received ${received}`;
+      assert.ok(statuses.some((s) => s.fill === 'red' && s.text === expected), JSON.stringify(statuses));
+      for (let i = 0; i < 2; i++) {
+        const caught = nextMessage('caught');
+        send({ tensor: tensorMessage(CONV_INPUT, [1, 1, 3, 3]) });
+        const error = (await caught).error;
+        assert.equal(error.message, `Error: ${expected}`);
+        assert.equal(error.code, 'bad-setting');
+      }
+    });
+  }
+
+  it('takes the default queue size of 4 for an empty field', async () => {
+    const model = await loadFlow(slowModel(256, 20), { queueSize: '', queuePolicy: 'queue' });
+    await model.ready();
+    const errors: string[] = [];
+    testHelper.getNode('caught').on('input', (msg: { error: { message: string } }) => errors.push(msg.error.message));
+    const out = nextMessages('out', 5);
+    const completed = nextMessages('completed', 5); // the refused ones end at the Catch node
+    const x = Buffer.alloc(256 * 256 * 4);
+    for (let id = 1; id <= 7; id++) send({ id, tensor: { data: x, type: 'float32', dims: [256, 256] } });
+    assert.deepEqual((await out).map((m: { id: number }) => m.id), [1, 2, 3, 4, 5]);
+    await completed;
+    assert.equal(errors.length, 2);
+    assert.match(errors[0]!, /inference queue is full \(4 waiting\)/);
   });
 
   it('fails messages with the load error when the model cannot load', async () => {

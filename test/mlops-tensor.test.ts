@@ -161,7 +161,7 @@ describe('mlops-tensor node', () => {
       await load({ width: '2', height: '2', resizeMode: 'false' });
       const caught = nextMessage('caught');
       testHelper.getNode('tensor').receive({ image: image() });
-      assert.equal((await caught).error.message, 'Error: resize mode "false" must be one of fill, contain, cover');
+      assert.equal((await caught).error.message, "Error: Expected one of fill, contain, cover for resizeMode but received 'false' of type string");
     });
   });
 

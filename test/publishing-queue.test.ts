@@ -144,7 +144,7 @@ describe('publishing: on-disk store-and-forward queue', () => {
   });
 
   it('refuses a bad configuration with a message naming the setting', () => {
-    assert.throws(() => DiskQueue.open({ dir, maxBytes: 0, policy: 'reject' }), /size limit must be positive/);
+    assert.throws(() => DiskQueue.open({ dir, maxBytes: 0, policy: 'reject' }), /Expected positive number of bytes for queue size limit but received 0 of type number/);
     assert.throws(() => DiskQueue.open({ dir, maxBytes: 10, policy: 'keep-all' as never }), /drop-oldest, drop-newest, reject/);
   });
 });

@@ -66,7 +66,7 @@ export function loadModelInfo(modelPath: string): ModelInfo {
 }
 
 /** The decisive part first: an interrupted download is not the same mistake as choosing a wrong file. */
-function formatError(err: OnnxFormatError, modelPath: string): PipelineError {
+export function formatError(err: OnnxFormatError, modelPath: string): PipelineError {
   if (err.problem === 'truncated') {
     return new PipelineError('model-truncated',
       `the model file ends early (incomplete copy: ${err.reason}): ${modelPath}; copy or download the model again`,

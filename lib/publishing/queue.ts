@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { PipelineError } from '../errors';
+import { badSetting } from '../settings';
 
 export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'reject';
 export const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['drop-oldest', 'drop-newest', 'reject'];
@@ -139,10 +140,8 @@ export class DiskQueue {
 
   /** Opens (and recovers) the queue in `dir`, creating the directory when missing. */
   static open(options: QueueOptions): DiskQueue {
-    if (!(options.maxBytes > 0)) throw new PipelineError('queue-config', `queue size limit must be positive, got ${options.maxBytes}`);
-    if (!OVERFLOW_POLICIES.includes(options.policy)) {
-      throw new PipelineError('queue-config', `unknown queue overflow policy "${options.policy}"; use one of ${OVERFLOW_POLICIES.join(', ')}`);
-    }
+    if (!(options.maxBytes > 0)) throw badSetting('queue size limit', 'positive number of bytes', options.maxBytes);
+    if (!OVERFLOW_POLICIES.includes(options.policy)) throw badSetting('queue policy', `one of ${OVERFLOW_POLICIES.join(', ')}`, options.policy);
     fs.mkdirSync(options.dir, { recursive: true });
     const queue = new DiskQueue(options);
     queue.recover();
