@@ -1,5 +1,5 @@
 // The mlops-collect node's settings, checked, with their defaults.
-import { PipelineError } from '../errors';
+import { positiveInteger, positiveNumber, textSetting } from '../settings';
 import { validateCollectRules, type CollectRule } from './rules';
 
 export interface CollectSettings {
@@ -20,20 +20,13 @@ export const DEFAULT_COLLECT_RULES = [
   { kind: 'random', share: 0.01, perDay: 50 },
 ];
 
-function positive(value: unknown, setting: string, fallback: number): number {
-  if (value === undefined || value === null || String(value).trim() === '') return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new PipelineError('bad-setting', `Setting "${setting}": "${String(value)}" must be a positive number`, { setting, received: String(value) });
-  return n;
-}
-
 export function collectSettings(config: Record<string, unknown>): CollectSettings {
   return {
     rules: validateCollectRules(config.rules === undefined ? DEFAULT_COLLECT_RULES : config.rules),
-    maxCount: Math.floor(positive(config.maxCount, 'maxCount', 500)),
-    maxBytes: Math.round(positive(config.maxMegabytes, 'maxMegabytes', 200) * 1024 * 1024),
-    output: typeof config.output === 'string' && config.output.trim() ? config.output.trim() : undefined,
+    maxCount: positiveInteger(config.maxCount, 'maxCount', 500),
+    maxBytes: Math.round(positiveNumber(config.maxMegabytes, 'maxMegabytes', 200) * 1024 * 1024),
+    output: textSetting(config.output, 'output', undefined),
     upload: config.upload === true,
-    eventType: typeof config.eventType === 'string' && config.eventType.trim() ? config.eventType.trim() : 'mlops_TrainingSample',
+    eventType: textSetting(config.eventType, 'eventType', 'mlops_TrainingSample'),
   };
 }
