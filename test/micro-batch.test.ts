@@ -5,19 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MicroBatcher, ModelHost, hasFreeBatchDimension, loadModelInfo, type ModelFeed } from '../lib/inference';
 import { buildModel, makeNode, makeTensor, makeValueInfo } from '../lib/onnx';
-import { floats, floatsOf, modelDir } from './fixtures/inference-models';
-
-/** y = x · [1, 10]ᵀ over x [batch, 2]. */
-function weightedSum(): string {
-  const file = path.join(modelDir, 'batch-weighted-sum.onnx');
-  fs.writeFileSync(file, buildModel({
-    nodes: [makeNode('MatMul', ['x', 'w'], ['y'])],
-    inputs: [makeValueInfo('x', 'float32', ['batch', 2])],
-    outputs: [makeValueInfo('y', 'float32', ['batch', 1])],
-    initializers: [makeTensor('w', 'float32', [2, 1], [1, 10])],
-  }));
-  return file;
-}
+import { floats, floatsOf, modelDir, weightedSumModel } from './fixtures/inference-models';
 
 /** y = xᵀ: the output's first dimension is 2, not the batch, so stacked requests cannot be split. */
 function transposed(): string {
@@ -44,12 +32,12 @@ describe('micro-batching (lib/inference/micro-batch)', function () {
   after(async () => { await Promise.all(hosts.map((h) => h.close())); });
 
   it('recognises a free batch dimension', () => {
-    assert.equal(hasFreeBatchDimension(loadModelInfo(weightedSum())), true);
-    assert.equal(hasFreeBatchDimension({ ...loadModelInfo(weightedSum()), inputs: [{ name: 'x', type: 'float32', dims: [1, 2] }] }), false);
+    assert.equal(hasFreeBatchDimension(loadModelInfo(weightedSumModel())), true);
+    assert.equal(hasFreeBatchDimension({ ...loadModelInfo(weightedSumModel()), inputs: [{ name: 'x', type: 'float32', dims: [1, 2] }] }), false);
   });
 
   it('runs a full batch as one run and gives each caller its own rows, a two-row request included', async () => {
-    const model = await host(weightedSum());
+    const model = await host(weightedSumModel());
     const batcher = new MicroBatcher((feed, fetch) => model.run(feed, fetch), { maxBatch: 4, maxDelayMs: 60000, concurrency: 1 });
     const twoRows: ModelFeed = { x: { data: floats([5, 6, 7, 8]), type: 'float32', dims: [2, 2] } };
     const results = await Promise.all([batcher.submit(row(1, 2)), batcher.submit(twoRows), batcher.submit(row(3, 4)), batcher.submit(row(0.5, 0))]);
@@ -60,7 +48,7 @@ describe('micro-batching (lib/inference/micro-batch)', function () {
   });
 
   it('runs what has gathered once the wait is over, and keeps differently shaped requests apart', async () => {
-    const model = await host(weightedSum());
+    const model = await host(weightedSumModel());
     const batcher = new MicroBatcher((feed, fetch) => model.run(feed, fetch), { maxBatch: 8, maxDelayMs: 20, concurrency: 1 });
     const other: ModelFeed = { x: { data: floats([1, 1, 1]), type: 'float32', dims: [1, 3] } };
     const results = await Promise.allSettled([batcher.submit(row(1, 1)), batcher.submit(other), batcher.submit(row(2, 2)), batcher.submit(row(3, 3))]);

@@ -1,27 +1,13 @@
 // mlops-infer with micro-batching in a real Node-RED runtime: a burst of messages runs as one session.run, and each
 // message leaves with its own result, in the order it came.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { buildModel, makeNode, makeTensor, makeValueInfo } from '../lib/onnx';
-import { floats, floatsOf, modelDir } from './fixtures/inference-models';
+import { floats, floatsOf, weightedSumModel } from './fixtures/inference-models';
 import { catchNode, nextMessage, nextMessages, nodeModule, testHelper, withCatch } from './helpers/flow';
-
-function weightedSum(): string {
-  const file = path.join(modelDir, 'node-batch-weighted-sum.onnx');
-  fs.writeFileSync(file, buildModel({
-    nodes: [makeNode('MatMul', ['x', 'w'], ['y'])],
-    inputs: [makeValueInfo('x', 'float32', ['batch', 2])],
-    outputs: [makeValueInfo('y', 'float32', ['batch', 1])],
-    initializers: [makeTensor('w', 'float32', [2, 1], [1, 10])],
-  }));
-  return file;
-}
 
 async function load(infer: object): Promise<void> {
   await testHelper.load([nodeModule('mlops-model'), nodeModule('mlops-infer'), catchNode], withCatch(
     { id: 'infer', type: 'mlops-infer', model: 'model', queueSize: 16, queuePolicy: 'queue', ...infer },
-    [{ id: 'model', type: 'mlops-model', path: weightedSum(), workers: 1, warmup: true, intraOpThreads: 1 }],
+    [{ id: 'model', type: 'mlops-model', path: weightedSumModel(), workers: 1, warmup: true, intraOpThreads: 1 }],
   ));
 }
 
