@@ -6,6 +6,7 @@ import {
 } from '../lib/inference';
 import type { ModelInfo } from '../lib/onnx';
 import { parseList } from '../lib/segmentation/palette';
+import { releaseAdmission } from '../lib/inference/admission';
 import { enumSetting, nonNegativeInteger, numberSetting, positiveInteger } from '../lib/settings';
 import { showError } from './shared/failure';
 import { translate } from './shared/i18n';
@@ -109,14 +110,18 @@ export = function register(RED: NodeAPI): void {
 
     onInput(node, async (msg, send) => {
       if (!model || !settings) return; // unreachable: configuration errors are reported by onInput
-      // Checked before queueing when the model is loaded, so a bad tensor never takes a queue place.
-      const feed: ModelFeed | undefined = model.info ? feedFromMessage(msg, model.info) : undefined;
-      const outcome = await queue.submit(async () => {
-        const info = await model.ready();
-        const names = fetchPlan(info, settings.fetch, settings.fetchNames).names;
-        const batched = batcherFor(info);
-        return batched ? batched.submit(feed ?? feedFromMessage(msg, info), names) : model.run(feed ?? feedFromMessage(msg, info), names);
-      });
+      const run = async () => {
+        // Checked before queueing when the model is loaded, so a bad tensor never takes a queue place.
+        const feed: ModelFeed | undefined = model.info ? feedFromMessage(msg, model.info) : undefined;
+        return queue.submit(async () => {
+          const info = await model.ready();
+          const names = fetchPlan(info, settings.fetch, settings.fetchNames).names;
+          const batched = batcherFor(info);
+          return batched ? batched.submit(feed ?? feedFromMessage(msg, info), names) : model.run(feed ?? feedFromMessage(msg, info), names);
+        });
+      };
+      // Done with the model (run, dropped or failed): mlops-image may admit the next message (lib/inference/admission.ts).
+      const outcome = await run().finally(() => releaseAdmission(config.model, msg._msgid));
       if (outcome.dropped) return; // dropped by the queue policy, by design
       const { outputs, queueMs, runMs } = outcome.value;
       if ('batchSize' in outcome.value) msg.batchSize = outcome.value.batchSize;

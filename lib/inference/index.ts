@@ -8,3 +8,4 @@ export * from './worker-pool';
 export * from './fetch-plan';
 export * from './model-info-request';
 export * from './micro-batch';
+export * from './admission';

@@ -118,7 +118,7 @@ export class MicroBatcher {
         outputs[name] = { data, type: output.type, dims: [request.rows, ...output.dims.slice(1)] };
       }
       row += request.rows;
-      request.resolve({ outputs, queueMs: result.queueMs + (startedAt - request.submittedAt), runMs: result.runMs, batchSize: group.length });
+      request.resolve({ ...result, outputs, queueMs: result.queueMs + (startedAt - request.submittedAt), batchSize: group.length });
     }
   }
 }
