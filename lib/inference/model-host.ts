@@ -2,7 +2,7 @@
 // last user leaves or the owner closes (redeploy). Knows nothing of Node-RED; mlops-model wraps it.
 import { PipelineError } from '../errors';
 import type { ModelInfo } from '../onnx';
-import { describeLoadError, loadModelInfo, modelDisplayName, warmupInputs } from './model-source';
+import { describeLoadError, loadModelInfoOffThread, modelDisplayName, warmupInputs } from './model-source';
 import type { SessionSettings } from './protocol';
 import type { ModelFeed, ModelRunResult } from './types';
 import { WorkerPool } from './worker-pool';
@@ -28,6 +28,8 @@ export class ModelHost {
   private described: ModelInfo | undefined;
   private readonly closing = new Set<Promise<void>>();
   private currentState: ModelState = 'idle';
+  /** Counts unloads: a load that started before one must not create workers after it. */
+  private generation = 0;
 
   constructor(private readonly options: ModelHostOptions) {}
 
@@ -72,6 +74,7 @@ export class ModelHost {
   }
 
   private unload(): void {
+    this.generation++;
     const pool = this.pool;
     this.pool = undefined;
     this.loading = undefined;
@@ -87,9 +90,11 @@ export class ModelHost {
     this.setState('loading');
     const { modelPath } = this.options;
     let pool: WorkerPool | undefined;
+    const generation = this.generation;
     try {
       if (this.options.pathError) throw this.options.pathError;
-      const info = loadModelInfo(modelPath);
+      const info = await loadModelInfoOffThread(modelPath);
+      if (this.generation !== generation) throw closedWhileLoading();
       this.described = info;
       pool = new WorkerPool({ modelPath, session: this.options.session, warmup: this.options.warmup ? warmupInputs(info) : [] },
         Math.max(1, Math.floor(this.options.workers)));
@@ -103,7 +108,7 @@ export class ModelHost {
       return info;
     } catch (err) {
       const error = err instanceof PipelineError ? err : new PipelineError('load-failed', String((err as Error).message ?? err));
-      if (this.pool === pool) {
+      if (this.pool === pool && this.generation === generation) {
         this.pool = undefined;
         this.setState('error', error);
       }
