@@ -26,6 +26,10 @@ export const ERROR_CODES = {
   'url-failed': 'the image URL could not be fetched',
   'http-status': 'the image URL answered with an HTTP error status',
   'too-large': 'the image is larger than the size limit',
+  'urls-disabled': 'msg.payload is a URL but the node does not fetch URLs (off by default)',
+  'url-not-allowed': "the URL's host is not on the node's list of camera hosts",
+  'http-bytes-only': 'a message from an HTTP request carries a file path or URL instead of image bytes',
+  'pipeline-busy': 'the pipeline already has its maximum of messages in progress; retry after Retry-After seconds',
   'too-many-pixels': 'the image has more pixels than the limit',
   'not-an-image': 'the bytes are not an image format the node can decode',
   corrupt: 'the image is damaged or cut short',
@@ -150,6 +154,9 @@ export const ERROR_CODES = {
   'bad-flow-name': 'the flow package name has characters a package name cannot have',
   'bad-flow-version': 'the flow package version is empty or has spaces',
   'no-tab': 'the flow export holds no flow tab',
+  // collecting training data (mlops-collect)
+  'sample-too-large': 'a collected sample is larger than the whole collect store may hold',
+  'collect-write-failed': 'a collected sample cannot be written to the collect store',
   // quantization (mlops-quantize, the quantize CLI)
   busy: 'a quantization is already running',
   cancelled: 'the quantization was cancelled because the node stopped',

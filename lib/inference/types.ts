@@ -12,4 +12,13 @@ export interface ModelRunResult {
   /** Milliseconds spent waiting for a free worker, and running the session. */
   queueMs: number;
   runMs: number;
+  /** Which model ran: for a store model its store name and version, else metadata name/version or the file name and hash. */
+  model?: ModelIdentity;
+}
+
+export interface ModelIdentity {
+  name: string;
+  version: string;
+  /** sha256 (hex) of the .onnx file. */
+  sha256: string;
 }
