@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../errors';
 import type { ModelInfo } from '../onnx';
-import { describeLoadError, loadModelInfo, modelDisplayName, warmupInputs } from './model-source';
+import { describeLoadError, loadModelInfoOffThread, modelDisplayName, warmupInputs } from './model-source';
 import type { SessionSettings } from './protocol';
 import type { ModelFeed, ModelIdentity, ModelRunResult } from './types';
 import { WorkerPool } from './worker-pool';
@@ -33,6 +33,9 @@ export class ModelHost {
   private described: ModelInfo | undefined;
   private readonly closing = new Set<Promise<void>>();
   private currentState: ModelState = 'idle';
+  /** Counts unloads: a load that started before one must not create workers after it. */
+  private generation = 0;
+  private perWorkerBytes: number | undefined;
   private identified: ModelIdentity | undefined;
 
   constructor(private readonly options: ModelHostOptions) {}
@@ -41,6 +44,8 @@ export class ModelHost {
   get state(): ModelState { return this.currentState; }
   get info(): ModelInfo | undefined { return this.loaded; }
   get workers(): number { return this.options.workers; }
+  /** About how much memory each worker took while loading (session, arena after warm-up), once loaded. */
+  get memoryPerWorkerBytes(): number | undefined { return this.loaded ? this.perWorkerBytes : undefined; }
   get userCount(): number { return this.users.size; }
   /** Name, version and sha256 of the loaded model (msg.model of every result). */
   get identity(): ModelIdentity | undefined { return this.identified; }
@@ -81,6 +86,7 @@ export class ModelHost {
   }
 
   private unload(): void {
+    this.generation++;
     const pool = this.pool;
     this.pool = undefined;
     this.loading = undefined;
@@ -96,19 +102,25 @@ export class ModelHost {
     this.setState('loading');
     const { modelPath } = this.options;
     let pool: WorkerPool | undefined;
+    const generation = this.generation;
     try {
       if (this.options.pathError) throw this.options.pathError;
-      const info = loadModelInfo(modelPath);
+      const info = await loadModelInfoOffThread(modelPath);
+      if (this.generation !== generation) throw closedWhileLoading();
       this.described = info;
       pool = new WorkerPool({ modelPath, session: this.options.session, warmup: this.options.warmup ? warmupInputs(info) : [] },
         Math.max(1, Math.floor(this.options.workers)));
       this.pool = pool;
       const identity = Promise.resolve(this.options.identity ?? fileIdentity(modelPath, info));
       identity.catch(() => undefined); // awaited below; a load failure must not leave it unhandled
+      const rssBefore = process.memoryUsage.rss();
       await pool.start().catch((err: Error) => {
         throw this.pool === pool ? describeLoadError(err.message, modelPath, info) : closedWhileLoading();
       });
       if (this.pool !== pool) throw closedWhileLoading();
+      // Threads share the process: its growth while the sessions were created and warmed up is theirs (roughly:
+      // other loads at the same moment count too).
+      this.perWorkerBytes = Math.max(0, process.memoryUsage.rss() - rssBefore) / pool.workerCount;
       this.identified = await identity;
       if (this.pool !== pool) throw closedWhileLoading();
       this.loaded = info;
@@ -116,7 +128,7 @@ export class ModelHost {
       return info;
     } catch (err) {
       const error = err instanceof PipelineError ? err : new PipelineError('load-failed', String((err as Error).message ?? err));
-      if (this.pool === pool) {
+      if (this.pool === pool && this.generation === generation) {
         this.pool = undefined;
         this.setState('error', error);
       }

@@ -1,8 +1,8 @@
 import type { ElementType } from '../element-types';
 
 // Messages between the worker pool (main thread) and an inference worker.
-// Tensor data crosses as transferred ArrayBuffers: one copy into a fresh buffer on the way in
-// (the caller's Buffer may be shared with other wires), none on the way out.
+// Inputs cross in shared scratch memory, one per worker slot (one copy on the main thread: the caller's Buffer may
+// be shared with other wires); outputs as transferred ArrayBuffers, no copy.
 
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
 export type ExecutionMode = 'sequential' | 'parallel';
@@ -12,6 +12,13 @@ export interface SessionSettings {
   intraOpNumThreads: number;
   graphOptimizationLevel: GraphOptimizationLevel;
   executionMode: ExecutionMode;
+  /**
+   * onnxruntime's CPU memory arena (default on): keeps freed blocks for reuse — faster, but a 1024² model's arena
+   * holds gigabytes per worker. Off: memory is returned after each run, at some speed cost.
+   */
+  memoryArena?: boolean;
+  /** Memory pattern planning (default on): pre-plans allocations for fixed input shapes; more memory held. */
+  memoryPattern?: boolean;
 }
 
 /** An input to warm a session up with: zeros of this type and shape. */
@@ -29,7 +36,8 @@ export interface WorkerSetup {
 }
 
 export interface WireTensor {
-  buffer: ArrayBuffer;
+  /** Inputs: the slot's shared scratch memory; outputs and warm-up zeros: an ArrayBuffer of their own. */
+  buffer: ArrayBuffer | SharedArrayBuffer;
   byteOffset: number;
   byteLength: number;
   type: ElementType;
