@@ -15,9 +15,17 @@ const commands: Record<string, { summary: string; load: () => Command }> = {
     summary: 'int8-quantize an ONNX model (static QDQ with calibration images, or dynamic)',
     load: () => (require('./commands/quantize') as typeof import('./commands/quantize')).quantizeCommand,
   },
+  'sm-plugin': {
+    summary: 'thin-edge software-management plugin for ONNX models in the model store (sm-plugin --help)',
+    load: () => (require('./commands/sm-plugin') as typeof import('./commands/sm-plugin')).smPluginCommand,
+  },
   flow: {
     summary: 'pack a Node-RED flow export for thin-edge software management (flow pack --help)',
     load: () => (require('./commands/flow') as typeof import('./commands/flow')).flowCommand,
+  },
+  c8y: {
+    summary: 'publish models and flows to the Cumulocity software repository, deploy them to devices (c8y --help)',
+    load: () => (require('./commands/c8y') as typeof import('./commands/c8y')).c8yCommand,
   },
 };
 

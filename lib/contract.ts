@@ -79,6 +79,15 @@ export interface OutputTensor {
   dims: number[];
 }
 
+/**
+ * Names of msg.outputs in the model's own order. A plain object lists integer-like keys ("1890") before all others,
+ * whatever the model said, so "the first output" comes from the model's order; keys it does not know follow.
+ */
+export function outputNamesInModelOrder(outputs: Record<string, unknown>, modelOrder: readonly string[] = []): string[] {
+  const ordered = modelOrder.filter((name) => Object.hasOwn(outputs, name));
+  return [...new Set([...ordered, ...Object.keys(outputs)])];
+}
+
 /** msg.timings: milliseconds per stage, each node adds its own keys. */
 export type Timings = Record<string, number>;
 
@@ -112,6 +121,10 @@ export interface SegmentationResult {
   /** Encoded overlay image (PNG or JPEG) when enabled. */
   overlay?: Buffer;
   overlayFormat?: 'png' | 'jpeg';
+  /** The model output that was read. */
+  output?: string;
+  /** How a 1-channel output was read: logits through a sigmoid, or as probabilities. */
+  singleChannel?: 'sigmoid' | 'probability';
 }
 
 /** Typed-array view on a Buffer without copying. The Buffer must be aligned to the element size. */

@@ -9,4 +9,5 @@ export * as segmentation from './segmentation';
 export * as publishing from './publishing';
 export * as quantize from './quantize';
 export * as condition from './condition';
+export * as modelStore from './model-store';
 export * as align from './align';

@@ -2,7 +2,7 @@
 import { DEFAULT_INGEST_OPTIONS, ingestImage, type AlphaMode, type IngestOptions } from '../lib/image';
 import { trySharp, type DecoderChoice } from '../lib/image/libraries';
 import { parseColor } from '../lib/tensor/options';
-import { choice, positiveNumber } from './shared/config-values';
+import { enumSetting, positiveNumber } from '../lib/settings';
 import { failMessage } from './shared/failure';
 import type { Node, NodeAPI, NodeDefinition, NodeMessage } from './shared/red';
 import { addTimings } from './shared/timings';
@@ -32,14 +32,14 @@ function ingestOptions(config: ImageNodeConfig, credentials: ImageCredentials): 
   }
   return {
     baseDir: config.baseDir?.trim() || undefined,
-    maxBytes: Math.round(positiveNumber(config.maxMegabytes, defaults.maxBytes / 2 ** 20, 'Max size') * 2 ** 20),
-    maxPixels: Math.round(positiveNumber(config.maxMegapixels, defaults.maxPixels / 1e6, 'Max pixels') * 1e6),
-    timeoutMs: Math.round(positiveNumber(config.timeout, defaults.timeoutMs / 1000, 'Timeout') * 1000),
+    maxBytes: Math.round(positiveNumber(config.maxMegabytes, 'maxMegabytes', defaults.maxBytes / 2 ** 20) * 2 ** 20),
+    maxPixels: Math.round(positiveNumber(config.maxMegapixels, 'maxMegapixels', defaults.maxPixels / 1e6) * 1e6),
+    timeoutMs: Math.round(positiveNumber(config.timeout, 'timeout', defaults.timeoutMs / 1000) * 1000),
     headers,
-    decoder: choice<DecoderChoice>(config.decoder, ['auto', 'sharp', 'jimp'], defaults.decoder, 'Decoder'),
-    alpha: choice<AlphaMode>(config.alpha, ['flatten', 'keep'], defaults.alpha, 'Alpha'),
-    background: parseColor(config.background ?? '') ?? defaults.background,
-    damaged: choice(config.damaged, ['refuse', 'tolerate'] as const, 'refuse', 'Damaged images'),
+    decoder: enumSetting<DecoderChoice, DecoderChoice>(config.decoder, 'decoder', ['auto', 'sharp', 'jimp'], defaults.decoder),
+    alpha: enumSetting<AlphaMode, AlphaMode>(config.alpha, 'alpha', ['flatten', 'keep'], defaults.alpha),
+    background: parseColor(config.background ?? '', 'background') ?? defaults.background,
+    damaged: enumSetting(config.damaged, 'damaged', ['refuse', 'tolerate'] as const, 'refuse'),
   };
 }
 

@@ -1,34 +1,47 @@
 // mlops-infer: runs msg.tensor(s) through the model of an mlops-model config node on worker threads.
-import { PipelineError } from '../lib/errors';
+import { outputNamesInModelOrder } from '../lib/contract';
 import { BoundedQueue, QUEUE_POLICIES, feedFromMessage, modelDisplayName, type ModelFeed, type QueuePolicy } from '../lib/inference';
-import { failMessage, describeError, errorStatus } from './shared/failure';
+import { enumSetting, nonNegativeInteger } from '../lib/settings';
+import { showError } from './shared/failure';
 import { translate } from './shared/i18n';
-import type { ModelConfigNode } from './shared/model-node';
-import type { Node, NodeAPI, NodeDefinition, NodeMessage } from './shared/red';
+import type { Node, NodeAPI, NodeDefinition } from './shared/red';
+import { createNode, onInput, readSettings, useModel } from './shared/template';
 import { addTimings } from './shared/timings';
 
-interface InferNodeDefinition extends NodeDefinition {
+interface InferNodeConfig extends NodeDefinition {
   model: string;
   queueSize?: number | string;
   queuePolicy?: string;
 }
 
-module.exports = function register(RED: NodeAPI) {
-  function MlopsInferNode(this: Node, config: InferNodeDefinition) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const model = (RED.nodes.getNode(config.model) ?? undefined) as ModelConfigNode | undefined;
-    const policy = QUEUE_POLICIES.find((p) => p === config.queuePolicy) ?? 'queue';
-    const capacity = Math.max(0, Math.floor(Number(config.queueSize ?? 4)));
+interface InferSettings {
+  capacity: number;
+  policy: QueuePolicy;
+}
+
+function inferSettings(config: InferNodeConfig): InferSettings {
+  return {
+    capacity: nonNegativeInteger(config.queueSize, 'queueSize', 4),
+    policy: enumSetting(config.queuePolicy, 'queuePolicy', QUEUE_POLICIES, 'queue'),
+  };
+}
+
+export = function register(RED: NodeAPI): void {
+  function MlopsInferNode(this: Node, config: InferNodeConfig) {
+    const node = createNode(RED, this, config);
+    const settings = readSettings(node, () => inferSettings(config));
+    const model = useModel(RED, node, config.model);
     let lastLatencyMs: number | undefined;
     let loadError: unknown;
     const t = (key: string, english: string, subs: Record<string, string | number> = {}) =>
       translate(RED, `mlops-infer.status.${key}`, english, subs);
 
-    const queue = new BoundedQueue({ capacity, policy: policy as QueuePolicy, concurrency: model?.workers ?? 1, onChange: showStatus });
+    const queue = new BoundedQueue({
+      capacity: settings?.capacity ?? 0, policy: settings?.policy ?? 'queue', concurrency: model?.workers ?? 1, onChange: showStatus,
+    });
 
     function showStatus(): void {
-      if (!model || loadError) return;
+      if (!model || !settings || loadError) return;
       const name = modelDisplayName(model.info, model.modelPath);
       const parts = [name];
       const queued = queue.waitingCount;
@@ -42,47 +55,28 @@ module.exports = function register(RED: NodeAPI) {
       node.status({ fill, shape: queued > 0 || !model.info ? 'ring' : 'dot', text: parts.join(' · ') });
     }
 
-    if (!model) {
-      node.status({ fill: 'red', shape: 'ring', text: t('no-model', 'no model configured') });
-    } else {
-      model.register(node.id);
+    if (model && settings) {
       showStatus();
       model.ready().then(showStatus, (err: unknown) => {
         loadError = err;
-        node.status(errorStatus(describeError(RED, 'mlops-model', err)));
+        showError(RED, node, err, 'mlops-model');
       });
     }
 
-    node.on('input', (msg: NodeMessage, send, done) => {
-      if (!model) {
-        failMessage(RED, node, new PipelineError('no-model', 'no mlops-model configuration is selected; open this node and choose or add a model'), done);
-        return;
-      }
-      let feed: ModelFeed | undefined;
-      try {
-        if (model.info) feed = feedFromMessage(msg, model.info);
-      } catch (err) {
-        failMessage(RED, node, err, done);
-        return;
-      }
-      queue.submit(async () => model.run(feed ?? feedFromMessage(msg, await model.ready()))).then((outcome) => {
-        if (outcome.dropped) {
-          done(); // dropped by the queue policy, by design
-          return;
-        }
-        const { outputs, queueMs, runMs } = outcome.value;
-        lastLatencyMs = runMs;
-        msg.outputs = outputs;
-        addTimings(msg, { queue: outcome.waitedMs + queueMs, infer: runMs });
-        showStatus();
-        send(msg);
-        done();
-      }, (err: unknown) => failMessage(RED, node, err, done));
-    });
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      model?.deregister(node.id);
-      done();
+    onInput(node, async (msg, send) => {
+      if (!model) return; // unreachable: a missing model is a configuration error, which onInput reports
+      // Checked before queueing when the model is loaded, so a bad tensor never takes a queue place.
+      const feed: ModelFeed | undefined = model.info ? feedFromMessage(msg, model.info) : undefined;
+      const outcome = await queue.submit(async () => model.run(feed ?? feedFromMessage(msg, await model.ready())));
+      if (outcome.dropped) return; // dropped by the queue policy, by design
+      const { outputs, queueMs, runMs } = outcome.value;
+      lastLatencyMs = runMs;
+      msg.outputs = outputs;
+      // An object lists integer-like names ("1890") first; consumers that want "the first output" read this order.
+      msg.outputNames = outputNamesInModelOrder(outputs, model.info?.outputs.map((o) => o.name));
+      addTimings(msg, { queue: outcome.waitedMs + queueMs, infer: runMs });
+      showStatus();
+      send(msg);
     });
   }
   RED.nodes.registerType('mlops-infer', MlopsInferNode);

@@ -1,7 +1,9 @@
 // mlops-model: config node owning one ONNX model, shared by every mlops-infer node that uses it.
 import { PipelineError, isPipelineError } from '../lib/errors';
-import { ModelHost, loadModelInfo, resolveModelPath, type PathContext, type SessionSettings } from '../lib/inference';
-import { describeError } from './shared/failure';
+import { ModelHost, resolveModelPath, type PathContext, type SessionSettings } from '../lib/inference';
+import { inspectModelRequest, MODEL_INFO_STATUS } from '../lib/inference/model-info-request';
+import { saturationWarning } from '../lib/quantize/cpu';
+import { describeError, errorStatus } from './shared/failure';
 import type { ModelConfigNode } from './shared/model-node';
 import type { Node, NodeAPI, NodeDefinition, Request, Response } from './shared/red';
 import { translate } from './shared/i18n';
@@ -16,10 +18,6 @@ interface ModelNodeDefinition extends NodeDefinition {
 }
 
 const OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
-const INFO_STATUS_BY_CODE: Record<string, number> = {
-  'no-path': 400, 'env-unset': 400, 'bad-bundled-name': 400, 'model-not-found': 404, 'model-not-file': 422, 'not-onnx': 422,
-  'model-unreadable': 403,
-};
 
 function sessionSettings(config: ModelNodeDefinition): SessionSettings {
   const level = OPTIMIZATION_LEVELS.find((l) => l === config.optimization) ?? 'all';
@@ -58,8 +56,17 @@ module.exports = function register(RED: NodeAPI) {
       pathError,
       onState(state, error) {
         const model = host.displayName;
-        if (state === 'error') node.status({ fill: 'red', shape: 'ring', text: describeError(RED, node.type, error) });
-        else if (state === 'ready') node.status({ fill: 'green', shape: 'dot', text: translate(RED, 'mlops-model.status.ready', '__model__ ready', { model }) });
+        if (state === 'error') node.status(errorStatus(describeError(RED, node.type, error)));
+        else if (state === 'ready') {
+          // A full-range int8 model on a CPU whose kernels saturate still runs, but its outputs may be wrong: say so.
+          const warning = saturationWarning(host.info?.metadata ?? {});
+          if (warning) {
+            node.warn(translate(RED, 'mlops-model.warnings.int8Saturates', '__model__: __warning__', { model, warning }));
+            node.status({ fill: 'yellow', shape: 'dot', text: translate(RED, 'mlops-model.status.int8Saturates', '__model__ ready, int8 saturates on this CPU', { model }) });
+          } else {
+            node.status({ fill: 'green', shape: 'dot', text: translate(RED, 'mlops-model.status.ready', '__model__ ready', { model }) });
+          }
+        }
         else if (state === 'loading') node.status({ fill: 'grey', shape: 'ring', text: translate(RED, 'mlops-model.status.loading', 'loading __model__', { model }) });
         else node.status({});
       },
@@ -77,14 +84,11 @@ module.exports = function register(RED: NodeAPI) {
   RED.nodes.registerType('mlops-model', MlopsModelNode);
 
   // Lets the editor show a model's inputs, outputs and metadata before deploying.
+  // Confined to the user directory, the bundled models and the model store (addModelInfoRoot): see model-info-request.ts.
   RED.httpAdmin.get('/edge-mlops/model-info', RED.auth.needsPermission('mlops-model.read'), (req: Request, res: Response) => {
-    const spec = typeof req.query.path === 'string' ? req.query.path : '';
-    try {
-      const modelPath = resolveModelPath(spec, { userDir: userDir(), env: (name) => process.env[name] });
-      res.json({ ...loadModelInfo(modelPath), path: modelPath });
-    } catch (err) {
+    inspectModelRequest(req.query.path, userDir()).then(({ info, path }) => res.json({ ...info, path }), (err: unknown) => {
       const code = isPipelineError(err) ? err.code : 'inspect-failed';
-      res.status(INFO_STATUS_BY_CODE[code] ?? 500).json({ error: code, message: describeError(RED, 'mlops-model', err) });
-    }
+      res.status(MODEL_INFO_STATUS[code] ?? 500).json({ error: code, message: describeError(RED, 'mlops-model', err) });
+    });
   });
 };

@@ -21,6 +21,10 @@ interface QuantizeNodeDefinition extends NodeDefinition {
   compare?: boolean;
   runs?: number | string;
   threshold?: number | string;
+  weightBits?: string;
+  targetAgreement?: number | string;
+  /** Not `outputs`: Node-RED keeps a node's output count under that name. */
+  judgeOutputs?: string;
 }
 
 const NORMALISATION_DEFAULTS_ENGLISH = 'calibration images were normalised with __settings__';
@@ -43,10 +47,13 @@ module.exports = function register(RED: NodeAPI) {
 
     const modelNode = (): ModelConfigNode => {
       const model = RED.nodes.getNode(config.model) as ModelConfigNode | null;
-      if (!model) throw new PipelineError('no_model', 'no mlops-model is selected; choose the model to quantize in the node', {});
+      if (!model) throw new PipelineError('no-model', 'no mlops-model is selected; choose the model to quantize in the node', {});
       return model;
     };
 
+    const wantedAgreement = Number(config.targetAgreement);
+    const targetAgreement = String(config.targetAgreement ?? '').trim() !== '' && wantedAgreement > 0 && wantedAgreement <= 1 ? wantedAgreement : undefined;
+    const judged = String(config.judgeOutputs ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const baseJob = (modelPath: string): Omit<QuantizeJob, 'samples' | 'calibrationDir'> => ({
       inputPath: modelPath,
       outputPath: int8ModelPath(modelPath),
@@ -56,6 +63,10 @@ module.exports = function register(RED: NodeAPI) {
         perChannel: config.perChannel !== false,
         activationType: config.activationType === 'int8' ? 'int8' : 'uint8',
         exclude: String(config.exclude ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+        weightBits: config.weightBits === '7' ? 7 : config.weightBits === '8' ? 8 : 'auto',
+        threshold: Number(config.threshold) || 0.5,
+        ...(targetAgreement !== undefined ? { targetAgreement } : {}),
+        ...(judged.length > 0 ? { outputs: judged.includes('all') ? 'all' : judged } : {}),
       },
       compare: config.compare === false ? false : { runs: Math.max(1, Number(config.runs) || 10), threads: 1, threshold: Number(config.threshold) || 0.5 },
     });
@@ -102,14 +113,15 @@ module.exports = function register(RED: NodeAPI) {
         } else if (config.mode === 'dynamic') {
           job = baseJob(model.modelPath);
         } else {
-          throw new PipelineError('no_calibration', 'the message has no msg.tensor and no calibration folder is set; send float32 tensors from mlops-tensor or set a folder (msg.folder)', {});
+          throw new PipelineError('no-calibration', 'the message has no msg.tensor and no calibration folder is set; send float32 tensors from mlops-tensor or set a folder (msg.folder)', {});
         }
         const summary = await quantize(job);
         const speed = summary.latency ? ` · ${summary.latency.speedup.toFixed(2)}×` : '';
-        const agreement = summary.agreement?.find((a) => a.iou !== undefined);
+        const agreement = summary.agreement?.[0];
+        const tuning = summary.record.accuracyTuning;
         node.status({
-          fill: 'green', shape: 'dot',
-          text: t('done', { ratio: summary.sizeRatio.toFixed(2), details: `${speed}${agreement ? ` · IoU ${agreement.iou!.toFixed(3)}` : ''}` }),
+          fill: tuning && !tuning.met ? 'yellow' : 'green', shape: 'dot',
+          text: t('done', { ratio: summary.sizeRatio.toFixed(2), details: `${speed}${agreement ? ` · ${agreement.metric} ${agreement.score.toFixed(3)}` : ''}${tuning ? ` · ${tuning.floatNodes.length} float` : ''}` }),
         });
         if (summary.normalisation && summary.normalisation.defaulted.length > 0) {
           node.warn(translate(RED, 'mlops-quantize.warnings.normalisationDefaults', NORMALISATION_DEFAULTS_ENGLISH, { settings: normalisationText(summary.normalisation) }));

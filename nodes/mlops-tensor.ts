@@ -3,11 +3,11 @@ import { PipelineError } from '../lib/errors';
 import type { DecoderChoice } from '../lib/image/libraries';
 import type { ModelInfo } from '../lib/onnx';
 import {
-  badOption, imageToTensor, parseColor, parseScale, parseTriple, resolvePreprocessOptions,
+  imageToTensor, parseColor, parseScale, parseTriple, resolvePreprocessOptions,
   RESIZE_MODES, type ColorOrder, type ExplicitOptions, type PreprocessOptions, type ResizeMode,
 } from '../lib/tensor';
 import type { TensorElementType, TensorLayout } from '../lib/contract';
-import { choice, optionalPositiveInteger } from './shared/config-values';
+import { badSetting, enumSetting, positiveInteger } from '../lib/settings';
 import { failMessage } from './shared/failure';
 import type { ModelConfigNode } from './shared/model-node';
 import type { Node, NodeAPI, NodeDefinition, NodeMessage } from './shared/red';
@@ -40,20 +40,20 @@ function configuredResizeMode(config: TensorNodeConfig): unknown {
 /** The settings the user made; empty fields are left to the model's metadata or the defaults. */
 function explicitOptions(config: TensorNodeConfig): ExplicitOptions {
   const std = parseTriple(config.std ?? '', 'std');
-  if (std?.some((s) => s === 0)) throw badOption('std', String(config.std), `must not contain 0`);
+  if (std?.some((s) => s === 0)) throw badSetting('std', 'numbers other than 0', config.std);
   return {
     inputName: config.inputName?.trim() || undefined,
-    width: optionalPositiveInteger(config.width, 'width'),
-    height: optionalPositiveInteger(config.height, 'height'),
-    resize: choice<ResizeMode>(configuredResizeMode(config), RESIZE_MODES, 'fill', 'resize mode'),
-    padColor: parseColor(config.padColor ?? ''),
-    colorOrder: config.colorOrder ? choice<ColorOrder>(config.colorOrder, ['RGB', 'BGR'], 'RGB', 'colour order') : undefined,
-    layout: choice<TensorLayout | 'auto'>(config.layout, ['auto', 'NCHW', 'NHWC'], 'auto', 'layout'),
-    type: config.dataType ? choice<TensorElementType>(config.dataType, ['float32', 'uint8'], 'float32', 'data type') : undefined,
+    width: positiveInteger(config.width, 'width', undefined),
+    height: positiveInteger(config.height, 'height', undefined),
+    resize: enumSetting<ResizeMode, ResizeMode>(configuredResizeMode(config), 'resizeMode', RESIZE_MODES, 'fill'),
+    padColor: parseColor(config.padColor ?? '', 'padColor'),
+    colorOrder: enumSetting<ColorOrder, undefined>(config.colorOrder, 'colorOrder', ['RGB', 'BGR'], undefined),
+    layout: enumSetting<TensorLayout | 'auto', 'auto'>(config.layout, 'layout', ['auto', 'NCHW', 'NHWC'], 'auto'),
+    type: enumSetting<TensorElementType, undefined>(config.dataType, 'dataType', ['float32', 'uint8'], undefined),
     scale: parseScale(config.scale ?? ''),
     mean: parseTriple(config.mean ?? '', 'mean'),
     std,
-    resizer: choice<DecoderChoice>(config.resizer, ['auto', 'sharp', 'jimp'], 'auto', 'resizer'),
+    resizer: enumSetting<DecoderChoice, DecoderChoice>(config.resizer, 'resizer', ['auto', 'sharp', 'jimp'], 'auto'),
   };
 }
 
@@ -68,7 +68,7 @@ export = function registerTensorNode(RED: NodeAPI): void {
 
     async function currentOptions(): Promise<PreprocessOptions> {
       if (modelNode === null) {
-        throw new PipelineError('model-missing', 'the selected model configuration node does not exist; select a model or none', {});
+        throw new PipelineError('no-model', 'the selected model configuration node does not exist; select a model or none', {});
       }
       const info = modelNode ? await modelNode.ready() : undefined;
       if (!resolved || resolved.info !== info) resolved = { info, options: resolvePreprocessOptions(explicitOptions(config), info) };

@@ -43,13 +43,13 @@ describe('editor assets of mlops-image and mlops-tensor', () => {
       });
 
       it('has a catalog entry for every error code its modules raise', () => {
-        const sources = [`nodes/${type}.ts`, 'nodes/shared/config-values.ts', ...(type === 'mlops-image' ? ['lib/image'] : ['lib/tensor', 'lib/image/libraries.ts'])];
+        const sources = [`nodes/${type}.ts`, 'lib/settings.ts', ...(type === 'mlops-image' ? ['lib/image'] : ['lib/tensor', 'lib/image/libraries.ts'])];
         const files = sources.flatMap((source) => {
           const full = path.join(repoRoot, source);
           return fs.statSync(full).isDirectory() ? fs.readdirSync(full).map((f) => path.join(full, f)) : [full];
         });
         const codes = new Set(files.flatMap((file) => [...fs.readFileSync(file, 'utf8').matchAll(/PipelineError\(\s*'([a-z-]+)'/g)].map((m) => m[1]!)));
-        codes.add('bad-option'); // raised through badOption()
+        codes.add('bad-setting'); // raised through badSetting()
         if (type === 'mlops-image') for (const code of ['too-large', 'corrupt']) assert.ok(codes.has(code), `scan found ${code}`);
         for (const code of codes) assert.ok(catalogHas(catalog, `${type}.errors.${code}`), `${type}.errors.${code}`);
       });

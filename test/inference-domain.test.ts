@@ -44,7 +44,7 @@ describe('bounded queue', () => {
     assert.deepEqual(await burst('queue'), { ran: [1, 2, 3], dropped: [], refused: [4, 5, 6], count: 0 });
   });
   it('rejects an unknown policy', () => {
-    assert.throws(() => new BoundedQueue({ capacity: 1, policy: 'lifo' as QueuePolicy, concurrency: 1 }), /lifo.*queue, drop-oldest, drop-newest/);
+    assert.throws(() => new BoundedQueue({ capacity: 1, policy: 'lifo' as QueuePolicy, concurrency: 1 }), /one of queue, drop-oldest, drop-newest for queuePolicy but received 'lifo'/);
   });
 });
 
@@ -191,7 +191,8 @@ describe('model host', function () {
   it('explains a file that is not ONNX', async () => {
     const err = await loadError(notOnnxFile());
     assert.equal(err.code, 'not-onnx');
-    assert.match(err.message, /notes\.onnx is not an ONNX model/);
+    assert.match(err.message, /^the file is not an ONNX model \(protobuf decoding failed: .*\): \S+notes\.onnx; choose/);
+    assert.doesNotMatch(err.details.reason as string, /not an ONNX model/);
   });
 
   it('names an unsupported operator and suggests another opset', async () => {

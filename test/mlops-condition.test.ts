@@ -62,7 +62,7 @@ describe('mlops-condition node', () => {
     node.receive({ payload: 'no segmentation', image: checkerboard });
     const error = await caught;
     assert.equal(error.error.message, 'Error: msg.segmentation is missing: connect this node after mlops-segment.');
-    assert.deepEqual(status.at(-1), { fill: 'red', shape: 'ring', text: 'msg.segmentation is missing: connect this node after mlops-…' });
+    assert.deepEqual(status.at(-1), { fill: 'red', shape: 'ring', text: 'msg.segmentation is missing: connect this node after mlops-segment' });
     const received = nextMessage('out');
     node.receive({ segmentation: segmentation({ tower: 1000 }), image: checkerboard });
     assert.equal((await received).condition.state, 'OK');

@@ -127,6 +127,6 @@ describe('mlops-image node', () => {
     await load({ decoder: 'gpu' });
     const caught = nextMessage('caught');
     testHelper.getNode('image').receive({ payload: png });
-    assert.equal((await caught).error.message, 'Error: Decoder "gpu" must be one of auto, sharp, jimp');
+    assert.equal((await caught).error.message, "Error: Expected one of auto, sharp, jimp for decoder but received 'gpu' of type string");
   });
 });

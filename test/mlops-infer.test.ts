@@ -30,16 +30,25 @@ function send(msg: object): void {
 }
 
 /** Sends a bad message, expects its error at the Catch node and a red status, then a good message still to pass. */
-async function expectFailure(bad: object, message: RegExp, good: object): Promise<void> {
+async function expectFailure(bad: object, message: RegExp, good: object): Promise<string> {
   const statuses = recordStatus('infer');
   const caught = nextMessage('caught');
   send(bad);
   const error = (await caught).error;
   assert.match(error.message, message);
-  assert.ok(statuses.some((s) => s.fill === 'red' && s.shape === 'ring'), `red status expected, saw ${JSON.stringify(statuses)}`);
+  const red = statuses.find((s) => s.fill === 'red' && s.shape === 'ring');
+  assert.ok(red, `red status expected, saw ${JSON.stringify(statuses)}`);
   const out = nextMessage('out');
   send(good);
   assert.ok((await out).outputs);
+  return red.text ?? '';
+}
+
+/** Every status the node has shown since it was created (deploy-time ones included). */
+function statusesSoFar(id: string): { fill?: string; text?: string }[] {
+  const node = testHelper.getNode(id);
+  const spy = node.status as { getCalls(): { thisValue: unknown; args: [{ fill?: string; text?: string }] }[] };
+  return spy.getCalls().filter((call) => call.thisValue === node).map((call) => call.args[0]);
 }
 
 describe('mlops-infer node', function () {
@@ -84,9 +93,11 @@ describe('mlops-infer node', function () {
     const good = { tensor: tensorMessage(CONV_INPUT, [1, 1, 3, 3]) };
     await expectFailure({ payload: 'hello' }, /no msg\.tensor \(or msg\.tensors\); put an mlops-tensor node before this one/, good);
     await expectFailure({ tensor: { ...tensorMessage(CONV_INPUT, [1, 1, 3, 3]), type: 'uint8', data: Buffer.alloc(9) } },
-      /input "x" expects float32 data but msg\.tensor is uint8/, good);
-    await expectFailure({ tensor: tensorMessage(new Array(16).fill(1), [1, 1, 4, 4]) },
-      /input "x" expects shape \[batch,1,3,3\] but msg\.tensor has shape \[1,1,4,4\]/, good);
+      /msg\.tensor is uint8 data, model input "x" expects float32/, good);
+    // The red status keeps what is wrong (the received shape first), not the advice after "; ".
+    const shapeStatus = await expectFailure({ tensor: tensorMessage(new Array(16).fill(1), [1, 1, 4, 4]) },
+      /msg\.tensor has shape \[1,1,4,4\], model input "x" expects \[batch,1,3,3\]; resize or reshape/, good);
+    assert.equal(shapeStatus, 'msg.tensor has shape [1,1,4,4], model input "x" expects [batch,1,3,3]');
     await expectFailure({ tensor: { ...tensorMessage(CONV_INPUT, [1, 1, 3, 3]), name: 'image' } },
       /input "image", which the model does not have; its inputs are "x"/, good);
     await expectFailure({ tensor: { data: [1, 2, 3], type: 'float32', dims: [3] } }, /msg\.tensor is not a tensor \{data: Buffer, type, dims\}/, good);
@@ -113,13 +124,53 @@ describe('mlops-infer node', function () {
     assert.match((await caught).error.message, /no mlops-model configuration is selected; open this node and choose or add a model/);
   });
 
+  it('fails messages when the selected model node does not exist', async () => {
+    await testHelper.load(nodes, withCatch({ id: 'infer', type: 'mlops-infer', model: 'deleted-model' }));
+    const caught = nextMessage('caught');
+    send({ tensor: tensorMessage(CONV_INPUT, [1, 1, 3, 3]) });
+    const error = (await caught).error;
+    assert.match(error.message, /no mlops-model configuration is selected/);
+    assert.equal(error.code, 'no-model');
+  });
+
+  for (const [queueSize, received] of [['abc', "'abc' of type string"], [-1, '-1 of type number'], ['2.5', "'2.5' of type string"]] as const) {
+    it(`refuses queue size ${JSON.stringify(queueSize)} at deploy with a red status, then fails each message with the reason`, async () => {
+      await loadFlow(convModel(), { queueSize });
+      const statuses = statusesSoFar('infer');
+      const expected = `Expected integer of at least 0 for queueSize but received ${received}`;
+      assert.ok(statuses.some((s) => s.fill === 'red' && s.text === expected), JSON.stringify(statuses));
+      for (let i = 0; i < 2; i++) {
+        const caught = nextMessage('caught');
+        send({ tensor: tensorMessage(CONV_INPUT, [1, 1, 3, 3]) });
+        const error = (await caught).error;
+        assert.equal(error.message, `Error: ${expected}`);
+        assert.equal(error.code, 'bad-setting');
+      }
+    });
+  }
+
+  it('takes the default queue size of 4 for an empty field', async () => {
+    const model = await loadFlow(slowModel(256, 20), { queueSize: '', queuePolicy: 'queue' });
+    await model.ready();
+    const errors: string[] = [];
+    testHelper.getNode('caught').on('input', (msg: { error: { message: string } }) => errors.push(msg.error.message));
+    const out = nextMessages('out', 5);
+    const completed = nextMessages('completed', 5); // the refused ones end at the Catch node
+    const x = Buffer.alloc(256 * 256 * 4);
+    for (let id = 1; id <= 7; id++) send({ id, tensor: { data: x, type: 'float32', dims: [256, 256] } });
+    assert.deepEqual((await out).map((m: { id: number }) => m.id), [1, 2, 3, 4, 5]);
+    await completed;
+    assert.equal(errors.length, 2);
+    assert.match(errors[0]!, /inference queue is full \(4 waiting\)/);
+  });
+
   it('fails messages with the load error when the model cannot load', async () => {
     const model = await loadFlow(notOnnxFile());
     await assert.rejects(model.ready(), /is not an ONNX model/);
     const statuses = recordStatus('infer');
     const caught = nextMessage('caught');
     send({ tensor: tensorMessage(CONV_INPUT, [1, 1, 3, 3]) });
-    assert.match((await caught).error.message, /notes\.onnx is not an ONNX model.*choose an \.onnx file/);
+    assert.match((await caught).error.message, /the file is not an ONNX model \(protobuf decoding failed: [^)]+\): \S+notes\.onnx; choose an \.onnx file/);
     assert.equal(statuses.at(-1)?.fill, 'red');
   });
 

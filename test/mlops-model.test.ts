@@ -57,8 +57,9 @@ describe('mlops-model config node', function () {
   });
 
   describe('model-info admin endpoint', () => {
-    before(() => testHelper.load(nodes, flow(convModel())));
-    after(() => testHelper.unload());
+    // The endpoint answers for models under the user directory (and the bundled ones) only.
+    before(() => { testHelper.settings({ userDir: modelDir }); return testHelper.load(nodes, flow(convModel())); });
+    after(async () => { await testHelper.unload(); testHelper.settings({ userDir: undefined }); });
     const get = (query: Record<string, string>) => testHelper.request().get('/edge-mlops/model-info').query(query);
 
     it('returns the model description for a valid path', async () => {

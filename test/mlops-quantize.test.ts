@@ -62,7 +62,23 @@ describe('mlops-quantize node', function () {
     assert.ok(status.some((s) => s.fill === 'blue' && /calibrate \d+\/2/.test(s.text ?? '')), JSON.stringify(status));
     const last = status[status.length - 1]!;
     assert.equal(last.fill, 'green');
-    assert.match(last.text!, /^int8: \d\.\d\d× size · [\d.]+× · IoU \d\.\d{3}$/);
+    assert.match(last.text!, /^int8: \d\.\d\d× size · [\d.]+× · mIoU \d\.\d{3}$/);
+  });
+
+  it('tunes for a target agreement on held-out inputs and says what it kept in float', async () => {
+    const { node, status } = await load({ samples: 4, targetAgreement: '0.9999', judgeOutputs: 'y', weightBits: '7', compare: false });
+    const output = nextMessage('out');
+    for (let i = 1; i <= 4; i++) node.receive(tensorMessage(i));
+    const msg = await output;
+    const tuning = msg.payload.record.accuracyTuning;
+    assert.equal(tuning.target, 0.9999);
+    assert.equal(tuning.heldOut, 1);
+    assert.equal(msg.payload.record.calibrationSamples, 3);
+    assert.equal(msg.payload.record.weightBits, 7);
+    assert.ok(tuning.steps.length >= 1 && tuning.steps[0].floatNodes.length === 0);
+    assert.deepEqual(msg.payload.record.exclude, tuning.floatNodes);
+    assert.match(status[status.length - 1]!.text!, / · \d+ float$/);
+    assert.equal(status[status.length - 1]!.fill, tuning.met ? 'green' : 'yellow');
   });
 
   it('fails a non-float tensor to Catch with a red status and keeps serving', async () => {

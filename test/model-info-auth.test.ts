@@ -73,7 +73,10 @@ describe('model-info endpoint with admin authentication (real Node-RED)', functi
   }
 
   function modelInfo(bearer?: string): Promise<Response> {
-    const url = `${nodeRed.baseUrl}/edge-mlops/model-info?path=${encodeURIComponent(convModel())}`;
+    // Inside the user directory: the endpoint inspects nothing outside it, the bundled models and the model store.
+    const model = path.join(userDir, 'conv.onnx');
+    fs.copyFileSync(convModel(), model);
+    const url = `${nodeRed.baseUrl}/edge-mlops/model-info?path=${encodeURIComponent(model)}`;
     return fetch(url, { headers: bearer ? { authorization: `Bearer ${bearer}` } : {} });
   }
 

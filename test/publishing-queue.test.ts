@@ -23,7 +23,7 @@ describe('publishing: on-disk store-and-forward queue', () => {
   it('delivers records in append order, with their binary blobs intact', () => {
     const queue = open();
     const image = Buffer.from([0, 1, 2, 255, 254]);
-    assert.deepEqual(queue.append({ n: 1 }), { stored: true, seq: 1, dropped: 0 });
+    assert.deepEqual(queue.append({ n: 1 }), { stored: true, seq: 1, dropped: 0, droppedRecords: [] });
     queue.append({ n: 2 }, [image, Buffer.alloc(0)]);
     queue.append({ n: 3, text: 'é€' });
     assert.equal(queue.depth, 3);
@@ -105,8 +105,8 @@ describe('publishing: on-disk store-and-forward queue', () => {
     it('drop-newest: keeps the queue as it is and counts the dropped record', () => {
       const queue = open({ maxBytes: limit, policy: 'drop-newest' });
       for (let n = 1; n <= 3; n++) queue.append({ n });
-      assert.deepEqual(queue.append({ n: 4 }), { stored: false, dropped: 1 });
-      assert.deepEqual(queue.append({ n: 5 }), { stored: false, dropped: 1 });
+      assert.deepEqual(queue.append({ n: 4 }), { stored: false, dropped: 1, droppedRecords: [] });
+      assert.deepEqual(queue.append({ n: 5 }), { stored: false, dropped: 1, droppedRecords: [] });
       assert.equal(queue.stats.dropped, 2);
       assert.deepEqual(drain(queue), [{ n: 1 }, { n: 2 }, { n: 3 }]);
     });
@@ -144,7 +144,7 @@ describe('publishing: on-disk store-and-forward queue', () => {
   });
 
   it('refuses a bad configuration with a message naming the setting', () => {
-    assert.throws(() => DiskQueue.open({ dir, maxBytes: 0, policy: 'reject' }), /size limit must be positive/);
+    assert.throws(() => DiskQueue.open({ dir, maxBytes: 0, policy: 'reject' }), /Expected positive number of bytes for queue size limit but received 0 of type number/);
     assert.throws(() => DiskQueue.open({ dir, maxBytes: 10, policy: 'keep-all' as never }), /drop-oldest, drop-newest, reject/);
   });
 });

@@ -82,6 +82,21 @@ describe('edge-mlops quantize', function () {
     assert.match(bad.stderr, /--weight-bits is one of 7, 8, auto/);
   });
 
+  it('tunes for --target-agreement on the chosen --output and prints the trade-off per step', async () => {
+    const output = path.join(dir, 'tuned.int8.onnx');
+    const result = await runCommand([path.join(dir, 'model.onnx'), output, '--calibration', path.join(dir, 'images'), '--runs', '2', '--weight-bits', '7', '--target-agreement', '0.9999', '--output', 'y']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /\n {2}accuracy tuning: target mIoU 0\.9999 on 1 held-out calibration input\(s\), \d+ nodes measured: (met|NOT met) with \d+ node\(s\) in float \(mIoU [\d.]+\)\n {4}all quantized: mIoU [\d.]+, speed-up [\d.]+× \(1 thread\)\n/);
+    const record = readQuantizationRecord(fs.readFileSync(output))!;
+    assert.equal(record.accuracyTuning!.target, 0.9999);
+    const unknown = await runCommand([path.join(dir, 'model.onnx'), output, '--calibration', path.join(dir, 'images'), '--output', 'logits', '--no-compare', '--target-agreement', '0.9']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /the model has no output "logits"; its outputs are "y"/);
+    const bad = await runCommand([path.join(dir, 'model.onnx'), output, '--calibration', path.join(dir, 'images'), '--target-agreement', '97']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--target-agreement takes a number between 0 and 1/);
+  });
+
   it('quantizes an MLP dynamically without calibration images', async () => {
     const output = path.join(dir, 'mlp.int8.onnx');
     const result = await runCommand([path.join(dir, 'mlp.onnx'), output, '--mode', 'dynamic', '--runs', '2']);

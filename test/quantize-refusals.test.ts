@@ -25,19 +25,19 @@ describe('quantization refusals', function () {
     spec.inputs = [makeValueInfo('x0', 'float32', [1, 8, 8, 8])];
     spec.initializers!.push(makeTensor('s', 'float32', [], [0.1]), makeTensor('z', 'uint8', [], [128]));
     const err = await refusal(buildModel(spec), { mode: 'static' });
-    assert.equal(err.code, 'already_quantized');
+    assert.equal(err.code, 'already-quantized');
     assert.match(err.message, /already quantized \(it contains QuantizeLinear, DequantizeLinear\); quantize the original float model/);
   });
 
   it('refuses opsets before 10', async () => {
     const err = await refusal(convModel({ opset: 9 }), { mode: 'static' });
-    assert.equal(err.code, 'opset_too_old');
+    assert.equal(err.code, 'opset-too-old');
     assert.match(err.message, /opset 9; quantization needs opset 10 or newer .* re-export/);
   });
 
   it('refuses per-channel on opset 10 but quantizes it per tensor', async () => {
     const err = await refusal(convModel({ opset: 10 }), { mode: 'static' });
-    assert.equal(err.code, 'opset_upgrade');
+    assert.equal(err.code, 'opset-upgrade');
     assert.match(err.message, /needs opset 13 .* re-export it with opset 13 or newer, or quantize with per-tensor weights/);
     const { model } = await quantizeModel(convModel({ opset: 10 }), convSamples(2), { mode: 'static', perChannel: false });
     await ort.InferenceSession.create(model);
@@ -50,18 +50,18 @@ describe('quantization refusals', function () {
     weight.externalData = [{ key: 'location', value: 'weights.bin' }];
     weight.rawData = new Uint8Array();
     const err = await refusal(encodeModel(model), { mode: 'static' });
-    assert.equal(err.code, 'external_data');
+    assert.equal(err.code, 'external-data');
     assert.match(err.message, /external data files, which the quantizer cannot read or write; save the model with its weights embedded/);
   });
 
   it('refuses static quantization without calibration inputs', async () => {
     const err = await refusal(convModel(), { mode: 'static' }, []);
-    assert.equal(err.code, 'no_calibration');
+    assert.equal(err.code, 'no-calibration');
   });
 
   it('refuses when the exclusion list leaves nothing to quantize', async () => {
     const err = await refusal(convModel(), { mode: 'static', exclude: ['Conv', 'MaxPool'] });
-    assert.equal(err.code, 'nothing_to_quantize');
+    assert.equal(err.code, 'nothing-to-quantize');
   });
 
   it('upgrades opset 11 models to 13 (axes attributes become inputs)', async () => {
@@ -85,7 +85,7 @@ describe('quantization refusals', function () {
     spec.outputs = [makeValueInfo('p', 'float32', [1, 4, 4, 4])];
     assert.throws(() => upgradeToOpset13(decodeModel(buildModel(spec))), (err: unknown) => {
       assert.ok(isPipelineError(err));
-      assert.equal(err.code, 'opset_upgrade');
+      assert.equal(err.code, 'opset-upgrade');
       assert.match(err.message, /Softmax node "softmax" works on axis 1, whose meaning changed in opset 13/);
       return true;
     });

@@ -238,7 +238,8 @@ describe('segmentation: node settings', () => {
   it('reads defaults and refuses bad numbers with the rule', () => {
     const options = segmentOptionsFromConfig({});
     assert.equal(options.threshold, 0.5);
-    assert.equal(options.singleChannel, 'sigmoid');
+    assert.equal(options.singleChannel, 'auto');
+    assert.equal(segmentOptionsFromConfig({ singleChannel: 'sigmoid' }).singleChannel, 'sigmoid');
     assert.deepEqual(options.overlay, { opacity: 0.5, includeBackground: false, legend: true, format: 'jpeg' });
     assert.equal(segmentOptionsFromConfig({ overlay: false }).overlay, undefined);
     assert.throws(() => segmentOptionsFromConfig({ threshold: '1.5' }), /Setting "threshold" is "1.5"; it must be a probability between 0 and 1/);

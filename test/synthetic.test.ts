@@ -109,7 +109,7 @@ describe('synthetic power-line data', () => {
       assert.deepEqual([meta.width, meta.height, meta.channels], [64, 64, 3]);
       assert.equal(await generateDataCommand(['--out', out, '--split', 'holdout', '--quiet']), 1);
       assert.equal(await generateDataCommand(['--split', 'val']), 2);
-      await assert.rejects(generateDataset({ out, split: 'val', count: 0, size: 64, seed: 1 }), /--count must be a whole number from 1/);
+      await assert.rejects(generateDataset({ out, split: 'val', count: 0, size: 64, seed: 1 }), /Expected integer from 1 to 100000 for --count but received 0 of type number/);
     } finally {
       await fs.rm(out, { recursive: true, force: true });
     }

@@ -161,7 +161,7 @@ describe('tensor pre-processing', () => {
       const info = modelInfo([{ name: 'scale', type: 'float32', dims: [1, 2] }, { name: 'images', type: 'float32', dims: [1, 3, 64, 64] }]);
       assert.equal(inputGeometryFromModel(info, 'auto', { inputName: 'images' }).name, 'images');
       assert.throws(() => inputGeometryFromModel(info, 'auto', { inputName: 'pixels' }), {
-        code: 'no-model-input', message: 'the model has no input named "pixels" (inputs: scale, images); correct "Input name"',
+        code: 'unknown-input', message: 'the model has no input named "pixels" (inputs: scale, images); correct "Input name"',
       });
     });
 
@@ -181,7 +181,7 @@ describe('tensor pre-processing', () => {
         code: 'model-channels', message: 'model input "x" has shape [1, 1, 28, 28]: 1 channels in NCHW layout; only 3-channel (RGB/BGR) inputs are supported — check "Layout"',
       });
       assert.throws(() => inputGeometryFromModel(modelInfo([{ name: 'x', type: 'float32', dims: [8, 3, 224, 224] }])), { code: 'model-batch' });
-      assert.throws(() => inputGeometryFromModel(modelInfo([])), { code: 'model-without-inputs' });
+      assert.throws(() => inputGeometryFromModel(modelInfo([])), { code: 'no-inputs' });
     });
   });
 
@@ -223,8 +223,8 @@ describe('tensor pre-processing', () => {
       assert.deepEqual(parseColor('#727272'), [114, 114, 114]);
       assert.deepEqual(parseColor('#f80'), [255, 136, 0]);
       assert.deepEqual(parseColor('0, 128, 255'), [0, 128, 255]);
-      assert.throws(() => parseTriple('1, 2', 'std'), { code: 'bad-option', message: 'std "1, 2" must be one number or three comma-separated numbers' });
-      assert.throws(() => parseColor('300,0,0'), { code: 'bad-option' });
+      assert.throws(() => parseTriple('1, 2', 'std'), { code: 'bad-setting', message: "Expected one number or three comma-separated numbers for std but received '1, 2' of type string" });
+      assert.throws(() => parseColor('300,0,0'), { code: 'bad-setting' });
     });
   });
 });

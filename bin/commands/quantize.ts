@@ -18,7 +18,11 @@ export const QUANTIZE_USAGE = `usage: edge-mlops quantize <in.onnx> <out.onnx> [
   --limit <n>                  most calibration images read (default 100)
   --size <W>x<H>               calibration image size (default: model metadata input_size or input shape)
   --mean <r,g,b> --std <r,g,b> --scale <s> --layout NCHW|NHWC   image normalisation (default from metadata)
-  --threshold <t>              threshold for comparing 1-channel maps (default 0.5)
+  --threshold <t>              threshold of 1-channel probability maps, as the flow uses it (default 0.5)
+  --output <names>|all         outputs agreement is judged on (default: the model's first output)
+  --target-agreement <x>       keep the most sensitive nodes in float, one by one, until the agreement (mIoU,
+                               IoU or cosine of the judged outputs) on held-out calibration images reaches x
+  --max-float-nodes <n>        most nodes --target-agreement keeps in float (default 12)
   --runs <n> --threads <n>     latency comparison (default 10 runs, 1 thread); --no-compare skips it`;
 
 class UsageError extends Error {}
@@ -43,6 +47,18 @@ function oneOf<T extends string>(text: string | undefined, name: string, allowed
   return text as T;
 }
 
+function fraction(text: string, name: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || value > 1) throw new UsageError(`--${name} takes a number between 0 and 1, e.g. 0.97`);
+  return value;
+}
+
+function finite(text: string, name: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--${name} takes a number, e.g. 0.5`);
+  return value;
+}
+
 function weightBits(text: string | undefined): 7 | 8 | 'auto' {
   const choice = oneOf(text, 'weight-bits', ['7', '8', 'auto'] as const, 'auto');
   return choice === 'auto' ? 'auto' : (Number(choice) as 7 | 8);
@@ -59,9 +75,12 @@ export function parseQuantizeArgs(argv: string[]): QuantizeJob {
       size: { type: 'string' }, mean: { type: 'string' }, std: { type: 'string' }, scale: { type: 'string' },
       layout: { type: 'string' }, threshold: { type: 'string' }, runs: { type: 'string' }, threads: { type: 'string' },
       'no-compare': { type: 'boolean' }, 'weight-bits': { type: 'string' },
+      output: { type: 'string', multiple: true }, 'target-agreement': { type: 'string' }, 'max-float-nodes': { type: 'string' },
     },
   });
   if (positionals.length !== 2) throw new UsageError('give the input and the output model paths');
+  const named = (values.output ?? []).flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean);
+  const outputs = named.length === 0 ? undefined : named.includes('all') ? 'all' as const : named;
   if (values['per-channel'] && values['per-tensor']) throw new UsageError('--per-channel and --per-tensor exclude each other');
   const mode = oneOf(values.mode, 'mode', ['static', 'dynamic'] as const, 'static');
   if (mode === 'static' && !values.calibration) throw new UsageError('static mode needs --calibration <dir> with representative images');
@@ -91,17 +110,24 @@ export function parseQuantizeArgs(argv: string[]): QuantizeJob {
       perChannel: !values['per-tensor'],
       activationType: oneOf(values['activation-type'], 'activation-type', ['uint8', 'int8'] as const, 'uint8'),
       weightBits: weightBits(values['weight-bits']),
+      ...(outputs ? { outputs } : {}),
+      ...(values.threshold !== undefined ? { threshold: finite(values.threshold, 'threshold') } : {}),
+      ...(values['target-agreement'] !== undefined ? { targetAgreement: fraction(values['target-agreement'], 'target-agreement') } : {}),
+      ...(values['max-float-nodes'] !== undefined ? { maxFloatNodes: Math.floor(positive(values['max-float-nodes'], 'max-float-nodes', 12)) } : {}),
       exclude: (values.exclude ?? []).flatMap((e) => e.split(',')).map((e) => e.trim()).filter(Boolean),
     },
     compare: values['no-compare'] ? false : {
       runs: positive(values.runs, 'runs', 10),
       threads: positive(values.threads, 'threads', 1),
-      threshold: values.threshold === undefined ? undefined : Number(values.threshold),
+      threshold: values.threshold === undefined ? undefined : finite(values.threshold, 'threshold'),
     },
   };
 }
 
-const STAGE_TEXT = { load: 'reading model and images', calibrate: 'calibrating', write: 'writing model', compare: 'comparing float and int8' };
+const STAGE_TEXT = {
+  load: 'reading model and images', calibrate: 'calibrating', sensitivity: 'measuring each node\'s sensitivity',
+  tune: 'keeping sensitive nodes in float', write: 'writing model', compare: 'comparing float and int8',
+};
 
 /** A bar redrawn in place on a terminal; one line per stage and per tenth of the work otherwise. */
 export function progressReporter(stream: NodeJS.WriteStream): JobProgress {

@@ -5,6 +5,7 @@
 //   drop-oldest  – the longest-waiting task is dropped and the new one waits.
 // Dropped tasks resolve with { dropped: true } (by design, not an error) and are counted.
 import { PipelineError } from '../errors';
+import { badSetting } from '../settings';
 
 export type QueuePolicy = 'queue' | 'drop-oldest' | 'drop-newest';
 export const QUEUE_POLICIES: readonly QueuePolicy[] = ['queue', 'drop-oldest', 'drop-newest'];
@@ -33,8 +34,7 @@ export class BoundedQueue {
 
   constructor(private readonly options: BoundedQueueOptions) {
     if (!QUEUE_POLICIES.includes(options.policy)) {
-      throw new PipelineError('bad-queue-policy', `queue policy "${options.policy}" is unknown; use one of ${QUEUE_POLICIES.join(', ')}`,
-        { policy: options.policy });
+      throw badSetting('queuePolicy', `one of ${QUEUE_POLICIES.join(', ')}`, options.policy);
     }
   }
 

@@ -39,14 +39,14 @@ function checkedTensor(input: TensorInfo, value: unknown, where: string): ModelF
   const type = value.type;
   if (type !== input.type) {
     throw new PipelineError('type-mismatch',
-      `input "${input.name}" expects ${input.type} data but ${where} is ${type}; convert it (e.g. the tensor node's output type)`,
+      `${where} is ${type} data, model input "${input.name}" expects ${input.type}; convert it (e.g. the tensor node's output type)`,
       { input: input.name, expected: input.type, received: type });
   }
   const shapeFits = dims.length === input.dims.length
     && input.dims.every((expected, i) => typeof expected !== 'number' || expected === dims[i]);
   if (!shapeFits) {
     throw new PipelineError('shape-mismatch',
-      `input "${input.name}" expects shape ${formatDims(input.dims)} but ${where} has shape ${formatDims(dims)}; ` +
+      `${where} has shape ${formatDims(dims)}, model input "${input.name}" expects ${formatDims(input.dims)}; ` +
       'resize or reshape the tensor to the model input (named dimensions accept any size)',
       { input: input.name, expected: formatDims(input.dims), received: formatDims(dims) });
   }

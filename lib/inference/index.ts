@@ -5,3 +5,4 @@ export * from './feed';
 export * from './model-source';
 export * from './model-host';
 export * from './worker-pool';
+export * from './model-info-request';

@@ -60,12 +60,21 @@ export function loadModelInfo(modelPath: string): ModelInfo {
   try {
     return readModelInfo(bytes);
   } catch (err) {
-    if (err instanceof OnnxFormatError) {
-      throw new PipelineError('not-onnx', `${modelPath} is ${err.message}; choose an .onnx file exported from your training framework`,
-        { path: modelPath, reason: err.message });
-    }
+    if (err instanceof OnnxFormatError) throw formatError(err, modelPath);
     throw err;
   }
+}
+
+/** The decisive part first: an interrupted download is not the same mistake as choosing a wrong file. */
+export function formatError(err: OnnxFormatError, modelPath: string): PipelineError {
+  if (err.problem === 'truncated') {
+    return new PipelineError('model-truncated',
+      `the model file ends early (incomplete copy: ${err.reason}): ${modelPath}; copy or download the model again`,
+      { path: modelPath, reason: err.reason });
+  }
+  return new PipelineError('not-onnx',
+    `the file is not an ONNX model (${err.reason}): ${modelPath}; choose an .onnx file exported from your training framework`,
+    { path: modelPath, reason: err.reason });
 }
 
 /** Turns onnxruntime's session-creation message into an error that names the cause and the fix. */
@@ -94,8 +103,8 @@ export function describeLoadError(message: string, modelPath: string, info?: Mod
       { path: modelPath, file });
   }
   if (/Protobuf parsing failed/i.test(message)) {
-    return new PipelineError('not-onnx', `${modelPath} is not an ONNX model (protobuf parsing failed); choose an .onnx file`,
-      { path: modelPath, reason: message });
+    return new PipelineError('not-onnx', `the file is not an ONNX model (onnxruntime: protobuf parsing failed): ${modelPath}; choose an .onnx file`,
+      { path: modelPath, reason: 'onnxruntime: protobuf parsing failed' });
   }
   return new PipelineError('load-failed', `onnxruntime could not load ${path.basename(modelPath)}: ${message}`,
     { path: modelPath, reason: message });

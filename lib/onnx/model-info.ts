@@ -25,23 +25,44 @@ export interface ModelInfo {
   usesExternalData: boolean;
 }
 
+/** Why bytes are not a usable model: `truncated` when the protobuf ends inside a field (an interrupted copy). */
+export type OnnxFormatProblem = 'empty' | 'truncated' | 'not-onnx';
+
 export class OnnxFormatError extends Error {
   override name = 'OnnxFormatError';
+  /** `reason` is the detail alone (e.g. "protobuf decoding failed: …"), without "not an ONNX model" around it. */
+  constructor(public readonly problem: OnnxFormatProblem, public readonly reason: string) {
+    super(problem === 'empty' ? 'the file is empty, not an ONNX model'
+      : problem === 'truncated' ? `the file ends early (incomplete copy; ${reason})`
+        : `not an ONNX model (${reason})`);
+  }
 }
 
+// protobufjs reports a length-delimited field that runs past the end of the bytes as "index out of range: a + b > n".
+const ENDS_EARLY = /index out of range/i;
+
 export function decodeModel(bytes: Uint8Array): onnx.ModelProto {
-  if (bytes.length === 0) throw new OnnxFormatError('the file is empty, not an ONNX model');
+  if (bytes.length === 0) throw new OnnxFormatError('empty', 'no bytes');
   let model: onnx.ModelProto;
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (err) {
-    throw new OnnxFormatError(`not an ONNX model (protobuf decoding failed: ${(err as Error).message})`);
+    const message = (err as Error).message;
+    if (ENDS_EARLY.test(message) && looksLikeModelStart(bytes)) {
+      throw new OnnxFormatError('truncated', `${bytes.length} bytes, the data runs past them`);
+    }
+    throw new OnnxFormatError('not-onnx', `protobuf decoding failed: ${message}`);
   }
   // Random bytes sometimes decode as a protobuf; a real model always has a graph and an IR version.
   if (!model.graph || toNumber(model.irVersion) <= 0) {
-    throw new OnnxFormatError('not an ONNX model (no graph or IR version found)');
+    throw new OnnxFormatError('not-onnx', 'no graph or IR version found');
   }
   return model;
+}
+
+/** Every exporter writes ir_version (field 1, varint: tag byte 0x08) first; text or other binaries do not start so. */
+function looksLikeModelStart(bytes: Uint8Array): boolean {
+  return bytes[0] === 0x08 && (bytes[1] ?? 0) > 0 && (bytes[1] ?? 0) < 0x20;
 }
 
 function tensorInfo(value: onnx.IValueInfoProto): TensorInfo {

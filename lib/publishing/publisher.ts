@@ -5,9 +5,10 @@ import path from 'node:path';
 import { DeadLetterFile } from './dead-letter';
 import { Forwarder, type SetAside } from './forwarder';
 import type { Publication } from './inspection';
-import { PublishMemory } from './inspection';
+import { DEFAULT_MAX_ASSETS, PublishMemory } from './publish-memory';
+import { assetOf, QueuedState } from './queued-state';
 import { MqttLink, type MqttLinkOptions } from './mqtt-link';
-import { DiskQueue, type OverflowPolicy } from './queue';
+import { DiskQueue, type OverflowPolicy, type QueueRecord } from './queue';
 import { eventOperation, restOperations, RestDelivery, type QueuedItem } from './rest-delivery';
 import { restClient, type RestTarget } from './rest-client';
 import * as te from './thin-edge';
@@ -28,6 +29,8 @@ export interface PublisherOptions {
   eventLimitBytes?: number;
   retryMinMs?: number;
   retryMaxMs?: number;
+  /** Assets whose published state is remembered (least recently published forgotten first); default 10 000. */
+  maxAssets?: number;
 }
 
 export interface PublisherStatus {
@@ -41,13 +44,18 @@ export interface PublisherStatus {
   /** Records set aside into a lane's dead-letter file (refused for good, or the broker disconnected on them). */
   failed: number;
   delivered: number;
+  /** State messages (registration, units, alarm, twin) queued again after drop-oldest removed them. */
+  republished: number;
+  /** Assets forgotten to keep the per-asset memory bounded (they are announced again on their next publication). */
+  evicted: number;
 }
 
 interface Lane { queue: DiskQueue; forwarder: Forwarder }
 
 /** Events: 'status' (PublisherStatus), 'failed' (error, SetAside) for data set aside into a dead-letter file. */
 export class Publisher extends EventEmitter {
-  private readonly memory = new PublishMemory();
+  private readonly memory: PublishMemory;
+  private readonly queuedState: QueuedState;
   private readonly link: MqttLink | undefined;
   private readonly lanes: { mqtt?: Lane; rest: Lane };
   private state: Pick<PublisherStatus, 'connected' | 'reason'> = { connected: undefined };
@@ -56,14 +64,18 @@ export class Publisher extends EventEmitter {
 
   constructor(private readonly options: PublisherOptions) {
     super();
+    const maxAssets = options.maxAssets ?? DEFAULT_MAX_ASSETS;
+    this.memory = new PublishMemory(maxAssets);
+    this.queuedState = new QueuedState(this.memory, maxAssets);
     const rest = new RestDelivery(restClient(options.rest), options.transport === 'cumulocity');
     const lane = (name: string, deliver: ConstructorParameters<typeof Forwarder>[1]): Lane => {
       const dir = path.join(options.queueDir, name);
       const queue = DiskQueue.open({ dir, maxBytes: options.queueMaxBytes, policy: options.queuePolicy, fsync: options.fsync });
       const deadLetter = new DeadLetterFile(dir, options.queueMaxBytes);
       const forwarder = new Forwarder(queue, deliver, { retryMinMs: options.retryMinMs, retryMaxMs: options.retryMaxMs, deadLetter });
-      forwarder.on('delivered', () => {
+      forwarder.on('delivered', (record: QueueRecord) => {
         this.delivered++;
+        this.queuedState.settled(record, true);
         if (name === 'rest' && !this.link) this.setState(true);
         this.report();
       });
@@ -72,13 +84,25 @@ export class Publisher extends EventEmitter {
         if (!this.link) this.setState(false, err.reason ?? err.message);
         this.report();
       });
-      forwarder.on('failed', (_record, err: Error, aside: SetAside) => { this.failed++; this.emit('failed', err, aside); this.report(); });
+      forwarder.on('failed', (record: QueueRecord, err: Error, aside: SetAside) => {
+        this.failed++;
+        this.queuedState.settled(record, false); this.emit('failed', err, aside); this.report(); });
       return { queue, forwarder };
     };
     if (options.transport === 'thin-edge') {
       if (!options.mqtt) throw new Error('thin-edge transport needs MQTT settings');
       this.link = new MqttLink(options.mqtt);
-      this.lanes = { mqtt: lane('mqtt', this.link.deliver), rest: lane('rest', rest.deliver) };
+      const link = this.link;
+      const deliverMqtt = async (record: QueueRecord): Promise<void> => {
+        // A dropped registration goes out before the asset's next message, so thin-edge knows the asset first.
+        const registration = this.queuedState.registrationBefore(record);
+        if (registration) {
+          await link.publish(registration);
+          this.queuedState.registrationSent(assetOf(record.header as never)!);
+        }
+        await link.deliver(record);
+      };
+      this.lanes = { mqtt: lane('mqtt', deliverMqtt), rest: lane('rest', rest.deliver) };
       this.link.on('up', () => {
         this.setState(true);
         this.report();
@@ -97,6 +121,7 @@ export class Publisher extends EventEmitter {
     return {
       transport: this.options.transport, ...this.state,
       queued: sum('depth'), dropped: sum('dropped'), rejected: sum('rejected'), failed: this.failed, delivered: this.delivered,
+      republished: this.queuedState.republished, evicted: this.memory.evicted,
     };
   }
 
@@ -111,12 +136,11 @@ export class Publisher extends EventEmitter {
       : restOperations(publication, this.memory, alarmType);
     let queued = 0;
     let dropped = 0;
+    const requeued = new Set<string>();
     try {
       for (const item of items) {
         const lane = item.header.kind === 'mqtt' ? this.lanes.mqtt! : this.lanes.rest;
-        const result = lane.queue.append(item.header, item.blobs);
-        if (result.stored) queued++;
-        dropped += result.dropped;
+        dropped += this.append(lane, item.header, item.blobs, requeued, () => { queued++; });
         lane.forwarder.kick();
       }
     } catch (err) {
@@ -126,6 +150,22 @@ export class Publisher extends EventEmitter {
       this.report();
     }
     return { queued, dropped };
+  }
+
+  /** Appends one record; state that drop-oldest removed on the way is queued again. Returns the records dropped. */
+  private append(lane: Lane, header: QueuedItem['header'], blobs: Buffer[], requeued: Set<string>, stored: () => void): number {
+    const result = lane.queue.append(header, blobs);
+    if (result.stored) {
+      this.queuedState.queued(header, result.seq!);
+      stored();
+    } else {
+      this.queuedState.notStored(header);
+    }
+    let dropped = result.dropped;
+    for (const again of this.queuedState.dropped(result.droppedRecords, requeued)) {
+      dropped += this.append(lane, again.header as QueuedItem['header'], again.blobs, requeued, () => undefined);
+    }
+    return dropped;
   }
 
   private thinEdgeItems(publication: Publication, alarmType: string): QueuedItem[] {

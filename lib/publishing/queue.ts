@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { PipelineError } from '../errors';
+import { badSetting } from '../settings';
 
 export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'reject';
 export const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['drop-oldest', 'drop-newest', 'reject'];
@@ -48,6 +49,8 @@ export interface AppendResult {
   seq?: number;
   /** Records dropped by this append (the new one for drop-newest, old ones for drop-oldest). */
   dropped: number;
+  /** The old records drop-oldest removed (headers; blobs left out), so the caller can restore state they carried. */
+  droppedRecords: QueueRecord[];
 }
 
 interface IndexEntry { seq: number; segment: string; offset: number; size: number }
@@ -137,10 +140,8 @@ export class DiskQueue {
 
   /** Opens (and recovers) the queue in `dir`, creating the directory when missing. */
   static open(options: QueueOptions): DiskQueue {
-    if (!(options.maxBytes > 0)) throw new PipelineError('queue-config', `queue size limit must be positive, got ${options.maxBytes}`);
-    if (!OVERFLOW_POLICIES.includes(options.policy)) {
-      throw new PipelineError('queue-config', `unknown queue overflow policy "${options.policy}"; use one of ${OVERFLOW_POLICIES.join(', ')}`);
-    }
+    if (!(options.maxBytes > 0)) throw badSetting('queue size limit', 'positive number of bytes', options.maxBytes);
+    if (!OVERFLOW_POLICIES.includes(options.policy)) throw badSetting('queue policy', `one of ${OVERFLOW_POLICIES.join(', ')}`, options.policy);
     fs.mkdirSync(options.dir, { recursive: true });
     const queue = new DiskQueue(options);
     queue.recover();
@@ -205,6 +206,7 @@ export class DiskQueue {
         { size: frame.length, limit: this.maxBytes });
     }
     let dropped = 0;
+    const droppedRecords: QueueRecord[] = [];
     if (this.storedBytes + frame.length > this.maxBytes) {
       if (this.policy === 'reject') {
         this.counters.rejected++;
@@ -216,9 +218,11 @@ export class DiskQueue {
       if (this.policy === 'drop-newest') {
         this.counters.dropped++;
         this.saveState();
-        return { stored: false, dropped: 1 };
+        return { stored: false, dropped: 1, droppedRecords: [] };
       }
       while (this.index.length > 0 && this.storedBytes + frame.length > this.maxBytes) {
+        const head = this.peek()!;
+        droppedRecords.push(head.blobs.length ? { ...head, blobs: [] } : head); // state records carry no blobs
         this.removeHead();
         dropped++;
       }
@@ -227,7 +231,7 @@ export class DiskQueue {
     }
     this.writeFrame(seq, frame);
     this.nextSeq = seq + 1;
-    return { stored: true, seq, dropped };
+    return { stored: true, seq, dropped, droppedRecords };
   }
 
   private writeFrame(seq: number, frame: Buffer): void {

@@ -42,6 +42,9 @@ export function restOperations(publication: Publication, memory: PublishMemory, 
 
 interface EventProgress { eventId?: string; attached: number; companions: Record<string, string> }
 
+/** Managed object ids remembered per external id (looked up again once forgotten). */
+const MAX_CACHED_SOURCES = 10_000;
+
 export class RestDelivery {
   private readonly sources = new Map<string, string>();
 
@@ -81,6 +84,7 @@ export class RestDelivery {
     } else {
       expectStatus(found, [200], `looking up asset ${asset.externalId}`);
     }
+    if (this.sources.size >= MAX_CACHED_SOURCES) this.sources.delete(this.sources.keys().next().value as string);
     this.sources.set(asset.externalId, id!);
     return id!;
   }

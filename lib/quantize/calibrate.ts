@@ -95,7 +95,7 @@ export async function calibrateRanges(
   options: CalibrationOptions,
 ): Promise<Map<string, QuantRange>> {
   if (samples.length === 0) {
-    throw new PipelineError('no_calibration', 'static quantization needs calibration inputs; give at least one (10–100 representative images are typical)');
+    throw new PipelineError('no-calibration', 'static quantization needs calibration inputs; give at least one (10–100 representative images are typical)');
   }
   const ort = await import('onnxruntime-node');
   const inputNames = new Set(Object.keys(samples[0]!));
@@ -123,7 +123,7 @@ export async function calibrateRanges(
           try {
             results = await session.run(feedsOf(ort, sample), group);
           } catch (err) {
-            throw new PipelineError('calibration_failed', `the model failed on a calibration input: ${(err as Error).message}; check that the calibration inputs match the model's input shape and pre-processing`, { reason: (err as Error).message });
+            throw new PipelineError('calibration-failed', `the model failed on a calibration input: ${(err as Error).message}; check that the calibration inputs match the model's input shape and pre-processing`, { reason: (err as Error).message });
           }
           for (const name of group) {
             const tensor = results[name];

@@ -19,7 +19,7 @@ export function resolvePreprocessing(info: ModelInfo | undefined, overrides: Par
     return { ...resolvePreprocessOptions({ ...overrides }, info), type: 'float32' };
   } catch (err) {
     if (isPipelineError(err) && (err.code === 'symbolic-size' || err.code === 'no-size')) {
-      throw new PipelineError('input_size_unknown', 'the model input has no fixed size and no input_size metadata; give the calibration image size (CLI: --size WxH; node: send tensors on msg.tensor)', {});
+      throw new PipelineError('input-size-unknown', 'the model input has no fixed size and no input_size metadata; give the calibration image size (CLI: --size WxH; node: send tensors on msg.tensor)', {});
     }
     throw err;
   }
@@ -38,11 +38,11 @@ export async function imageToTensor(image: string | Buffer, options: PreprocessO
 /** Image files of a folder, sorted by name. */
 export function listImages(dir: string): string[] {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    throw new PipelineError('calibration_folder', `calibration folder "${dir}" does not exist or is not a folder; point it at a folder of representative images`, { dir });
+    throw new PipelineError('calibration-folder', `calibration folder "${dir}" does not exist or is not a folder; point it at a folder of representative images`, { dir });
   }
   const files = fs.readdirSync(dir).filter((f) => IMAGE_EXTENSIONS.has(path.extname(f).toLowerCase())).sort();
   if (files.length === 0) {
-    throw new PipelineError('calibration_folder', `calibration folder "${dir}" holds no images (jpg, png, webp, tiff…); add 10–100 representative images`, { dir });
+    throw new PipelineError('calibration-folder', `calibration folder "${dir}" holds no images (jpg, png, webp, tiff…); add 10–100 representative images`, { dir });
   }
   return files.map((f) => path.join(dir, f));
 }

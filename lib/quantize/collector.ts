@@ -28,18 +28,19 @@ export class CalibrationCollector {
   add(tensor: unknown, inputName: string): number {
     const t = tensor as { data?: unknown; type?: unknown; dims?: unknown } | undefined;
     if (!t || !Buffer.isBuffer(t.data) || !Array.isArray(t.dims)) {
-      throw new PipelineError('bad_tensor', 'msg.tensor is missing or not a tensor ({ data: Buffer, type, dims }); connect this node after mlops-tensor', {});
+      throw new PipelineError('bad-tensor', 'msg.tensor is missing or not a tensor ({ data: Buffer, type, dims }); connect this node after mlops-tensor', {});
     }
     if (t.type !== 'float32') {
-      throw new PipelineError('bad_tensor_type', `msg.tensor has type ${String(t.type)}; calibration needs float32 tensors, set mlops-tensor to float32 output`, { type: String(t.type) });
+      throw new PipelineError('type-mismatch', `msg.tensor has type ${String(t.type)}; calibration needs float32 tensors, set mlops-tensor to float32 output`,
+        { input: inputName, expected: 'float32', received: String(t.type) });
     }
     const dims = (t.dims as unknown[]).map(Number);
     const count = dims.reduce((a, b) => a * b, 1);
     if (dims.some((d) => !Number.isInteger(d) || d <= 0) || count * 4 !== t.data.length) {
-      throw new PipelineError('bad_tensor', `msg.tensor dims [${dims}] do not match its ${t.data.length} bytes of float32 data; connect this node after mlops-tensor`, {});
+      throw new PipelineError('bad-tensor', `msg.tensor dims [${dims}] do not match its ${t.data.length} bytes of float32 data; connect this node after mlops-tensor`, {});
     }
     if (this.dims && this.dims.join('x') !== dims.join('x')) {
-      throw new PipelineError('shape_mismatch', `msg.tensor has shape [${dims}] but earlier calibration tensors had [${this.dims}]; resize all images alike`, { shape: dims.join('x'), expected: this.dims.join('x') });
+      throw new PipelineError('shape-mismatch', `msg.tensor has shape [${dims}] but earlier calibration tensors had [${this.dims}]; resize all images alike`, { input: inputName, expected: `[${this.dims}]`, received: `[${dims}]` });
     }
     this.dims = dims;
     const data = new Float32Array(count);

@@ -1,6 +1,8 @@
 // How a quantized model compares with its float original: latency (interleaved runs) and output agreement.
+export { IoUAccumulator, argmaxClassMap, type OutputAgreement } from './agreement';
 import type * as OrtTypes from 'onnxruntime-node';
-import { floatToHalf, halfToFloat } from '../onnx';
+import { floatToHalf, halfToFloat, readModelInfo } from '../onnx';
+import { AgreementMeter, selectOutputs, shapeHints, type JudgingOptions, type OutputAgreement } from './agreement';
 import type { CalibrationSample } from './calibrate';
 
 export interface LatencyComparison {
@@ -11,16 +13,6 @@ export interface LatencyComparison {
   quantizedMs: number;
   /** floatMs / quantizedMs. */
   speedup: number;
-}
-
-export interface OutputAgreement {
-  name: string;
-  /** classMap: argmax over channels compared by mIoU; binaryMap: 1-channel map thresholded, compared by IoU. */
-  kind: 'classMap' | 'binaryMap' | 'values';
-  /** Mean IoU over classes present in either map (classMap) or IoU of the foreground (binaryMap). */
-  iou?: number;
-  maxAbsDiff: number;
-  cosine: number;
 }
 
 type Ort = typeof OrtTypes;
@@ -100,128 +92,34 @@ export function maskIoU(a: ArrayLike<boolean | number>, b: ArrayLike<boolean | n
   return union === 0 ? 1 : intersection / union;
 }
 
-/** Per-class intersection and union counts, accumulated over several maps. */
-export class IoUAccumulator {
-  private readonly intersections: Float64Array;
-  private readonly unions: Float64Array;
-  constructor(readonly classes: number) {
-    this.intersections = new Float64Array(classes);
-    this.unions = new Float64Array(classes);
-  }
-  add(predicted: ArrayLike<number>, truth: ArrayLike<number>): void {
-    for (let i = 0; i < predicted.length; i++) {
-      const p = predicted[i]!;
-      const t = truth[i]!;
-      if (p === t) {
-        this.intersections[p]!++;
-        this.unions[p]!++;
-      } else {
-        this.unions[p]!++;
-        this.unions[t]!++;
-      }
-    }
-  }
-  /** Mean IoU over the classes that occur in either map. */
-  meanIoU(): number {
-    let sum = 0;
-    let count = 0;
-    for (let c = 0; c < this.classes; c++) {
-      if (this.unions[c]! === 0) continue;
-      sum += this.intersections[c]! / this.unions[c]!;
-      count++;
-    }
-    return count === 0 ? 1 : sum / count;
-  }
-}
-
-/** Argmax over channels of an NCHW tensor (batch 1): class index per pixel. */
-export function argmaxClassMap(data: Float32Array, channels: number, pixels: number): Uint16Array {
-  const out = new Uint16Array(pixels);
-  for (let p = 0; p < pixels; p++) {
-    let best = 0;
-    let bestValue = data[p]!;
-    for (let c = 1; c < channels; c++) {
-      const v = data[c * pixels + p]!;
-      if (v > bestValue) { bestValue = v; best = c; }
-    }
-    out[p] = best;
-  }
-  return out;
-}
-
-function outputKind(dims: readonly number[]): OutputAgreement['kind'] {
-  if (dims.length === 4 && dims[2]! > 1 && dims[3]! > 1) return dims[1] === 1 ? 'binaryMap' : 'classMap';
-  if (dims.length === 3 && dims[1]! > 1 && dims[2]! > 1) return 'binaryMap';
-  return 'values';
-}
-
 /**
- * Runs both models over the samples and compares every float output. `threshold` binarises 1-channel maps
- * (probabilities: 0.5; PP-OCR's DB maps use 0.3).
+ * Runs both models over the samples and compares the judged outputs (the first by default, see agreement.ts).
+ * `threshold` binarises 1-channel maps (probabilities: 0.5; PP-OCR's DB maps use 0.3).
  */
 export async function compareOutputs(
   floatModel: Uint8Array,
   quantizedModel: Uint8Array,
   samples: CalibrationSample[],
-  options: { threshold?: number } = {},
+  options: JudgingOptions = {},
 ): Promise<OutputAgreement[]> {
   const ort = await loadOrt();
-  const threshold = options.threshold ?? 0.5;
+  const meter = new AgreementMeter(options.threshold ?? 0.5, shapeHints(readModelInfo(floatModel)));
   const floatSession = await ort.InferenceSession.create(floatModel);
   const quantSession = await ort.InferenceSession.create(quantizedModel);
-  const stats = new Map<string, { kind: OutputAgreement['kind']; maxAbs: number; dot: number; na: number; nb: number; inter: number; union: number; acc?: IoUAccumulator }>();
   try {
+    const names = selectOutputs(floatSession.outputNames, options.outputs);
     for (const sample of samples) {
-      const a = await floatSession.run(feeds(ort, sample, floatSession));
-      const b = await quantSession.run(feeds(ort, sample, quantSession));
-      for (const name of floatSession.outputNames) {
-        const ta = a[name]!;
-        const da = floatData(ta);
+      const a = await floatSession.run(feeds(ort, sample, floatSession), names);
+      const b = await quantSession.run(feeds(ort, sample, quantSession), names);
+      for (const name of names) {
+        const da = floatData(a[name]!);
         const db = b[name] ? floatData(b[name]) : undefined;
-        if (!da || !db) continue;
-        const dims = ta.dims;
-        let s = stats.get(name);
-        if (!s) {
-          const kind = outputKind(dims);
-          s = { kind, maxAbs: 0, dot: 0, na: 0, nb: 0, inter: 0, union: 0, ...(kind === 'classMap' ? { acc: new IoUAccumulator(dims[1]!) } : {}) };
-          stats.set(name, s);
-        }
-        for (let i = 0; i < da.length; i++) {
-          const x = da[i]!;
-          const y = db[i]!;
-          s.maxAbs = Math.max(s.maxAbs, Math.abs(x - y));
-          s.dot += x * y;
-          s.na += x * x;
-          s.nb += y * y;
-          if (s.kind === 'binaryMap') {
-            const px = x > threshold;
-            const py = y > threshold;
-            if (px && py) s.inter++;
-            if (px || py) s.union++;
-          }
-        }
-        if (s.kind === 'classMap') {
-          const channels = dims[1]!;
-          const pixels = dims[2]! * dims[3]!;
-          for (let n = 0; n < dims[0]!; n++) {
-            const offset = n * channels * pixels;
-            s.acc!.add(
-              argmaxClassMap(db.subarray(offset, offset + channels * pixels), channels, pixels),
-              argmaxClassMap(da.subarray(offset, offset + channels * pixels), channels, pixels),
-            );
-          }
-        }
+        if (da && db) meter.add(name, da, db, a[name]!.dims);
       }
     }
   } finally {
     await floatSession.release();
     await quantSession.release();
   }
-  return [...stats].map(([name, s]) => ({
-    name,
-    kind: s.kind,
-    ...(s.kind === 'classMap' ? { iou: s.acc!.meanIoU() } : s.kind === 'binaryMap' ? { iou: s.union === 0 ? 1 : s.inter / s.union } : {}),
-    maxAbsDiff: s.maxAbs,
-    cosine: s.na === 0 && s.nb === 0 ? 1 : s.dot / Math.sqrt(s.na * s.nb),
-  }));
+  return meter.results();
 }

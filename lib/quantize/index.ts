@@ -11,6 +11,8 @@ import type { Float16Conversion } from './float16';
 import type { QuantType } from './math';
 import { isQuantizedOp, optimizeWithRuntime, prepareModel } from './preprocess';
 import { quantizeStatic, tensorsToCalibrate } from './qdq';
+import type { OutputSelection } from './agreement';
+import { tuneForAgreement, type TuningResult } from './tuning';
 
 export type { CalibrationMethod, CalibrationSample } from './calibrate';
 export type { QuantType, QuantParams, QuantRange } from './math';
@@ -42,8 +44,19 @@ export interface QuantizeOptions {
   weightBits?: 7 | 8 | 'auto';
   /** Static only: int8 (default) or uint8 weights, which ORT runs with u8u8 kernels (no saturation, no 7-bit loss). */
   weightType?: QuantType;
-  /** Progress of the slow stages: calibration inferences. */
-  onProgress?: (stage: 'calibrate', done: number, total: number) => void;
+  /**
+   * Static only: keep the most sensitive quantized nodes in float, one by one, until the agreement with the float
+   * model on held-out calibration inputs (the last quarter) reaches this (mIoU, IoU or cosine: see agreement.ts).
+   */
+  targetAgreement?: number;
+  /** Most nodes accuracy tuning keeps in float (default 12). */
+  maxFloatNodes?: number;
+  /** Outputs agreement is judged on: the first (default), named ones, or 'all'. */
+  outputs?: OutputSelection;
+  /** Threshold of 1-channel probability maps for agreement (default 0.5). */
+  threshold?: number;
+  /** Progress of the slow stages: calibration inferences, sensitivity of each node, tuning steps. */
+  onProgress?: (stage: 'calibrate' | 'sensitivity' | 'tune', done: number, total: number) => void;
 }
 
 export interface QuantizationRecord {
@@ -66,6 +79,8 @@ export interface QuantizationRecord {
   source: QuantizationSource;
   /** The int8 model's metadata "version" (see quantizedVersion). */
   version: string;
+  /** With targetAgreement: what the tuning measured and chose. */
+  accuracyTuning?: TuningResult;
   activationType: QuantType | 'dynamic uint8';
   calibrationSamples: number;
   exclude: string[];
@@ -141,7 +156,7 @@ async function runtimeOps(bytes: Uint8Array): Promise<Pick<QuantizationRecord, '
     optimized = await optimizeWithRuntime(bytes, 'extended');
   } catch (err) {
     const reason = (err as Error).message;
-    throw new PipelineError('output_invalid', `ONNX Runtime cannot load the quantized model (${reason}); this is a quantizer bug: keep using the float model and report it with the model`, { reason });
+    throw new PipelineError('output-invalid', `ONNX Runtime cannot load the quantized model (${reason}); this is a quantizer bug: keep using the float model and report it with the model`, { reason });
   }
   const runtimeIntegerOps: Record<string, number> = {};
   const runtimeFloatOps: Record<string, number> = {};
@@ -155,7 +170,7 @@ async function runtimeOps(bytes: Uint8Array): Promise<Pick<QuantizationRecord, '
 }
 
 function nothingToQuantize(): PipelineError {
-  return new PipelineError('nothing_to_quantize', 'static quantization found no operator to quantize (Conv, MatMul, Gemm, Add, Mul, Concat, pooling…) outside the exclusion list; check the exclusion list, or use dynamic mode for MLPs');
+  return new PipelineError('nothing-to-quantize', 'static quantization found no operator to quantize (Conv, MatMul, Gemm, Add, Mul, Concat, pooling…) outside the exclusion list; check the exclusion list, or use dynamic mode for MLPs');
 }
 
 export async function quantizeModel(
@@ -169,7 +184,7 @@ export async function quantizeModel(
   const requested = options.reduceRange ?? (options.weightBits === 7 ? true : options.weightBits === 8 ? false : undefined);
   const reduceRange = weightType === 'int8' && (requested ?? needsReducedRange());
   const prepared = await prepareModel(bytes, perChannel && options.mode === 'static');
-  const model = prepared.model;
+  let model = prepared.model;
   const sourceVersion = (model.metadataProps ?? []).find((p) => p.key === 'version')?.value || undefined;
   const source: QuantizationSource = {
     sha256: sha256Hex(bytes), ...(sourceVersion ? { version: sourceVersion } : {}),
@@ -184,7 +199,7 @@ export async function quantizeModel(
   if (options.mode === 'dynamic') {
     const report = quantizeDynamic(model, { perChannel, exclude, reduceRange });
     if (Object.keys(report.quantizedOps).length === 0) {
-      throw new PipelineError('nothing_to_quantize', 'dynamic quantization found no MatMul or Gemm with constant weights to quantize; use static mode for convolutional models');
+      throw new PipelineError('nothing-to-quantize', 'dynamic quantization found no MatMul or Gemm with constant weights to quantize; use static mode for convolutional models');
     }
     record = { mode: 'dynamic', format: 'DynamicQuantizeMatMul', activationType: 'dynamic uint8', calibrationSamples: 0, quantizedOps: report.quantizedOps, runtimeIntegerOps: {}, runtimeFloatOps: {}, ...common };
   } else {
@@ -192,18 +207,39 @@ export async function quantizeModel(
     const activationType = options.activationType ?? 'uint8';
     const tensors = tensorsToCalibrate(model, { exclude });
     if (tensors.length === 0) throw nothingToQuantize();
-    const ranges = await calibrateRanges(prepared.bytes, tensors, samples, {
+    // Accuracy tuning judges on inputs calibration has not seen: the last quarter (at least one) is held out.
+    const tuning = options.targetAgreement;
+    const heldOutCount = tuning !== undefined && samples.length >= 2 ? Math.max(1, Math.round(samples.length / 4)) : 0;
+    const calibration = samples.slice(0, samples.length - heldOutCount);
+    const ranges = await calibrateRanges(prepared.bytes, tensors, calibration, {
       method,
       percentile: options.percentile,
       keepMinMax: new Set((model.graph?.output ?? []).map((o) => o.name ?? '')),
       onProgress: (done, total) => options.onProgress?.('calibrate', done, total),
     });
-    const report = quantizeStatic(model, ranges, { perChannel, activationType, exclude, reduceRange, weightType });
-    if (report.quantizedTensors === 0) throw nothingToQuantize();
+    const staticOptions = { perChannel, activationType, reduceRange, weightType };
+    const build = (floatNodes: string[]) => {
+      const copy = decodeModel(prepared.bytes);
+      return { model: copy, report: quantizeStatic(copy, ranges, { ...staticOptions, exclude: [...exclude, ...floatNodes] }) };
+    };
+    let built = { model, report: quantizeStatic(model, ranges, { ...staticOptions, exclude }) };
+    if (built.report.quantizedTensors === 0) throw nothingToQuantize();
+    let accuracyTuning: TuningResult | undefined;
+    if (tuning !== undefined) {
+      accuracyTuning = await tuneForAgreement(prepared.bytes, (floatNodes) => encodeModel(build(floatNodes).model), built.report.quantizedNodes,
+        heldOutCount > 0 ? samples.slice(-heldOutCount) : samples, heldOutCount, {
+          target: tuning, outputs: options.outputs, threshold: options.threshold, maxFloatNodes: options.maxFloatNodes,
+          onProgress: (stage, done, total) => options.onProgress?.(stage, done, total),
+        });
+      if (accuracyTuning.floatNodes.length > 0) built = build(accuracyTuning.floatNodes);
+    }
+    model = built.model;
+    const report = built.report;
     record = {
       mode: 'static', format: 'QDQ', method, ...(method === 'percentile' ? { percentile: options.percentile ?? 99.999 } : {}),
-      activationType, calibrationSamples: samples.length, quantizedOps: report.quantizedOps,
+      activationType, calibrationSamples: calibration.length, quantizedOps: report.quantizedOps,
       foldedActivations: report.foldedActivations, runtimeIntegerOps: {}, runtimeFloatOps: {}, ...common,
+      ...(accuracyTuning ? { exclude: [...exclude, ...accuracyTuning.floatNodes], accuracyTuning } : {}),
     };
   }
   Object.assign(record, await runtimeOps(encodeModel(model)));

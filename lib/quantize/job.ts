@@ -7,6 +7,7 @@ import type { PreprocessOptions } from '../tensor';
 import { loadCalibrationFolder, resolvePreprocessing, type ImagePreprocessing } from './calibration-images';
 import type { CalibrationSample } from './calibrate';
 import { compareLatency, compareOutputs, type LatencyComparison, type OutputAgreement } from './evaluate';
+import type { TuningResult } from './tuning';
 import { quantizeModel, type QuantizationRecord, type QuantizeOptions } from './index';
 
 export interface QuantizeJob {
@@ -46,13 +47,13 @@ export interface QuantizeSummary {
   normalisation?: CalibrationNormalisation;
 }
 
-export type JobProgress = (stage: 'load' | 'calibrate' | 'write' | 'compare', done: number, total: number) => void;
+export type JobProgress = (stage: 'load' | 'calibrate' | 'sensitivity' | 'tune' | 'write' | 'compare', done: number, total: number) => void;
 
 function readModelFile(file: string): Buffer {
   try {
     return fs.readFileSync(file);
   } catch (err) {
-    throw new PipelineError('model_unreadable', `cannot read the model "${file}": ${(err as Error).message}; check the path`, { path: file });
+    throw new PipelineError('model-unreadable', `cannot read the model "${file}": ${(err as Error).message}; check the path`, { path: file });
   }
 }
 
@@ -99,18 +100,18 @@ export async function runQuantizeJob(job: QuantizeJob, onProgress: JobProgress =
     samples = await loadCalibrationFolder(job.calibrationDir, info, preprocessing, job.limit ?? 100);
   }
   if (job.options.mode === 'static' && samples.length === 0) {
-    throw new PipelineError('no_calibration', 'static quantization needs calibration images: give a folder of 10–100 representative images, or use dynamic mode');
+    throw new PipelineError('no-calibration', 'static quantization needs calibration images: give a folder of 10–100 representative images, or use dynamic mode');
   }
   onProgress('load', 1, 1);
   const result = await quantizeModel(original, samples, {
     ...job.options,
-    onProgress: (_stage, done, total) => onProgress('calibrate', done, total),
+    onProgress: (stage, done, total) => onProgress(stage, done, total),
   });
   onProgress('write', 0, 1);
   try {
     fs.writeFileSync(job.outputPath, result.model);
   } catch (err) {
-    throw new PipelineError('output_unwritable', `cannot write the quantized model to "${job.outputPath}": ${(err as Error).message}; choose a writable path`, { path: job.outputPath });
+    throw new PipelineError('output-unwritable', `cannot write the quantized model to "${job.outputPath}": ${(err as Error).message}; choose a writable path`, { path: job.outputPath });
   }
   onProgress('write', 1, 1);
   const summary: QuantizeSummary = {
@@ -126,7 +127,7 @@ export async function runQuantizeJob(job: QuantizeJob, onProgress: JobProgress =
   const compare = job.compare ?? { runs: 10, threads: 1 };
   const compareSamples = samples.length > 0 ? samples : syntheticSamples(info, 4);
   onProgress('compare', 0, 2);
-  summary.agreement = await compareOutputs(original, result.model, compareSamples, { threshold: compare.threshold });
+  summary.agreement = await compareOutputs(original, result.model, compareSamples, { threshold: compare.threshold ?? job.options.threshold, outputs: job.options.outputs });
   onProgress('compare', 1, 2);
   summary.latency = await compareLatency(original, result.model, compareSamples[0]!, { runs: compare.runs, threads: compare.threads });
   onProgress('compare', 2, 2);
@@ -141,7 +142,18 @@ export function formatBytes(bytes: number): string {
 function describeAgreement(a: OutputAgreement): string {
   const iou = a.kind === 'classMap' ? `mIoU ${a.iou!.toFixed(4)} (argmax class maps), `
     : a.kind === 'binaryMap' ? `IoU ${a.iou!.toFixed(4)} (thresholded map), ` : '';
-  return `${a.name}: ${iou}max abs diff ${a.maxAbsDiff.toPrecision(3)}, cosine ${a.cosine.toFixed(4)}`;
+  const kind = a.kind === 'featureMap' ? ' (feature map)' : '';
+  return `${a.name}: ${iou}max abs diff ${a.maxAbsDiff.toPrecision(3)}, cosine ${a.cosine.toFixed(4)}${kind}`;
+}
+
+/** The trade-off accuracy tuning found, one line per step. */
+export function describeTuning(t: TuningResult): string[] {
+  const lines = [`  accuracy tuning: target ${t.metric} ${t.target} on ${t.heldOut > 0 ? `${t.heldOut} held-out calibration input(s)` : 'the calibration inputs (too few to hold any out)'}, ${t.measured} nodes measured: ${t.met ? 'met' : 'NOT met'} with ${t.floatNodes.length} node(s) in float (${t.metric} ${t.achieved.toFixed(4)})`];
+  for (const step of t.steps) {
+    const last = step.floatNodes[step.floatNodes.length - 1];
+    lines.push(`    ${step.floatNodes.length === 0 ? 'all quantized' : `+ ${last} in float`}: ${t.metric} ${step.agreement.toFixed(4)}, speed-up ${step.speedup.toFixed(2)}× (1 thread)`);
+  }
+  return lines;
 }
 
 function counts(ops: Record<string, number>): string {
@@ -168,6 +180,7 @@ export function formatSummary(summary: QuantizeSummary): string[] {
     const l = summary.latency;
     lines.push(`  latency (${l.threads} thread${l.threads > 1 ? 's' : ''}, median of ${l.runs} interleaved runs): ${l.floatMs.toFixed(1)} ms → ${l.quantizedMs.toFixed(1)} ms (${l.speedup >= 1 ? `${l.speedup.toFixed(2)}× faster` : `${(1 / l.speedup).toFixed(2)}× slower`})`);
   }
+  if (r.accuracyTuning) lines.push(...describeTuning(r.accuracyTuning));
   for (const a of summary.agreement ?? []) lines.push(`  agreement ${describeAgreement(a)}`);
   return lines;
 }

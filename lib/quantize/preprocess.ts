@@ -29,7 +29,7 @@ export function assertQuantizable(model: onnx.IModelProto): void {
   const quantized = [...new Set((graph.node ?? []).map((n) => String(n.opType)).filter(isQuantizedOp))];
   if (quantized.length > 0) {
     throw new PipelineError(
-      'already_quantized',
+      'already-quantized',
       `the model is already quantized (it contains ${quantized.join(', ')}); quantize the original float model instead`,
       { ops: quantized.join(', ') },
     );
@@ -37,7 +37,7 @@ export function assertQuantizable(model: onnx.IModelProto): void {
   const opset = defaultOpset(model);
   if (opset < 10) {
     throw new PipelineError(
-      'opset_too_old',
+      'opset-too-old',
       `the model uses ONNX opset ${opset}; quantization needs opset 10 or newer (13 for per-channel weights): re-export the model with a newer opset`,
       { opset },
     );
@@ -45,7 +45,7 @@ export function assertQuantizable(model: onnx.IModelProto): void {
   const external = (graph.initializer ?? []).filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL);
   if (external.length > 0) {
     throw new PipelineError(
-      'external_data',
+      'external-data',
       `the model keeps ${external.length} weight tensor(s) in external data files, which the quantizer cannot read or write; save the model with its weights embedded (onnx.save(model, path, save_as_external_data=False)) and quantize that file`,
       { count: external.length },
     );
@@ -66,7 +66,7 @@ function knownRanks(graph: onnx.IGraphProto): Map<string, number> {
 
 function refuseUpgrade(opset: number, reason: string): never {
   throw new PipelineError(
-    'opset_upgrade',
+    'opset-upgrade',
     `per-channel quantization needs opset 13 and this opset ${opset} model cannot be upgraded automatically (${reason}); re-export it with opset 13 or newer, or quantize with per-tensor weights`,
     { opset, reason },
   );
@@ -159,6 +159,18 @@ export function dropInitializerInputs(model: onnx.IModelProto): void {
   graph.input = (graph.input ?? []).filter((i) => !initializers.has(i.name));
 }
 
+/** Every node gets a name (kept in float by name: --exclude, accuracy tuning): "<op>:<first output>". */
+export function nameUnnamedNodes(model: onnx.IModelProto): void {
+  const taken = new Set((model.graph?.node ?? []).map((n) => n.name).filter(Boolean));
+  for (const node of model.graph?.node ?? []) {
+    if (node.name) continue;
+    let name = `${node.opType}:${node.output?.[0] ?? ''}`;
+    for (let i = 1; taken.has(name); i++) name = `${node.opType}:${node.output?.[0] ?? ''}:${i}`;
+    node.name = name;
+    taken.add(name);
+  }
+}
+
 export interface PreparedModel {
   model: onnx.ModelProto;
   /** What was converted when the model came in float16; undefined for float32 models. */
@@ -181,5 +193,6 @@ export async function prepareModel(bytes: Uint8Array, needsOpset13: boolean): Pr
     + convTransposeToDepthToSpace(optimized);
   if (rewrites > 0) optimized = decodeModel(await optimizeWithRuntime(encodeModel(optimized), 'basic'));
   optimized.metadataProps = original.metadataProps;
+  nameUnnamedNodes(optimized);
   return { model: optimized, bytes: encodeModel(optimized), ...(float16 ? { float16 } : {}) };
 }

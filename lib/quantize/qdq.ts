@@ -29,6 +29,8 @@ export interface StaticReport {
   foldedAffine: number;
   /** Activation tensors given a QuantizeLinear/DequantizeLinear pair. */
   quantizedTensors: number;
+  /** Names of the quantized compute nodes (not data movement): what accuracy tuning may keep in float. */
+  quantizedNodes: { name: string; opType: string }[];
 }
 
 const FLOAT_INPUT_CHANNELS = 4;
@@ -145,7 +147,7 @@ export function quantizeStatic(model: onnx.IModelProto, ranges: Map<string, Quan
   const exclude = new Set(options.exclude);
   const names = new NameAllocator(graph);
   let index = new GraphIndex(graph);
-  const report: StaticReport = { quantizedOps: {}, foldedActivations: 0, foldedAffine: 0, quantizedTensors: 0 };
+  const report: StaticReport = { quantizedOps: {}, foldedActivations: 0, foldedAffine: 0, quantizedTensors: 0, quantizedNodes: [] };
 
   const isData = (name: string) => ranges.has(name) || index.constantFloats(name) !== undefined;
   const quantizable = (node: onnx.INodeProto) =>
@@ -155,10 +157,15 @@ export function quantizeStatic(model: onnx.IModelProto, ranges: Map<string, Quan
   // Fold activations first: the producer takes over the activation's output (whose calibrated range is clipped).
   const clamps = new Map<string, QuantRange>();
   const removed = new Set<onnx.INodeProto>();
-  for (const node of candidates(index, exclude)) {
+  const candidateSet = new Set(candidates(index, exclude));
+  // The clamp lives in the QuantizeLinear alone: ORT drops a Q/DQ pair that feeds float nodes or a graph output,
+  // so fold only where every consumer of the activation's output is itself quantized.
+  const quantizedConsumers = (tensor: string) => !index.graphOutputs.has(tensor) && index.consumersOf(tensor).length > 0
+    && index.consumersOf(tensor).every((c) => candidateSet.has(c) && quantizable(c));
+  for (const node of candidateSet) {
     const fold = foldableActivation(node, index, exclude);
     const folded = fold?.node.output?.[0];
-    if (!fold || !folded || !ranges.has(folded) || !dataInputIndices(node).every((i) => !node.input?.[i] || isData(node.input[i]!))) continue;
+    if (!fold || !folded || !ranges.has(folded) || !quantizedConsumers(folded) || !dataInputIndices(node).every((i) => !node.input?.[i] || isData(node.input[i]!))) continue;
     node.output![0] = folded;
     removed.add(fold.node);
     clamps.set(folded, fold.range);
@@ -212,6 +219,7 @@ export function quantizeStatic(model: onnx.IModelProto, ranges: Map<string, Quan
       if (out) params.set(out, opRole(node) === 'shared' ? paramsOf(node.input![0]!) : paramsOf(out));
     }
     report.quantizedOps[String(node.opType)] = (report.quantizedOps[String(node.opType)] ?? 0) + 1;
+    if (opRole(node) !== 'shared' && node.name) report.quantizedNodes.push({ name: node.name, opType: String(node.opType) });
   }
 
   const newInitializers: onnx.ITensorProto[] = [];

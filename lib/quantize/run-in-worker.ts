@@ -2,13 +2,13 @@
 // they run on, and calibration makes many inferences.
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { PipelineError } from '../errors';
+import { PipelineError, type ErrorCode } from '../errors';
 import type { JobProgress, QuantizeJob, QuantizeSummary } from './job';
 
 type WorkerReply =
   | { type: 'progress'; stage: Parameters<JobProgress>[0]; done: number; total: number }
   | { type: 'done'; summary: QuantizeSummary }
-  | { type: 'error'; message: string; code?: string; details?: Record<string, string | number> };
+  | { type: 'error'; message: string; code?: ErrorCode; details?: Record<string, string | number> };
 
 /** `signal` stops the worker (e.g. when the node is closed); the promise then rejects with code `cancelled`. */
 export function runQuantizeJobInWorker(job: QuantizeJob, onProgress: JobProgress = () => {}, signal?: AbortSignal): Promise<QuantizeSummary> {

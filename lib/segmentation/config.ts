@@ -1,6 +1,7 @@
 // The mlops-segment node's editor settings → SegmentOptions, checked once when the node starts.
 import { PipelineError } from '../errors';
 import type { SegmentOptions } from './index';
+import { SINGLE_CHANNEL_SETTINGS } from './activation';
 import { parseColours, parseList } from './palette';
 
 export interface SegmentNodeConfig {
@@ -28,7 +29,8 @@ function numberSetting(value: string | number | undefined, fallback: number, set
 }
 
 export function segmentOptionsFromConfig(config: SegmentNodeConfig): SegmentOptions {
-  const singleChannel = config.singleChannel === 'probability' ? 'probability' : 'sigmoid';
+  // Empty (flows from before `auto` existed kept their explicit choice) and unknown words both mean auto.
+  const singleChannel = SINGLE_CHANNEL_SETTINGS.find((s) => s === config.singleChannel) ?? 'auto';
   const overlayFormat = config.overlayFormat === 'png' ? 'png' : 'jpeg';
   return {
     outputName: (config.output ?? '').trim() || undefined,

@@ -1,12 +1,14 @@
 // Turns a model output (NCHW, batch 1) into a class index per output pixel, in the output's own resolution.
-import { typedView, type OutputTensor } from '../contract';
+import { outputNamesInModelOrder, typedView, type OutputTensor } from '../contract';
 import { PipelineError } from '../errors';
+import { readSingleChannel, type SingleChannelReading, type SingleChannelSetting } from './activation';
 
 /** How a 1-channel output is read: raw logits (sigmoid applied) or values that are already probabilities. */
 export type SingleChannelMode = 'sigmoid' | 'probability';
 
 export interface DecodeOptions {
-  singleChannel: SingleChannelMode;
+  /** `auto`: decided by readSingleChannel from the model's metadata, the output's name and its value range. */
+  singleChannel: SingleChannelSetting;
   /** Probability at or below which a pixel of a 1-channel output is background (strictly above → class 1). */
   threshold: number;
 }
@@ -18,14 +20,16 @@ export interface ClassPlane {
   height: number;
   /** Number of classes the output distinguishes (2 for a 1-channel output). */
   classCount: number;
+  /** For a 1-channel output: how its scores were read and why. */
+  reading?: SingleChannelReading;
 }
 
 /** A class index must fit the uint8 class map; 255 channels is the most a map can hold (0…254). */
 export const MAX_CLASSES = 255;
 
-/** The configured output, else the first one. */
-export function selectOutput(outputs: Record<string, OutputTensor>, name?: string): { name: string; output: OutputTensor } {
-  const names = Object.keys(outputs);
+/** The configured output, else the model's first one. */
+export function selectOutput(outputs: Record<string, OutputTensor>, name?: string, modelOrder?: readonly string[]): { name: string; output: OutputTensor } {
+  const names = outputNamesInModelOrder(outputs, modelOrder);
   if (names.length === 0) {
     throw new PipelineError('no-outputs', 'msg.outputs has no model outputs: connect this node after mlops-infer.');
   }
@@ -95,17 +99,19 @@ export function checkDecodeOptions(options: DecodeOptions): void {
 }
 
 /** Argmax over channels (ties go to the lower class), or threshold of a single channel. */
-export function decodeClassPlane(output: OutputTensor, outputName: string, options: DecodeOptions): ClassPlane {
+export function decodeClassPlane(output: OutputTensor, outputName: string, options: DecodeOptions,
+  metadata?: Record<string, string>): ClassPlane {
   checkDecodeOptions(options);
   const { channels, height, width } = checkShape(output, outputName);
   const scores = numericData(output, outputName);
   const plane = width * height;
   const classes = new Uint8Array(plane);
   if (channels === 1) {
+    const reading = readSingleChannel(options.singleChannel, { outputName, metadata, scores });
     // sigmoid(x) > t  ⇔  x > logit(t): compare logits directly instead of exponentiating every pixel.
-    const cut = options.singleChannel === 'sigmoid' ? Math.log(options.threshold / (1 - options.threshold)) : options.threshold;
+    const cut = reading.mode === 'sigmoid' ? Math.log(options.threshold / (1 - options.threshold)) : options.threshold;
     for (let i = 0; i < plane; i++) classes[i] = scores[i]! > cut ? 1 : 0;
-    return { classes, width, height, classCount: 2 };
+    return { classes, width, height, classCount: 2, reading };
   }
   const best = new Float64Array(plane);
   for (let i = 0; i < plane; i++) best[i] = scores[i]!;

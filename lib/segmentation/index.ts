@@ -3,11 +3,13 @@ import type { ClassStat, ImageData, OutputTensor, SegmentationResult, TensorGeom
 import { bufferOf } from '../contract';
 import { PipelineError } from '../errors';
 import { findComponents, countPixels, type ComponentOptions } from './components';
+import type { SingleChannelReading } from './activation';
 import { decodeClassPlane, selectOutput, type DecodeOptions } from './decode';
 import { renderOverlay, type LegendEntry, type OverlayOptions } from './overlay';
 import { nameClasses } from './palette';
 import { backProject, wholeImageGeometry } from './project';
 
+export * from './activation';
 export * from './components';
 export * from './decode';
 export * from './overlay';
@@ -30,6 +32,8 @@ export interface SegmentInput {
   image?: ImageData;
   /** metadata_props of the model that produced the outputs. */
   metadata?: Record<string, string>;
+  /** The model's output names in its own order (msg.outputNames, else the model's info): "the first output". */
+  outputOrder?: readonly string[];
 }
 
 /** One box in the format of node-red-node-annotate-image. */
@@ -45,6 +49,8 @@ export interface Segmentation {
   result: SegmentationResult;
   annotations: Annotation[];
   outputName: string;
+  /** For a 1-channel output: how it was read and why (a setting that contradicts the evidence is flagged). */
+  reading?: SingleChannelReading;
 }
 
 function checkImage(image: ImageData): void {
@@ -91,7 +97,7 @@ export async function segment(input: SegmentInput, options: SegmentOptions): Pro
   if (!input.outputs || typeof input.outputs !== 'object') {
     throw new PipelineError('no-outputs', 'msg.outputs has no model outputs: connect this node after mlops-infer.');
   }
-  const { name, output } = selectOutput(input.outputs as Record<string, OutputTensor>, options.outputName);
+  const { name, output } = selectOutput(input.outputs as Record<string, OutputTensor>, options.outputName, input.outputOrder);
   if (!output || !Buffer.isBuffer(output.data) || !Array.isArray(output.dims)) {
     throw new PipelineError('bad-output', `msg.outputs["${name}"] is not a model output ({ data: Buffer, type, dims }); connect this node after mlops-infer.`, { name });
   }
@@ -99,7 +105,7 @@ export async function segment(input: SegmentInput, options: SegmentOptions): Pro
   if (options.overlay && !input.image) {
     throw new PipelineError('no-image', 'The overlay needs the original picture in msg.image, which is missing; keep msg.image from mlops-image or turn the overlay off.');
   }
-  const plane = decodeClassPlane(output, name, options);
+  const plane = decodeClassPlane(output, name, options, input.metadata);
   const geometry = resolveGeometry(input, plane.width, plane.height);
   const classMap = backProject(plane, geometry);
   const width = Math.round(geometry.sourceWidth);
@@ -107,7 +113,8 @@ export async function segment(input: SegmentInput, options: SegmentOptions): Pro
   const { labels, colors } = nameClasses(plane.classCount, { labels: options.labels, colors: options.colors, metadata: input.metadata });
   const classes = classStats(classMap, labels, colors);
   const components = findComponents(classMap, width, height, options).map((c) => ({ ...c, label: labels[c.classIndex]! }));
-  const result: SegmentationResult = { classMap: bufferOf(classMap), width, height, labels, colors, classes, components };
+  const result: SegmentationResult = { classMap: bufferOf(classMap), width, height, labels, colors, classes, components, output: name };
+  if (plane.reading) result.singleChannel = plane.reading.mode;
   if (options.overlay) {
     const legend: LegendEntry[] = presentClasses(classes, options.includeBackground).map((c) => ({ label: c.label, color: c.color, ratio: c.ratio }));
     result.overlay = await renderOverlay(input.image!, classMap, colors, legend, options.overlay);
@@ -115,5 +122,5 @@ export async function segment(input: SegmentInput, options: SegmentOptions): Pro
   }
   const lineWidth = Math.max(2, Math.round(Math.min(width, height) / 200));
   const annotations = components.map((c): Annotation => ({ type: 'rect', bbox: c.bbox, label: c.label, stroke: colors[c.classIndex]!, lineWidth }));
-  return { result, annotations, outputName: name };
+  return { result, annotations, outputName: name, reading: plane.reading };
 }

@@ -1,7 +1,7 @@
 // Writes a split of the synthetic data set: <out>/<split>/images/NNNN.png, masks/NNNN.png, manifest.json.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { PipelineError } from '../errors';
+import { badSetting, integerSetting } from '../settings';
 import { mixSeed } from './random';
 import { renderSample } from './render';
 import { CLASS_COLORS, CLASS_LABELS } from './svg';
@@ -49,16 +49,11 @@ export function sampleSeed(seed: number, split: Split, index: number): number {
 
 export function validateOptions(options: DatasetOptions): void {
   if (!SPLITS.includes(options.split)) {
-    throw new PipelineError('bad_split', `unknown split "${options.split}": use train, val or test`, { split: options.split });
+    throw badSetting('--split', `one of ${SPLITS.join(', ')}`, options.split);
   }
-  for (const [name, value, min, max] of [['count', options.count, 1, 100000], ['size', options.size, 32, 2048]] as const) {
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new PipelineError('bad_option', `--${name} must be a whole number from ${min} to ${max}, got ${value}`, { name, value });
-    }
-  }
-  if (!Number.isInteger(options.seed)) {
-    throw new PipelineError('bad_option', `--seed must be a whole number, got ${options.seed}`, { name: 'seed', value: options.seed });
-  }
+  integerSetting(options.count, '--count', undefined, { min: 1, max: 100000 });
+  integerSetting(options.size, '--size', undefined, { min: 32, max: 2048 });
+  integerSetting(options.seed, '--seed', undefined);
 }
 
 /** Generates one split; `onProgress` is told after each sample. */

@@ -68,8 +68,8 @@ export function inputGeometryFromModel(
   const input = selection.inputName ? info.inputs.find((i) => i.name === selection.inputName) : info.inputs[0];
   if (!input) {
     const names = info.inputs.map((i) => i.name).join(', ') || 'none';
-    if (!selection.inputName) throw new PipelineError('model-without-inputs', 'the model has no inputs to feed an image to', {});
-    throw new PipelineError('no-model-input', `the model has no input named "${selection.inputName}" (inputs: ${names}); correct "Input name"`, { input: selection.inputName, inputs: names });
+    if (!selection.inputName) throw new PipelineError('no-inputs', 'the model has no inputs to feed an image to', {});
+    throw new PipelineError('unknown-input', `the model has no input named "${selection.inputName}" (inputs: ${names}); correct "Input name"`, { input: selection.inputName, inputs: names });
   }
   const dims = input.dims;
   const shape = `[${dims.map(dimText).join(', ')}]`;

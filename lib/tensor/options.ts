@@ -1,6 +1,7 @@
 // Pre-processing settings: explicit node configuration first, then the model's metadata_props, then defaults.
 import type { TensorElementType, TensorLayout } from '../contract';
 import { isPipelineError, PipelineError } from '../errors';
+import { badSetting } from '../settings';
 import type { DecoderChoice } from '../image/libraries';
 import type { ModelInfo } from '../onnx';
 import { inputGeometryFromModel, type ModelInputGeometry, type ResizeMode } from './geometry';
@@ -42,11 +43,6 @@ export const DEFAULT_PREPROCESS: Omit<PreprocessOptions, 'width' | 'height'> = {
   std: [1, 1, 1],
   resizer: 'auto',
 };
-
-/** A setting the user typed that cannot be used: says which, what was typed and what is expected. */
-export function badOption(option: string, value: string, expected: string): PipelineError {
-  return new PipelineError('bad-option', `${option} "${value}" ${expected}`, { option, value, expected });
-}
 
 function badMetadata(key: string, value: string, expected: string): PipelineError {
   return new PipelineError('bad-metadata', `the model's metadata "${key}" is ${JSON.stringify(value)}; expected ${expected}`, { key, value: JSON.stringify(value), expected });
@@ -148,7 +144,7 @@ export function parseScale(text: string): number | undefined {
   if (trimmed === '') return undefined;
   const fraction = /^([\d.]+)\s*\/\s*([\d.]+)$/.exec(trimmed);
   const value = fraction ? Number(fraction[1]) / Number(fraction[2]) : Number(trimmed);
-  if (!Number.isFinite(value)) throw badOption('scale', text, `is not a number (e.g. 1/255 or 0.5)`);
+  if (!Number.isFinite(value)) throw badSetting('scale', 'number (e.g. 1/255 or 0.5)', text);
   return value;
 }
 
@@ -159,13 +155,13 @@ export function parseTriple(text: string, option: string): Triple | undefined {
   const values = trimmed.replace(/^\[|\]$/g, '').split(/[\s,]+/).filter(Boolean).map(Number);
   const list = values.length === 1 ? [values[0]!, values[0]!, values[0]!] : values;
   if (list.length !== 3 || !list.every(Number.isFinite)) {
-    throw badOption(option, text, `must be one number or three comma-separated numbers`);
+    throw badSetting(option, 'one number or three comma-separated numbers', text);
   }
   return list as Triple;
 }
 
 /** Parses "#727272", "#777" or "114,114,114" into RGB. */
-export function parseColor(text: string): Triple | undefined {
+export function parseColor(text: string, setting = 'colour'): Triple | undefined {
   const trimmed = text.trim();
   if (trimmed === '') return undefined;
   const hex = /^#?([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(trimmed);
@@ -173,9 +169,9 @@ export function parseColor(text: string): Triple | undefined {
     const digits = hex[1]!.length === 3 ? hex[1]!.replace(/./g, '$&$&') : hex[1]!;
     return [0, 2, 4].map((i) => parseInt(digits.slice(i, i + 2), 16)) as Triple;
   }
-  const list = parseTriple(trimmed, 'colour');
+  const list = parseTriple(trimmed, setting);
   if (!list || !list.every((v) => Number.isInteger(v) && v >= 0 && v <= 255)) {
-    throw badOption('colour', text, `must be #rrggbb or three numbers 0…255`);
+    throw badSetting(setting, '#rrggbb or three numbers 0…255', text);
   }
   return list;
 }

@@ -1,25 +1,16 @@
 // One way for every node to fail a message: translated text, red status, done(err) so Catch nodes see it.
 import { isPipelineError } from '../../lib/errors';
-import type { DoneFunction, Node, NodeAPI, NodeStatus } from './red';
+import { catalogText } from './i18n';
+import type { DoneFunction, Node, NodeAPI } from './red';
+import { errorStatus } from './status';
 
 /** Text for an error in the node's own locale catalog (<type>.errors.<code>), else the error's own message. */
 export function describeError(RED: NodeAPI, nodeType: string, err: unknown): string {
-  if (isPipelineError(err)) {
-    const key = `${nodeType}.errors.${err.code}`;
-    const translated = RED._(key, err.details);
-    if (translated && !translated.endsWith(key)) return translated;
-    return err.message;
-  }
+  if (isPipelineError(err)) return catalogText(RED, `${nodeType}.errors.${err.code}`, err.details) ?? err.message;
   return err instanceof Error ? err.message : String(err);
 }
 
-const STATUS_TEXT_LIMIT = 60;
-
-/** Red ring status with the reason, shortened to what fits under a node. */
-export function errorStatus(text: string): NodeStatus {
-  return { fill: 'red', shape: 'ring', text: text.length > STATUS_TEXT_LIMIT ? `${text.slice(0, STATUS_TEXT_LIMIT - 1)}…` : text };
-}
-
+/** Fails one message: red status with the reason, done(err) with msg.error.code set, so Catch nodes can switch on it. */
 export function failMessage(RED: NodeAPI, node: Node, err: unknown, done: DoneFunction): void {
   const text = describeError(RED, node.type, err);
   node.status(errorStatus(text));
@@ -27,3 +18,10 @@ export function failMessage(RED: NodeAPI, node: Node, err: unknown, done: DoneFu
   if (isPipelineError(err)) Object.assign(reported, { code: err.code });
   done(reported);
 }
+
+/** Red status with the translated reason of `err`, from the catalog of `catalogType` (the node's own by default). */
+export function showError(RED: NodeAPI, node: Node, err: unknown, catalogType: string = node.type): void {
+  node.status(errorStatus(describeError(RED, catalogType, err)));
+}
+
+export { errorStatus };

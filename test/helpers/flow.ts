@@ -34,7 +34,14 @@ export const testHelper: {
   settings(settings: object): void;
   request(): any;
   clearFlows(): Promise<void>;
+  /** The spy on Node-RED's log: args[i][0] is { level, id, type, msg } (level 30: warn). */
+  log(): { args: [{ id?: string; level?: number; msg?: unknown }][] };
 } = helper;
+
+/** What the node with this id logged as warnings (node.warn) since the flow was loaded. */
+export function loggedWarnings(nodeId: string): string[] {
+  return testHelper.log().args.map((a) => a[0]).filter((m) => m.id === nodeId && m.level === 30).map((m) => String(m.msg));
+}
 
 /** Resolves with the next message a helper node receives. */
 export function nextMessage<T = any>(helperNodeId: string, timeoutMs = 20000): Promise<T> {

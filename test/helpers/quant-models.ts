@@ -110,3 +110,42 @@ export async function writeCalibrationImages(dir: string, count: number, size = 
   }
   fs.writeFileSync(path.join(dir, 'notes.txt'), 'not an image');
 }
+
+export const FRAGILE_INPUT = { name: 'x', dims: [1, 8, 8, 8] };
+
+/**
+ * x[1,8,8,8] → conv1 3×3 → Relu → conv2 3×3 (fragile) → Relu → conv3 3×3 stride 2 → y[1,6,4,4] (a feature map).
+ * conv1's channel 7 is always 0 (bias −100 before the Relu); conv2 gives every output channel a weight of 200 on that
+ * channel. The float output never sees those weights, but they set conv2's per-channel weight scales, so its real
+ * weights (±0.3) round to 0 or ±1 step in int8: conv2 is the one layer that must stay float.
+ */
+export function fragileModel(): Uint8Array {
+  const w2 = noise(8 * 8 * 9, 22).map((v) => v * 0.3);
+  for (let o = 0; o < 8; o++) w2[(o * 8 + 7) * 9 + 4] = 200;
+  const b1 = Float32Array.from(noise(8, 21), (v) => v * 0.1);
+  b1[7] = -100;
+  return buildModel({
+    nodes: [
+      makeNode('Conv', ['x', 'w1', 'b1'], ['c1'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, 'conv1'),
+      makeNode('Relu', ['c1'], ['r1'], {}, 'relu1'),
+      makeNode('Conv', ['r1', 'w2', 'b2'], ['c2'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, 'conv2'),
+      makeNode('Relu', ['c2'], ['r2'], {}, 'relu2'),
+      makeNode('Conv', ['r2', 'w3', 'b3'], ['y'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2] }, 'conv3'),
+    ],
+    inputs: [makeValueInfo('x', 'float32', FRAGILE_INPUT.dims)],
+    outputs: [makeValueInfo('y', 'float32', [1, 6, 4, 4])],
+    initializers: [
+      makeTensor('w1', 'float32', [8, 8, 3, 3], noise(8 * 8 * 9, 20).map((v) => v * 0.3)),
+      makeTensor('b1', 'float32', [8], b1),
+      makeTensor('w2', 'float32', [8, 8, 3, 3], w2),
+      makeTensor('b2', 'float32', [8], noise(8, 23).map((v) => v * 0.1)),
+      makeTensor('w3', 'float32', [6, 8, 3, 3], noise(6 * 8 * 9, 24).map((v) => v * 0.3)),
+      makeTensor('b3', 'float32', [6], noise(6, 25).map((v) => v * 0.1)),
+    ],
+    opset: 17,
+  });
+}
+
+export function fragileSamples(count: number, seed = 300): CalibrationSample[] {
+  return Array.from({ length: count }, (_, i) => ({ x: { data: noise(8 * 8 * 8, seed + i), dims: FRAGILE_INPUT.dims } }));
+}

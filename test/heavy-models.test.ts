@@ -1,0 +1,146 @@
+// Heavy real-model traps (issue 16) through a real Node-RED runtime: mlops-tensor → mlops-infer → mlops-segment
+// with real onnxruntime, on models shaped like salient-object exports (test/fixtures/heavy-models.ts).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { catchNode, nextMessage, nodeModule, recordStatus, testHelper } from './helpers/flow';
+import { coverage, heavyDir, salientModel, threeObjectPicture, type Rect } from './fixtures/heavy-models';
+
+const nodes = ['mlops-model', 'mlops-tensor', 'mlops-infer', 'mlops-segment'].map(nodeModule).concat(catchNode);
+// 1280×960 into a 64² model: 20 picture pixels per tensor pixel, so rectangles on multiples of 20 map back exactly.
+const RED_OBJECT: Rect = { x: 200, y: 160, width: 320, height: 320 };
+const GREEN_OBJECT: Rect = { x: 700, y: 500, width: 300, height: 300 };
+const BLUE_OBJECT: Rect = { x: 1060, y: 100, width: 200, height: 200 };
+const picture = () => threeObjectPicture(1280, 960, RED_OBJECT, GREEN_OBJECT, BLUE_OBJECT);
+
+/** The class map finds the object: the resize blends one tensor pixel at each edge, so allow that band and no more. */
+function assertFinds(classMap: Buffer, object: Rect): void {
+  const { inside, outside } = coverage(classMap, 1280, object);
+  const area = object.width * object.height;
+  const edgeBand = 2 * 20 * (object.width + object.height);
+  assert.ok(inside >= area - edgeBand && inside <= area, `${inside} of ${area} object pixels found`);
+  assert.ok(outside <= edgeBand, `${outside} pixels outside the object`);
+}
+
+function pipeline(modelPath: string, segment: Record<string, unknown> = {}): object[] {
+  const at = { z: 'tab', x: 100, y: 100 };
+  return [
+    { id: 'tab', type: 'tab', label: 'heavy' },
+    { id: 'model', type: 'mlops-model', path: modelPath, workers: 1, warmup: false, intraOpThreads: 1 },
+    { ...at, id: 'tensor', type: 'mlops-tensor', model: 'model', wires: [['infer']] },
+    { ...at, id: 'infer', type: 'mlops-infer', model: 'model', queueSize: 2, queuePolicy: 'queue', wires: [['seg']] },
+    { ...at, id: 'seg', type: 'mlops-segment', overlay: false, minArea: 0, maxComponents: 10, ...segment, wires: [['out']] },
+    { ...at, id: 'out', type: 'helper' },
+    { ...at, id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+    { ...at, id: 'caught', type: 'helper' },
+  ];
+}
+
+async function run(modelPath: string, segment: Record<string, unknown> = {}) {
+  await testHelper.load(nodes, pipeline(modelPath, segment));
+  const status = recordStatus('seg');
+  const warnings: string[] = [];
+  testHelper.getNode('seg').on('call:warn', (call: { args: [string] }) => warnings.push(call.args[0]));
+  const out = nextMessage('out');
+  testHelper.getNode('tensor').receive({ image: picture() });
+  return { msg: await out, status, warnings };
+}
+
+describe('heavy models: the right output, read the right way', function () {
+  this.timeout(30000);
+  afterEach(() => testHelper.unload());
+  const model = salientModel({ size: 64 });
+
+  it('segments the model\'s first output "output", not the integer-named side output JavaScript lists first', async () => {
+    const { msg } = await run(model.path);
+    // The trap is real: the object's own key order puts "1890" first.
+    assert.equal(Object.keys(msg.outputs)[0], '1890');
+    assert.deepEqual(msg.outputNames, model.outputs);
+    assert.equal(msg.segmentation.output, 'output');
+    assertFinds(msg.segmentation.classMap, RED_OBJECT);
+  });
+
+  it('takes the order from the selected model when msg.outputNames is missing', async () => {
+    const { msg } = await run(model.path, { model: 'model' });
+    const seg = testHelper.getNode('seg');
+    const again = nextMessage('out');
+    seg.receive({ outputs: msg.outputs, tensor: msg.tensor, image: msg.image });
+    const second = await again;
+    assert.equal(second.segmentation.output, 'output');
+    assertFinds(second.segmentation.classMap, RED_OBJECT);
+  });
+
+  it('an output named in the settings still wins', async () => {
+    const { msg } = await run(model.path, { output: '1890' });
+    assert.equal(msg.segmentation.output, '1890');
+    assertFinds(msg.segmentation.classMap, GREEN_OBJECT);
+  });
+
+  it('reads a probability map as probabilities by default and says so in the status', async () => {
+    const { msg, status, warnings } = await run(model.path);
+    assert.equal(msg.segmentation.singleChannel, 'probability');
+    assert.equal(status.at(-1)!.fill, 'green');
+    assert.match(status.at(-1)!.text!, /^1 component · class1 8\.\d% · read as probabilities$/);
+    assert.deepEqual(warnings, []);
+  });
+
+  it('reads logits as logits by default', async () => {
+    const { msg, status } = await run(salientModel({ size: 64, probabilities: false }).path);
+    assert.equal(msg.segmentation.singleChannel, 'sigmoid');
+    assertFinds(msg.segmentation.classMap, RED_OBJECT);
+    assert.match(status.at(-1)!.text!, / · read as logits$/);
+  });
+
+  it('follows the model metadata single_channel over the value range', async () => {
+    const { msg, status } = await run(salientModel({ size: 64, probabilities: false, metadata: { single_channel: 'probability' } }).path,
+      { model: 'model' });
+    assert.equal(msg.segmentation.singleChannel, 'probability');
+    assert.match(status.at(-1)!.text!, / · read as probabilities$/);
+  });
+
+  it('warns (yellow status, one warning) when a logit setting meets a probability map', async () => {
+    const { msg, status, warnings } = await run(model.path, { singleChannel: 'sigmoid' });
+    // What the user asked for is done — and it is the silent failure of the issue: nearly everything is "object".
+    assert.equal(msg.segmentation.singleChannel, 'sigmoid');
+    assert.ok(coverage(msg.segmentation.classMap, 1280, RED_OBJECT).outside > 1_000_000);
+    assert.equal(status.at(-1)!.fill, 'yellow');
+    assert.match(status.at(-1)!.text!, /^looks like probabilities\? · /);
+    assert.deepEqual(warnings, ['output "output" looks like probabilities (values) but is read as logits; check the 1-channel setting']);
+    const out = nextMessage('out');
+    testHelper.getNode('tensor').receive({ image: picture() });
+    await out;
+    assert.equal(warnings.length, 1, 'warned once, not per message');
+  });
+});
+
+describe('heavy models: a truncated model file', function () {
+  this.timeout(30000);
+  afterEach(() => testHelper.unload());
+
+  it('says the file ends early, in the status, to Catch and in the editor\'s model info, without doubled words', async () => {
+    const { bytes } = salientModel({ size: 64 });
+    const truncated = path.join(heavyDir, 'interrupted-download.onnx');
+    fs.writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    await testHelper.load(nodes, pipeline(truncated));
+    const status = recordStatus('model');
+    const caught = nextMessage('caught');
+    testHelper.getNode('tensor').receive({ image: picture() });
+    const error = (await caught).error.message as string;
+    assert.match(error, /the model file ends early \(incomplete copy: \d+ bytes, the data runs past them\): \S+interrupted-download\.onnx; copy or download/);
+    assert.equal(status.at(-1)?.fill, 'red');
+    assert.match(status.at(-1)!.text!, /^the model file ends early \(incomplete copy/);
+    const info = await testHelper.request().get('/edge-mlops/model-info').query({ path: truncated }).expect(422);
+    assert.equal(info.body.error, 'model-truncated');
+    assert.match(info.body.message, /ends early \(incomplete copy/);
+    assert.doesNotMatch(info.body.message, /not an ONNX model/);
+  });
+
+  it('does not double "not an ONNX model" for a file that is no model at all', async () => {
+    const text = path.join(heavyDir, 'readme.onnx');
+    fs.writeFileSync(text, 'this is a README that was saved with the wrong name');
+    await testHelper.load(nodes, pipeline(text));
+    const info = await testHelper.request().get('/edge-mlops/model-info').query({ path: text }).expect(422);
+    assert.equal(info.body.error, 'not-onnx');
+    assert.equal(info.body.message.match(/not an ONNX model/g)?.length, 1, info.body.message);
+  });
+});
