@@ -32,7 +32,12 @@ describe('every node through the editor: Import ▸ Examples, dialog, Deploy, ru
   /** POST /vqi/inspect as the example's HTTP path expects it. */
   async function inspect(asset: string, picture = rusty): Promise<{ status: number; body: any }> {
     const res = await fetch(`${editor!.url}/vqi/inspect?asset=${asset}`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: picture });
-    return { status: res.status, body: await res.json() };
+    const text = await res.text();
+    try {
+      return { status: res.status, body: JSON.parse(text) };
+    } catch {
+      throw new Error(`POST /vqi/inspect?asset=${asset} answered ${res.status} with ${JSON.stringify(text.slice(0, 300))}`);
+    }
   }
   async function only(tab: string, type: string): Promise<string> {
     const ids = await nodesOnTab(page, tabs[tab]!, type);
