@@ -72,7 +72,7 @@ export const ERROR_CODES = {
   'worker-crashed': 'the worker thread running the message crashed',
   // segmentation (mlops-segment)
   'no-outputs': 'msg.outputs is missing or empty',
-  'unknown-output': 'the chosen output name is not in msg.outputs',
+  'unknown-output': 'the chosen output name is not one of the model outputs (in msg.outputs)',
   'bad-output': 'an entry of msg.outputs is not a model output',
   'bad-shape': 'the output does not have the shape of a segmentation map',
   'too-many-classes': 'the output has more classes than a class map can hold',
@@ -81,7 +81,7 @@ export const ERROR_CODES = {
   'bad-threshold': 'the single-channel threshold is not strictly between 0 and 1',
   'bad-geometry': 'msg.tensor.geometry cannot map the output back to the image',
   'image-mismatch': 'msg.image does not have the size the tensor was made from',
-  'bad-list': 'a list setting (labels) is neither a JSON array of strings nor a comma list',
+  'bad-list': 'a list setting (labels, output names) is neither a JSON array of strings nor a comma list',
   'bad-colour': 'a colour setting is not #rrggbb',
   // condition (mlops-condition)
   'no-segmentation': 'msg.segmentation is missing',

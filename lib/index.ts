@@ -11,3 +11,4 @@ export * as quantize from './quantize';
 export * as condition from './condition';
 export * as modelStore from './model-store';
 export * as align from './align';
+export * as http from './http';

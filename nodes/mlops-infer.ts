@@ -1,6 +1,11 @@
 // mlops-infer: runs msg.tensor(s) through the model of an mlops-model config node on worker threads.
 import { outputNamesInModelOrder } from '../lib/contract';
-import { BoundedQueue, QUEUE_POLICIES, feedFromMessage, modelDisplayName, type ModelFeed, type QueuePolicy } from '../lib/inference';
+import {
+  BoundedQueue, FETCH_MODES, QUEUE_POLICIES, feedFromMessage, modelDisplayName, planFetch,
+  type DownstreamNode, type FetchMode, type FetchPlan, type ModelFeed, type QueuePolicy,
+} from '../lib/inference';
+import type { ModelInfo } from '../lib/onnx';
+import { parseList } from '../lib/segmentation/palette';
 import { enumSetting, nonNegativeInteger } from '../lib/settings';
 import { showError } from './shared/failure';
 import { translate } from './shared/i18n';
@@ -12,17 +17,25 @@ interface InferNodeConfig extends NodeDefinition {
   model: string;
   queueSize?: number | string;
   queuePolicy?: string;
+  /** Which outputs to fetch: auto (what downstream nodes read), all, named (fetchNames). */
+  fetch?: string;
+  fetchNames?: string;
+  wires?: string[][];
 }
 
 interface InferSettings {
   capacity: number;
   policy: QueuePolicy;
+  fetch: FetchMode;
+  fetchNames: string[];
 }
 
 function inferSettings(config: InferNodeConfig): InferSettings {
   return {
     capacity: nonNegativeInteger(config.queueSize, 'queueSize', 4),
     policy: enumSetting(config.queuePolicy, 'queuePolicy', QUEUE_POLICIES, 'queue'),
+    fetch: enumSetting(config.fetch, 'fetch', FETCH_MODES, 'auto'),
+    fetchNames: parseList(config.fetchNames, 'output names'),
   };
 }
 
@@ -35,6 +48,17 @@ export = function register(RED: NodeAPI): void {
     let loadError: unknown;
     const t = (key: string, english: string, subs: Record<string, string | number> = {}) =>
       translate(RED, `mlops-infer.status.${key}`, english, subs);
+
+    // Planned once per loaded model, on its first message: by then the whole flow is deployed.
+    let plan: { info: ModelInfo; plan: FetchPlan } | undefined;
+    function fetchPlan(info: ModelInfo, fetch: FetchMode, names: string[]): FetchPlan {
+      if (plan?.info !== info) {
+        const deployed = new Map<string, DownstreamNode>();
+        RED.nodes.eachNode((n) => deployed.set(String(n.id), n as DownstreamNode));
+        plan = { info, plan: planFetch(fetch, names, info.outputs.map((o) => o.name), config.wires ?? [], (id) => deployed.get(id)) };
+      }
+      return plan.plan;
+    }
 
     const queue = new BoundedQueue({
       capacity: settings?.capacity ?? 0, policy: settings?.policy ?? 'queue', concurrency: model?.workers ?? 1, onChange: showStatus,
@@ -50,6 +74,8 @@ export = function register(RED: NodeAPI): void {
       else if (queue.runningCount > 0) parts.push(t('busy', 'busy'));
       else parts.push(t('ready', 'ready'));
       if (lastLatencyMs !== undefined) parts.push(t('latency', '__ms__ ms', { ms: Math.round(lastLatencyMs) }));
+      const fetched = plan?.info === model.info ? plan?.plan.names : undefined;
+      if (model.info && fetched) parts.push(t('fetched', '__count__/__total__ outputs', { count: fetched.length, total: model.info.outputs.length }));
       if (queue.dropped > 0) parts.push(t('dropped', 'dropped __count__', { count: queue.dropped }));
       const fill = !model.info ? 'grey' : queue.runningCount > 0 ? 'blue' : 'green';
       node.status({ fill, shape: queued > 0 || !model.info ? 'ring' : 'dot', text: parts.join(' · ') });
@@ -64,10 +90,13 @@ export = function register(RED: NodeAPI): void {
     }
 
     onInput(node, async (msg, send) => {
-      if (!model) return; // unreachable: a missing model is a configuration error, which onInput reports
+      if (!model || !settings) return; // unreachable: configuration errors are reported by onInput
       // Checked before queueing when the model is loaded, so a bad tensor never takes a queue place.
       const feed: ModelFeed | undefined = model.info ? feedFromMessage(msg, model.info) : undefined;
-      const outcome = await queue.submit(async () => model.run(feed ?? feedFromMessage(msg, await model.ready())));
+      const outcome = await queue.submit(async () => {
+        const info = await model.ready();
+        return model.run(feed ?? feedFromMessage(msg, info), fetchPlan(info, settings.fetch, settings.fetchNames).names);
+      });
       if (outcome.dropped) return; // dropped by the queue policy, by design
       const { outputs, queueMs, runMs } = outcome.value;
       lastLatencyMs = runMs;

@@ -72,7 +72,7 @@ module.exports = function register(RED: NodeAPI) {
       },
     });
     node.ready = () => host.ready();
-    node.run = (feed) => host.run(feed);
+    node.run = (feed, fetch) => host.run(feed, fetch);
     node.register = (userId) => host.register(userId);
     node.deregister = (userId) => host.deregister(userId);
     Object.defineProperty(node, 'info', { get: () => host.info });

@@ -9,6 +9,7 @@ import { failMessage } from './shared/failure';
 import { translate } from './shared/i18n';
 import type { ModelConfigNode } from './shared/model-node';
 import type { Node, NodeAPI, NodeDefinition, NodeStatus } from './shared/red';
+import { readyStatus, warningStatus } from './shared/status';
 import { addTimings } from './shared/timings';
 
 const TYPE = 'mlops-segment';
@@ -62,13 +63,13 @@ function resultStatus(RED: NodeAPI, result: SegmentationResult, includeBackgroun
   const summary = statusText(RED, result, includeBackground);
   if (reading?.conflict) {
     const looks = translated(RED, 'status.looksLike', { evidence: readingName(RED, reading.conflict.evidence) }, `looks like ${readingName(RED, reading.conflict.evidence)}?`);
-    return { fill: 'yellow', shape: 'ring', text: `${looks} · ${summary}` };
+    return warningStatus(`${looks} · ${summary}`);
   }
   if (reading && reading.basis !== 'setting') {
     const auto = translated(RED, 'status.readAs', { reading: readingName(RED, reading.mode) }, `read as ${readingName(RED, reading.mode)}`);
-    return { fill: 'green', shape: 'dot', text: `${summary} · ${auto}` };
+    return readyStatus(`${summary} · ${auto}`);
   }
-  return { fill: 'green', shape: 'dot', text: summary };
+  return readyStatus(summary);
 }
 
 export = function register(RED: NodeAPI): void {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { catchNode, nextMessage, nodeModule, recordStatus, testHelper } from './helpers/flow';
 import { coverage, heavyDir, salientModel, threeObjectPicture, type Rect } from './fixtures/heavy-models';
 
+const functionNode = require(require.resolve('@node-red/nodes/core/function/10-function.js'));
 const nodes = ['mlops-model', 'mlops-tensor', 'mlops-infer', 'mlops-segment'].map(nodeModule).concat(catchNode);
 // 1280×960 into a 64² model: 20 picture pixels per tensor pixel, so rectangles on multiples of 20 map back exactly.
 const RED_OBJECT: Rect = { x: 200, y: 160, width: 320, height: 320 };
@@ -22,22 +23,23 @@ function assertFinds(classMap: Buffer, object: Rect): void {
   assert.ok(outside <= edgeBand, `${outside} pixels outside the object`);
 }
 
-function pipeline(modelPath: string, segment: Record<string, unknown> = {}): object[] {
+function pipeline(modelPath: string, segment: Record<string, unknown> = {}, infer: Record<string, unknown> = {}, extra: object[] = []): object[] {
   const at = { z: 'tab', x: 100, y: 100 };
   return [
     { id: 'tab', type: 'tab', label: 'heavy' },
     { id: 'model', type: 'mlops-model', path: modelPath, workers: 1, warmup: false, intraOpThreads: 1 },
     { ...at, id: 'tensor', type: 'mlops-tensor', model: 'model', wires: [['infer']] },
-    { ...at, id: 'infer', type: 'mlops-infer', model: 'model', queueSize: 2, queuePolicy: 'queue', wires: [['seg']] },
-    { ...at, id: 'seg', type: 'mlops-segment', overlay: false, minArea: 0, maxComponents: 10, ...segment, wires: [['out']] },
+    { ...at, id: 'infer', type: 'mlops-infer', model: 'model', queueSize: 2, queuePolicy: 'queue', wires: [['seg']], ...infer },
+    { ...at, id: 'seg', type: 'mlops-segment', overlay: false, minArea: 0, maxComponents: 10, wires: [['out']], ...segment },
     { ...at, id: 'out', type: 'helper' },
     { ...at, id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
     { ...at, id: 'caught', type: 'helper' },
+    ...extra.map((n) => ({ ...at, ...n })),
   ];
 }
 
-async function run(modelPath: string, segment: Record<string, unknown> = {}) {
-  await testHelper.load(nodes, pipeline(modelPath, segment));
+async function run(modelPath: string, segment: Record<string, unknown> = {}, infer: Record<string, unknown> = {}, extra: object[] = []) {
+  await testHelper.load(nodes, pipeline(modelPath, segment, infer, extra));
   const status = recordStatus('seg');
   const warnings: string[] = [];
   testHelper.getNode('seg').on('call:warn', (call: { args: [string] }) => warnings.push(call.args[0]));
@@ -52,7 +54,7 @@ describe('heavy models: the right output, read the right way', function () {
   const model = salientModel({ size: 64 });
 
   it('segments the model\'s first output "output", not the integer-named side output JavaScript lists first', async () => {
-    const { msg } = await run(model.path);
+    const { msg } = await run(model.path, {}, { fetch: 'all' });
     // The trap is real: the object's own key order puts "1890" first.
     assert.equal(Object.keys(msg.outputs)[0], '1890');
     assert.deepEqual(msg.outputNames, model.outputs);
@@ -61,7 +63,7 @@ describe('heavy models: the right output, read the right way', function () {
   });
 
   it('takes the order from the selected model when msg.outputNames is missing', async () => {
-    const { msg } = await run(model.path, { model: 'model' });
+    const { msg } = await run(model.path, { model: 'model' }, { fetch: 'all' });
     const seg = testHelper.getNode('seg');
     const again = nextMessage('out');
     seg.receive({ outputs: msg.outputs, tensor: msg.tensor, image: msg.image });
@@ -115,6 +117,9 @@ describe('heavy models: the right output, read the right way', function () {
 
 describe('heavy models: a truncated model file', function () {
   this.timeout(30000);
+  // The editor may inspect models under the user directory only.
+  before(() => testHelper.settings({ userDir: heavyDir }));
+  after(() => testHelper.settings({ userDir: undefined }));
   afterEach(() => testHelper.unload());
 
   it('says the file ends early, in the status, to Catch and in the editor\'s model info, without doubled words', async () => {
@@ -142,5 +147,65 @@ describe('heavy models: a truncated model file', function () {
     const info = await testHelper.request().get('/edge-mlops/model-info').query({ path: text }).expect(422);
     assert.equal(info.body.error, 'not-onnx');
     assert.equal(info.body.message.match(/not an ONNX model/g)?.length, 1, info.body.message);
+  });
+});
+
+describe('heavy models: only the outputs used are fetched', function () {
+  this.timeout(30000);
+  afterEach(() => testHelper.unload());
+  // Four 8-channel decoder maps of 64²: 512 KB of outputs per message that mlops-segment never reads.
+  const model = salientModel({ size: 64, features: 4, featureChannels: 8 });
+  const inferStatus = () => recordStatus('infer');
+
+  it('by default fetches only what mlops-segment reads, and says so in the status', async () => {
+    await testHelper.load(nodes, pipeline(model.path));
+    const status = inferStatus();
+    const out = nextMessage('out');
+    testHelper.getNode('tensor').receive({ image: picture() });
+    const msg = await out;
+    assert.deepEqual(Object.keys(msg.outputs), ['output']);
+    assert.deepEqual(msg.outputNames, ['output']);
+    assertFinds(msg.segmentation.classMap, RED_OBJECT);
+    assert.match(status.at(-1)!.text!, / · 1\/7 outputs$/);
+  });
+
+  it('fetches the output a segment node names', async () => {
+    const { msg } = await run(model.path, { output: '1891' });
+    assert.deepEqual(Object.keys(msg.outputs), ['1891']);
+    assertFinds(msg.segmentation.classMap, BLUE_OBJECT);
+  });
+
+  it('fetches all when a later node may read msg.outputs (a function node that mentions it)', async () => {
+    const reader = { id: 'reader', type: 'function', func: 'msg.payload = msg.outputs.decoder_3.dims; return msg;', outputs: 1, wires: [['out']] };
+    await testHelper.load([...nodes, functionNode], pipeline(model.path, { wires: [['reader']] }, {}, [reader]));
+    const out = nextMessage('out');
+    testHelper.getNode('tensor').receive({ image: picture() });
+    const msg = await out;
+    assert.deepEqual(msg.payload, [1, 8, 64, 64]);
+    assert.deepEqual(msg.outputNames, model.outputs);
+  });
+
+  it('keeps fetching only the segment output past a function node that does not mention outputs', async () => {
+    const other = { id: 'other', type: 'function', func: 'msg.payload = msg.segmentation.components.length; return msg;', outputs: 1, wires: [['out']] };
+    await testHelper.load([...nodes, functionNode], pipeline(model.path, { wires: [['other']] }, {}, [other]));
+    const out = nextMessage('out');
+    testHelper.getNode('tensor').receive({ image: picture() });
+    const msg = await out;
+    assert.equal(msg.payload, 1);
+    assert.deepEqual(Object.keys(msg.outputs), ['output']);
+  });
+
+  it('fetches exactly the named outputs, in the model\'s order', async () => {
+    const { msg } = await run(model.path, { output: '1890' }, { fetch: 'named', fetchNames: 'decoder_2, 1890' });
+    assert.deepEqual(msg.outputNames, ['1890', 'decoder_2']);
+    assert.deepEqual(Object.keys(msg.outputs).sort(), ['1890', 'decoder_2']);
+    assert.deepEqual(msg.outputs.decoder_2.dims, [1, 8, 64, 64]);
+  });
+
+  it('fails a message when a named output does not exist, and names the real ones', async () => {
+    await testHelper.load(nodes, pipeline(model.path, {}, { fetch: 'named', fetchNames: 'mask' }));
+    const caught = nextMessage('caught');
+    testHelper.getNode('tensor').receive({ image: picture() });
+    assert.match((await caught).error.message, /the model has no output "mask"; its outputs are "output", "1890", "1891", "decoder_0"/);
   });
 });

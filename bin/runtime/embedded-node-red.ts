@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { bodyLimit, DEFAULT_BODY_LIMIT_BYTES } from '../../lib/http/body-limit';
 
 export const packageRoot = path.resolve(__dirname, '..', '..', '..');
 const packageName = (JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { name: string }).name;
@@ -60,6 +61,10 @@ export async function startEmbeddedNodeRed(options: EmbeddedOptions): Promise<Em
     externalModules: { autoInstall: false, palette: { allowInstall: false } },
     // No update-notification question on the first editor visit: this runtime is a demo or a test, not an install.
     telemetry: { enabled: false },
+    // Request bodies capped while they stream in (413 above), as the VQI example's image limit (25 MB); JSON and
+    // forms stop at apiMaxLength. Node-RED's http in has no streaming cap of its own for other bodies.
+    httpNodeMiddleware: bodyLimit({ maxBytes: DEFAULT_BODY_LIMIT_BYTES }),
+    apiMaxLength: '5mb',
     ...options.settings,
   };
   RED.init(server, settings);

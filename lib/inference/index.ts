@@ -5,4 +5,5 @@ export * from './feed';
 export * from './model-source';
 export * from './model-host';
 export * from './worker-pool';
+export * from './fetch-plan';
 export * from './model-info-request';

@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     }
     const started = performance.now();
     try {
-      const outputs = await session.run(feedOf(message.feed));
+      const outputs = message.fetch ? await session.run(feedOf(message.feed), message.fetch) : await session.run(feedOf(message.feed));
       const runMs = performance.now() - started;
       const { wire, transfer } = toWire(outputs);
       post({ kind: 'result', jobId: message.jobId, outputs: wire, runMs }, transfer);

@@ -53,10 +53,10 @@ export class ModelHost {
     return this.loading;
   }
 
-  async run(feed: ModelFeed): Promise<ModelRunResult> {
+  async run(feed: ModelFeed, fetch?: readonly string[]): Promise<ModelRunResult> {
     await this.ready();
     if (!this.pool) throw new PipelineError('model-closed', 'the model was unloaded (redeploy) before this message ran');
-    return this.pool.run(feed);
+    return this.pool.run(feed, fetch);
   }
 
   /** Unloads and waits until every worker thread has exited. */

@@ -35,7 +35,8 @@ export interface WireTensor {
 }
 
 export type ToWorker =
-  | { kind: 'run'; jobId: number; feed: Record<string, WireTensor> }
+  /** `fetch`: the outputs to compute and return, all when absent. */
+  | { kind: 'run'; jobId: number; feed: Record<string, WireTensor>; fetch?: string[] }
   | { kind: 'close' };
 
 export type FromWorker =

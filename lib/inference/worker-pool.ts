@@ -16,6 +16,7 @@ let liveWorkers = 0;
 interface Job {
   id: number;
   feed: ModelFeed;
+  fetch?: string[];
   queuedAt: number;
   resolve(result: ModelRunResult): void;
   reject(err: Error): void;
@@ -56,11 +57,12 @@ export class WorkerPool {
   get waitingCount(): number { return this.waiting.length; }
   get busyCount(): number { return [...this.slots].filter((s) => s.job).length; }
 
-  run(feed: ModelFeed): Promise<ModelRunResult> {
+  /** `fetch`: output names to return (all when absent); onnxruntime copies out only these. */
+  run(feed: ModelFeed, fetch?: readonly string[]): Promise<ModelRunResult> {
     if (this.closing) return Promise.reject(new PipelineError('model-closed', 'the model is being unloaded (redeploy); send the message again once it is ready'));
     if (this.brokenReason) return Promise.reject(this.brokenReason);
     return new Promise((resolve, reject) => {
-      this.waiting.push({ id: this.nextJobId++, feed, queuedAt: performance.now(), resolve, reject });
+      this.waiting.push({ id: this.nextJobId++, feed, fetch: fetch ? [...fetch] : undefined, queuedAt: performance.now(), resolve, reject });
       this.dispatch();
     });
   }
@@ -150,7 +152,7 @@ export class WorkerPool {
       slot.job = job;
       slot.startedAt = performance.now();
       const { wire, transfer } = wireFeed(job.feed);
-      slot.worker.postMessage({ kind: 'run', jobId: job.id, feed: wire } satisfies ToWorker, transfer);
+      slot.worker.postMessage({ kind: 'run', jobId: job.id, feed: wire, fetch: job.fetch } satisfies ToWorker, transfer);
     }
   }
 

@@ -12,8 +12,8 @@ export interface ModelConfigNode {
   ready(): Promise<ModelInfo>;
   /** The description once loaded, else undefined. */
   readonly info: ModelInfo | undefined;
-  /** Runs one inference on a worker thread. */
-  run(feed: ModelFeed): Promise<ModelRunResult>;
+  /** Runs one inference on a worker thread; `fetch` names the outputs to return (all when absent). */
+  run(feed: ModelFeed, fetch?: readonly string[]): Promise<ModelRunResult>;
   /** Reference counting by the nodes that use this model (like the core MQTT broker node). */
   register(userNodeId: string): void;
   deregister(userNodeId: string): void;

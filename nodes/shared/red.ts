@@ -51,6 +51,8 @@ export interface NodeAPI {
     createNode(node: object, config: NodeDefinition): void;
     registerType(type: string, constructor: Function, options?: { credentials?: Record<string, { type: string }>; settings?: object }): void;
     getNode(id: string): unknown;
+    /** Calls back with the deployed configuration of every node. */
+    eachNode(callback: (config: NodeDefinition) => void): void;
   };
   _(key: string, substitutions?: Record<string, string | number>): string;
   settings: Record<string, unknown> & { userDir?: string };

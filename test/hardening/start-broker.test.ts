@@ -69,7 +69,7 @@ describe('hardening: edge-mlops start and thin-edge\'s broker port', function ()
       const res = await fetch(`${url}/vqi/inspect?asset=tower-5`, {
         method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: fs.readFileSync(path.join(repoRoot, 'samples', 'tower-rusty.jpg')),
       });
-      assert.equal(res.status, 200, await res.text());
+      assert.equal(res.status, 200, res.status === 200 ? '' : await res.text());
       await recorder.waitFor((all) => all.some((m) => m.topic === 'te/device/tower-5///m/mlops_Inspection'), 'tower-5 measurement on mosquitto', 30000);
     });
   });

@@ -1,0 +1,2 @@
+// HTTP helpers for Node-RED settings (httpNodeMiddleware).
+export * from './body-limit';
