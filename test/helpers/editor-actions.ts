@@ -52,11 +52,17 @@ export async function wire(page: Page, from: string, to: string, port = 0): Prom
 }
 
 /**
- * Presses Deploy (a full deploy, the editor's default) and resolves when the runtime accepted the flow. Fails with
+ * Presses Deploy (a full deploy, the editor's default) and resolves when the runtime has started the new flows. Fails with
  * the editor's text when it asks for confirmation instead (invalid, unknown or unused nodes).
  */
 export async function deployFromEditor(page: Page): Promise<void> {
   if (!(await page.evaluate(() => RED.nodes.dirty()))) throw new Error('nothing to deploy: the editor has no changes');
+  await page.evaluate(() => {
+    const g = globalThis as any;
+    if (g.__startedRevisions) return;
+    g.__startedRevisions = [];
+    RED.comms.subscribe('notification/runtime-deploy', (_topic: string, event: { revision: string }) => g.__startedRevisions.push(event.revision));
+  });
   const accepted = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/flows');
   await page.click('#red-ui-header-button-deploy');
   const outcome = await Promise.race([
@@ -74,6 +80,9 @@ export async function deployFromEditor(page: Page): Promise<void> {
   }
   if (!outcome.response.ok()) throw new Error(`deploy answered ${outcome.response.status()}: ${await outcome.response.text()}`);
   await page.waitForFunction(() => !RED.nodes.dirty());
+  // POST /flows answers before the new flows have started (HTTP routes, models); the runtime says so afterwards.
+  const { rev } = (await outcome.response.json()) as { rev: string };
+  await page.waitForFunction((revision) => ((globalThis as any).__startedRevisions as string[]).includes(revision), rev, { timeout: 60000 });
 }
 
 /** The flow as the runtime now has it (GET /flows, as thin-edge reads it back). */
