@@ -11,6 +11,10 @@ const commands: Record<string, { summary: string; load: () => Command }> = {
     summary: 'write a split of the synthetic power-line inspection data set',
     load: () => (require('./commands/generate-data') as typeof import('./commands/generate-data')).generateDataCommand,
   },
+  'generate-aps': {
+    summary: 'write the seeded APS-shaped sensor data set (171 attributes, 60 000 train / 16 000 test)',
+    load: () => (require('./commands/generate-aps') as typeof import('./commands/generate-aps')).generateApsCommand,
+  },
   quantize: {
     summary: 'int8-quantize an ONNX model (static QDQ with calibration images, or dynamic)',
     load: () => (require('./commands/quantize') as typeof import('./commands/quantize')).quantizeCommand,

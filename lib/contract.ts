@@ -146,6 +146,18 @@ export function bufferOf(array: ArrayBufferView): Buffer {
   return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
 }
 
+/** msg.prediction, written by mlops-classify: one row of a classifier's output. */
+export interface Prediction {
+  /** The winning label: argmax, or for binary models the positive label when its probability is above the threshold. */
+  label: string;
+  /** Index of that label in the model's classes. */
+  index: number;
+  /** Probability of that label. */
+  score: number;
+  /** Probability per label (softmax of logits, or the model's probabilities). */
+  scores: Record<string, number>;
+}
+
 /** Health states of an inspected asset; RETAKE asks for a new picture. */
 export type HealthState = 'OK' | 'WARNING' | 'CRITICAL' | 'RETAKE';
 

@@ -74,7 +74,7 @@ export const ERROR_CODES = {
   'no-outputs': 'msg.outputs is missing or empty',
   'unknown-output': 'the chosen output name is not one of the model outputs (in msg.outputs)',
   'bad-output': 'an entry of msg.outputs is not a model output',
-  'bad-shape': 'the output does not have the shape of a segmentation map',
+  'bad-shape': 'the output does not have the shape the node reads (a segmentation map, classifier scores)',
   'too-many-classes': 'the output has more classes than a class map can hold',
   'unsupported-type': 'the output has an element type segmentation cannot read',
   'data-size': "an output's data length does not match its shape",
@@ -106,6 +106,9 @@ export const ERROR_CODES = {
   'out-of-order': 'a reading is older than the previous one of its signal',
   'duplicate-time': 'a reading has the same time as the previous one of its signal',
   'no-asset': 'the topic has no level to take the asset id from',
+  // classification (mlops-classify) and judging predictions (mlops-condition)
+  'label-count': "the number of labels differs from the classifier output's classes",
+  'bad-prediction': 'msg.prediction is not a prediction { label, score, scores }',
   // the model store (mlops-model from the store, the thin-edge sm-plugin)
   'store-model-not-found': 'the model store has no active version of the model',
   'store-version-not-found': 'the model store does not hold the asked version of the model',

@@ -11,4 +11,6 @@ export * as quantize from './quantize';
 export * as condition from './condition';
 export * as modelStore from './model-store';
 export * as align from './align';
+export * as classify from './classify';
+export * as aps from './aps';
 export * as http from './http';

@@ -1,14 +1,15 @@
 // mlops-align: independent sensor readings (one signal per message) → time-aligned samples, msg.tensor [1, N].
 import { Aligner, alignSettings, numericReading, readingTime, sampleTensor, type AlignedSample } from '../lib/align';
 import { PipelineError } from '../lib/errors';
-import { failMessage } from './shared/failure';
 import { translate } from './shared/i18n';
 import type { Node, NodeAPI, NodeDefinition, NodeMessage } from './shared/red';
+import { readyStatus, warningStatus } from './shared/status';
+import { createNode, onInput, readSettings } from './shared/template';
 
 const TYPE = 'mlops-align';
 const ASSET_SOURCES = ['property', 'topic', 'none'] as const;
 
-interface AlignNodeDefinition extends NodeDefinition {
+interface AlignNodeConfig extends NodeDefinition {
   matchProperty?: string;
   valueProperty?: string;
   assetFrom?: string;
@@ -21,7 +22,7 @@ interface AlignNodeDefinition extends NodeDefinition {
 }
 
 /** How a message names its asset: a message property, a topic level, or one asset for everything. */
-function assetReader(config: AlignNodeDefinition, RED: NodeAPI): (msg: NodeMessage, key: string) => string {
+function assetReader(config: AlignNodeConfig, RED: NodeAPI): (msg: NodeMessage, key: string) => string {
   const source = ASSET_SOURCES.find((s) => s === config.assetFrom) ?? 'property';
   const fallback = typeof config.assetId === 'string' && config.assetId.trim() ? config.assetId.trim() : 'asset';
   if (source === 'none') return () => fallback;
@@ -46,20 +47,11 @@ function assetReader(config: AlignNodeDefinition, RED: NodeAPI): (msg: NodeMessa
 }
 
 export = function register(RED: NodeAPI): void {
-  function AlignNode(this: Node, config: AlignNodeDefinition) {
-    RED.nodes.createNode(this, config);
-    const node = this;
+  function MlopsAlignNode(this: Node, config: AlignNodeConfig) {
+    const node = createNode(RED, this, config);
     const t = (key: string, english: string, subs: Record<string, string | number> = {}) =>
       translate(RED, `${TYPE}.status.${key}`, english, subs);
-    let aligner: Aligner;
-    try {
-      aligner = new Aligner(alignSettings({ ...config, emit: config.emitMode }));
-    } catch (err) {
-      node.status({ fill: 'red', shape: 'ring', text: t('badConfig', 'invalid settings') });
-      node.on('input', (_msg, _send, done) => failMessage(RED, node, err, done));
-      return;
-    }
-    const settings = aligner.settings;
+    const aligner = readSettings(node, () => new Aligner(alignSettings({ ...config, emit: config.emitMode })));
     const matchProperty = config.matchProperty?.trim() || 'topic';
     const valueProperty = config.valueProperty?.trim() || 'payload';
     const assetOf = assetReader(config, RED);
@@ -67,18 +59,19 @@ export = function register(RED: NodeAPI): void {
     const inputName = config.inputName?.trim() || undefined;
     let ignored = 0;
 
-    function showStatus(): void {
-      const s = aligner.stats;
-      const parts = [t('summary', '__assets__ assets · __samples__ samples', { assets: aligner.assetCount, samples: s.samples })];
+    function showStatus(a: Aligner): void {
+      const s = a.stats;
+      const parts = [t('summary', '__assets__ assets · __samples__ samples', { assets: a.assetCount, samples: s.samples })];
       if (s.incomplete > 0) parts.push(t('incomplete', '__count__ incomplete', { count: s.incomplete }));
       if (s.filled > 0) parts.push(t('filled', '__count__ filled', { count: s.filled }));
       if (s.evictedAssets > 0) parts.push(t('evicted', '__count__ assets forgotten', { count: s.evictedAssets }));
       if (ignored > 0) parts.push(t('ignored', '__count__ ignored', { count: ignored }));
-      node.status({ fill: s.incomplete > 0 || s.filled > 0 ? 'yellow' : 'green', shape: 'dot', text: parts.join(' · ') });
+      const text = parts.join(' · ');
+      node.status(s.incomplete > 0 || s.filled > 0 ? warningStatus(text) : readyStatus(text));
     }
 
     /** One message per sample; incomplete ones go to the second output. */
-    function messagesFor(samples: AlignedSample[]): NodeMessage[][] {
+    function messagesFor(a: Aligner, samples: AlignedSample[]): NodeMessage[][] {
       const complete: NodeMessage[] = [];
       const incomplete: NodeMessage[] = [];
       for (const sample of samples) {
@@ -94,54 +87,51 @@ export = function register(RED: NodeAPI): void {
           incomplete.push(msg);
         }
       }
-      return settings.incomplete === 'output' ? [complete, incomplete] : [complete];
+      return a.settings.incomplete === 'output' ? [complete, incomplete] : [complete];
     }
 
     let timer: NodeJS.Timeout | undefined;
-    if (settings.emit === 'interval') {
+    if (aligner?.settings.emit === 'interval') {
+      const intervalMs = aligner.settings.intervalMs;
       // Ticks on multiples of the interval, so samples of several nodes and restarts line up.
       const schedule = () => {
         const now = Date.now();
-        const next = (Math.floor(now / settings.intervalMs) + 1) * settings.intervalMs;
+        const next = (Math.floor(now / intervalMs) + 1) * intervalMs;
         timer = setTimeout(() => {
           const samples = aligner.tick(next);
-          if (samples.length > 0) node.send(messagesFor(samples));
-          showStatus();
+          if (samples.length > 0) node.send(messagesFor(aligner, samples));
+          showStatus(aligner);
           schedule();
         }, next - now);
       };
       schedule();
     }
 
-    node.on('input', (msg, send, done) => {
-      try {
-        const rawKey = RED.util.getMessageProperty(msg, matchProperty);
-        const key = typeof rawKey === 'string' ? rawKey : typeof rawKey === 'number' ? String(rawKey) : '';
-        const signal = aligner.signalIndex(key);
-        if (signal < 0) {
-          if (ignoreUnknown) { ignored++; showStatus(); done(); return; }
-          throw new PipelineError('unknown-signal',
-            `msg.${matchProperty} "${key}" matches none of the signals (${settings.signals.map((s) => s.match).join(', ')}); ` +
-            'add it to the signal table, or set unknown signals to "ignore"',
-            { key, property: matchProperty, signals: settings.signals.map((s) => s.match).join(', ') });
-        }
-        const spec = settings.signals[signal]!;
-        const value = numericReading(RED.util.getMessageProperty(msg, valueProperty), spec.name);
-        const time = readingTime(msg.timestamp, msg.time, Date.now());
-        const samples = aligner.update(assetOf(msg, key), signal, value, time);
-        if (samples.length > 0) send(messagesFor(samples));
-        showStatus();
-        done();
-      } catch (err) {
-        failMessage(RED, node, err, done);
+    onInput(node, (msg, send) => {
+      const a = aligner!;
+      const rawKey = RED.util.getMessageProperty(msg, matchProperty);
+      const key = typeof rawKey === 'string' ? rawKey : typeof rawKey === 'number' ? String(rawKey) : '';
+      const signal = a.signalIndex(key);
+      if (signal < 0) {
+        if (ignoreUnknown) { ignored++; showStatus(a); return; }
+        const patterns = a.settings.signals.map((s) => s.match).join(', ');
+        throw new PipelineError('unknown-signal',
+          `msg.${matchProperty} "${key}" matches none of the signals (${patterns}); add it to the signal table, or set unknown signals to "ignore"`,
+          { key, property: matchProperty, signals: patterns });
       }
+      const spec = a.settings.signals[signal]!;
+      const value = numericReading(RED.util.getMessageProperty(msg, valueProperty), spec.name);
+      const time = readingTime(msg.timestamp, msg.time, Date.now());
+      const samples = a.update(assetOf(msg, key), signal, value, time);
+      if (samples.length > 0) send(messagesFor(a, samples));
+      showStatus(a);
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
       if (timer) clearTimeout(timer);
-      aligner.forget();
+      aligner?.forget();
       done();
     });
   }
-  RED.nodes.registerType(TYPE, AlignNode);
+  RED.nodes.registerType(TYPE, MlopsAlignNode);
 };

@@ -46,7 +46,10 @@ export = function register(RED: NodeAPI): void {
       }
       const started = performance.now();
       try {
-        const condition = inspector.inspect(msg.segmentation, msg.image as ImageData | undefined, msg.assetId);
+        // A classifier's prediction is judged when there is no segmentation.
+        const condition = msg.segmentation === undefined && msg.prediction !== undefined
+          ? inspector.inspectPrediction(msg.prediction, msg.assetId)
+          : inspector.inspect(msg.segmentation, msg.image as ImageData | undefined, msg.assetId);
         msg.condition = condition;
         addTimings(msg, { condition: performance.now() - started });
         node.status({ ...STATUS_LOOK[condition.state], text: statusText(RED, condition) });

@@ -30,12 +30,12 @@ describe('align: settings', () => {
 
   it('refuses bad rows with the row named', () => {
     assert.throws(() => alignSettings({ signals: [] }), /at least one signal/);
-    assert.throws(() => alignSettings({ signals: [{ name: 'a' }, { name: 'a' }] }), /row 2.*used twice/);
-    assert.throws(() => alignSettings({ signals: [{ name: 'a', fill: 'cubic' }] }), /row 1 fill.*hold, linear, none/);
-    assert.throws(() => alignSettings({ signals: [{ name: 'a', maxAgeMs: -1 }] }), /≥ 0/);
-    assert.throws(() => alignSettings({ signals: [{ name: 'a', match: 'x/#/y' }] }), /"#" may only be the last level/);
-    assert.throws(() => alignSettings({ signals: TWO, emit: 'trigger', trigger: 'speed' }), /"speed" is not one of the signals/);
-    assert.throws(() => alignSettings({ signals: TWO, sequenceLength: 0 }), /sequenceLength.*≥ 1/);
+    assert.throws(() => alignSettings({ signals: [{ name: 'a' }, { name: 'a' }] }), /a name no other signal has .* for signals row 2 name but received 'a'/);
+    assert.throws(() => alignSettings({ signals: [{ name: 'a', fill: 'cubic' }] }), /Expected one of hold, linear, none for signals row 1 fill but received 'cubic'/);
+    assert.throws(() => alignSettings({ signals: [{ name: 'a', maxAgeMs: -1 }] }), /number of at least 0 for signals row 1 maxAgeMs/);
+    assert.throws(() => alignSettings({ signals: [{ name: 'a', match: 'x/#/y' }] }), /"#" only as its last level/);
+    assert.throws(() => alignSettings({ signals: TWO, emit: 'trigger', trigger: 'speed' }), /one of the signals \(pressure, temp\) for trigger but received 'speed'/);
+    assert.throws(() => alignSettings({ signals: TWO, sequenceLength: 0 }), /integer of at least 1 for sequenceLength/);
   });
 });
 
@@ -182,6 +182,15 @@ describe('align: incomplete samples', () => {
     assert.deepEqual(s.values, [1, 21]);
     assert.deepEqual(s.filled, ['temp']);
     assert.equal(a.stats.filled, 1);
+  });
+
+  it('default "NaN" marks a value missing, for models that impute missing values in their graph', () => {
+    const a = aligner({ signals: [{ name: 'pressure' }, { name: 'temp', defaultValue: 'NaN' }], incomplete: 'default' });
+    a.update('x', 0, 1, 0);
+    const s = only(a.tick(10));
+    assert.equal(s.kind, 'sample');
+    assert.ok(Number.isNaN(s.values[1]));
+    assert.deepEqual(s.filled, ['temp']);
   });
 });
 

@@ -129,6 +129,6 @@ describe('mlops-align node', function () {
     await load({ signals: [{ name: 'a', fill: 'cubic' }] });
     const caught = nextMessage('caught');
     send({ topic: 'a', payload: 1 });
-    assert.match((await caught).error.message, /Setting "signals row 1 fill": "cubic" must be one of hold, linear, none/);
+    assert.match((await caught).error.message, /Expected one of hold, linear, none for signals row 1 fill but received 'cubic'/);
   });
 });

@@ -61,8 +61,8 @@ describe('mlops-condition node', () => {
     const caught = nextMessage('caught');
     node.receive({ payload: 'no segmentation', image: checkerboard });
     const error = await caught;
-    assert.equal(error.error.message, 'Error: msg.segmentation is missing: connect this node after mlops-segment.');
-    assert.deepEqual(status.at(-1), { fill: 'red', shape: 'ring', text: 'msg.segmentation is missing: connect this node after mlops-segment' });
+    assert.equal(error.error.message, 'Error: msg.segmentation (or msg.prediction) is missing: connect this node after mlops-segment or mlops-classify.');
+    assert.deepEqual(status.at(-1), { fill: 'red', shape: 'ring', text: 'msg.segmentation (or msg.prediction) is missing: connect this node after mlops-…' });
     const received = nextMessage('out');
     node.receive({ segmentation: segmentation({ tower: 1000 }), image: checkerboard });
     assert.equal((await received).condition.state, 'OK');
@@ -83,5 +83,42 @@ describe('mlops-condition node', () => {
     node.receive({ segmentation: segmentation({ tower: 1000 }), image: checkerboard });
     assert.equal((await caught).error.message, 'Error: Rule 1: operator "≥" is not one of > >= < <=');
     assert.deepEqual(status.at(-1), { fill: 'red', shape: 'ring', text: 'Rule 1: operator "≥" is not one of > >= < <=' });
+  });
+  describe('judging predictions (mlops-classify)', () => {
+    const rules = [
+      { numerator: 'failure', denominator: 'image', operator: '>', threshold: 0.8, state: 'CRITICAL' },
+      { numerator: 'failure', denominator: 'image', operator: '>', threshold: 0.3, state: 'WARNING' },
+    ];
+    const prediction = (failure: number) => ({ label: failure > 0.5 ? 'failure' : 'normal', index: failure > 0.5 ? 1 : 0, score: Math.max(failure, 1 - failure), scores: { normal: 1 - failure, failure } });
+
+    it('failure > 0.8 → CRITICAL with the same debounce per asset, no picture checks', async () => {
+      const { node, status } = await load({ rules, debounce: 2, assetClasses: 'truck' });
+      const received = nextMessages('out', 4);
+      node.receive({ prediction: prediction(0.1), assetId: 't1' });
+      node.receive({ prediction: prediction(0.95), assetId: 't1' });
+      node.receive({ prediction: prediction(0.9), assetId: 't1' });
+      node.receive({ prediction: prediction(0.5), assetId: 't2' });
+      const msgs = await received;
+      assert.deepEqual(msgs.map((m) => `${m.condition.assetId}:${m.condition.state}${m.condition.changed ? '*' : ''}`), ['t1:OK*', 't1:OK', 't1:CRITICAL*', 't2:WARNING*']);
+      const critical = msgs[2].condition;
+      assert.deepEqual([critical.assetType, critical.severity, critical.score, critical.quality], ['truck', 'CRITICAL', 1, null]);
+      assert.deepEqual(critical.reasons, ['failure = 0.9 > 0.8 → CRITICAL', 'failure = 0.9 > 0.3 → WARNING']);
+      assert.deepEqual(critical.ratios, { normal: 1 - 0.9, failure: 0.9 });
+      assert.match(msgs[1].condition.reasons.at(-1), /CRITICAL seen 1 of 2 times in a row; state stays OK/);
+      assert.equal(status.at(-1)!.fill, 'yellow');
+    });
+
+    it('refuses a malformed prediction and a rule on a label the model lacks, then serves the next one', async () => {
+      const { node } = await load({ rules });
+      let caught = nextMessage('caught');
+      node.receive({ prediction: { label: 'x', scores: { failure: 'high' } } });
+      assert.match((await caught).error.message, /msg.prediction is not a prediction/);
+      caught = nextMessage('caught');
+      node.receive({ prediction: { label: 'ok', index: 0, score: 1, scores: { ok: 1, broken: 0 } } });
+      assert.match((await caught).error.message, /Rule 1 uses the class "failure", but the model's classes are ok, broken/);
+      const out = nextMessage('out');
+      node.receive({ prediction: prediction(0.99) });
+      assert.equal((await out).condition.state, 'CRITICAL');
+    });
   });
 });

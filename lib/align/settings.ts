@@ -1,6 +1,6 @@
 // Settings of the time aligner: an ordered signal list (the model's feature order), fill and staleness per signal,
 // when a sample is made, what happens to incomplete samples, and how assets are told apart.
-import { PipelineError } from '../errors';
+import { badSetting, enumSetting, integerSetting, numberSetting, textSetting } from '../settings';
 
 export type FillPolicy = 'hold' | 'linear' | 'none';
 export const FILL_POLICIES: readonly FillPolicy[] = ['hold', 'linear', 'none'];
@@ -21,7 +21,7 @@ export interface SignalSpec {
   /** A value older than this at the sample time is stale; 0 = never stale. */
   maxAgeMs: number;
   aggregate: WindowAggregate;
-  /** Used for a missing or stale value when the incomplete policy is "default". */
+  /** Used for a missing or stale value when the incomplete policy is "default"; NaN = "missing" for models that impute. */
   defaultValue: number;
 }
 
@@ -41,74 +41,53 @@ export interface AlignSettings {
   maxPointsPerSignal: number;
 }
 
-function badSetting(name: string, problem: string): PipelineError {
-  return new PipelineError('bad-setting', `Setting "${name}": ${problem}`, { name, problem });
-}
-
-function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T, name: string): T {
-  if (value === undefined || value === null || value === '') return fallback;
-  if (!(allowed as readonly unknown[]).includes(value)) throw badSetting(name, `"${String(value)}" must be one of ${allowed.join(', ')}`);
-  return value as T;
-}
-
-function wholeNumber(value: unknown, fallback: number, min: number, name: string): number {
-  if (value === undefined || value === null || value === '') return fallback;
-  const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(n) || n < min) throw badSetting(name, `"${String(value)}" must be a whole number ≥ ${min}`);
-  return n;
-}
-
-function finiteNumber(value: unknown, fallback: number, name: string): number {
-  if (value === undefined || value === null || value === '') return fallback;
-  const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isFinite(n)) throw badSetting(name, `"${String(value)}" must be a number`);
-  return n;
+/** "NaN" (or null) as a default means "missing", for models that impute missing values themselves. */
+function missingMarker(value: unknown): boolean {
+  return value === null || (typeof value === 'number' && Number.isNaN(value)) || (typeof value === 'string' && value.trim().toLowerCase() === 'nan');
 }
 
 /** Checks the signal table row by row; errors name the row. */
 export function signalSpecs(rows: unknown): SignalSpec[] {
   if (!Array.isArray(rows) || rows.length === 0) {
-    throw badSetting('signals', 'list at least one signal (name, topic) in the order the model expects its features');
+    throw badSetting('signals', 'a list of at least one signal (name, topic) in the order the model expects its features', rows);
   }
   const seen = new Set<string>();
   return rows.map((raw, i) => {
     const where = `signals row ${i + 1}`;
-    if (!raw || typeof raw !== 'object') throw badSetting(where, 'is not a signal {name, match, …}');
+    if (!raw || typeof raw !== 'object') throw badSetting(where, 'a signal {name, match, fill, maxAgeMs, aggregate, defaultValue}', raw);
     const r = raw as Record<string, unknown>;
-    const name = typeof r.name === 'string' ? r.name.trim() : '';
-    if (!name) throw badSetting(where, 'has no name; enter the feature name');
-    if (seen.has(name)) throw badSetting(where, `the name "${name}" is used twice; each signal is one feature`);
+    const name = textSetting(r.name, `${where} name`, '');
+    if (!name) throw badSetting(`${where} name`, 'the feature name', r.name);
+    if (seen.has(name)) throw badSetting(`${where} name`, 'a name no other signal has (each signal is one feature)', name);
     seen.add(name);
-    const match = typeof r.match === 'string' && r.match.trim() !== '' ? r.match.trim() : name;
-    if (/#./.test(match)) throw badSetting(where, `the pattern "${match}" has "#" before its end; "#" may only be the last level`);
-    const maxAgeMs = finiteNumber(r.maxAgeMs, 0, `${where} max age`);
-    if (maxAgeMs < 0) throw badSetting(`${where} max age`, `"${maxAgeMs}" must be ≥ 0 (0 = never stale)`);
+    const match = textSetting(r.match, `${where} match`, name);
+    if (/#./.test(match)) throw badSetting(`${where} match`, 'a topic pattern with "#" only as its last level', match);
     return {
       name,
       match,
-      fill: oneOf(r.fill, FILL_POLICIES, 'hold', `${where} fill`),
-      maxAgeMs,
-      aggregate: oneOf(r.aggregate, WINDOW_AGGREGATES, 'last', `${where} aggregate`),
-      defaultValue: finiteNumber(r.defaultValue, 0, `${where} default`),
+      fill: enumSetting(r.fill, `${where} fill`, FILL_POLICIES, 'hold'),
+      maxAgeMs: numberSetting(r.maxAgeMs, `${where} maxAgeMs`, 0, { min: 0 }),
+      aggregate: enumSetting(r.aggregate, `${where} aggregate`, WINDOW_AGGREGATES, 'last'),
+      defaultValue: missingMarker(r.defaultValue) ? Number.NaN : numberSetting(r.defaultValue, `${where} defaultValue`, 0),
     };
   });
 }
 
 export function alignSettings(raw: Record<string, unknown>): AlignSettings {
   const signals = signalSpecs(raw.signals);
-  const emit = oneOf(raw.emit, EMIT_MODES, 'interval', 'emit');
-  const trigger = typeof raw.trigger === 'string' && raw.trigger.trim() ? raw.trigger.trim() : signals[0]!.name;
+  const emit = enumSetting(raw.emit, 'emitMode', EMIT_MODES, 'interval');
+  const trigger = textSetting(raw.trigger, 'trigger', signals[0]!.name);
   if (emit === 'trigger' && !signals.some((s) => s.name === trigger)) {
-    throw badSetting('trigger', `"${trigger}" is not one of the signals (${signals.map((s) => s.name).join(', ')})`);
+    throw badSetting('trigger', `one of the signals (${signals.map((s) => s.name).join(', ')})`, trigger);
   }
   return {
     signals,
     emit,
-    intervalMs: wholeNumber(raw.intervalMs, 1000, 1, 'intervalMs'),
+    intervalMs: integerSetting(raw.intervalMs, 'intervalMs', 1000, { min: 1 }),
     trigger,
-    incomplete: oneOf(raw.incomplete, INCOMPLETE_POLICIES, 'drop', 'incomplete'),
-    maxAssets: wholeNumber(raw.maxAssets, 1000, 1, 'maxAssets'),
-    sequenceLength: wholeNumber(raw.sequenceLength, 1, 1, 'sequenceLength'),
-    maxPointsPerSignal: wholeNumber(raw.maxPointsPerSignal, 1000, 2, 'maxPointsPerSignal'),
+    incomplete: enumSetting(raw.incomplete, 'incomplete', INCOMPLETE_POLICIES, 'drop'),
+    maxAssets: integerSetting(raw.maxAssets, 'maxAssets', 1000, { min: 1 }),
+    sequenceLength: integerSetting(raw.sequenceLength, 'sequenceLength', 1, { min: 1 }),
+    maxPointsPerSignal: integerSetting(raw.maxPointsPerSignal, 'maxPointsPerSignal', 1000, { min: 2 }),
   };
 }

@@ -2,6 +2,7 @@
 import type { ConditionResult, HealthState, ImageData, SegmentationResult } from '../contract';
 import { PipelineError } from '../errors';
 import { StateDebouncer } from './debounce';
+import { assessPrediction } from './prediction';
 import { pictureQuality, type PictureQuality } from './quality';
 import { compare, IMAGE, ruleQuotientName, type ConditionRule } from './rules';
 import type { ConditionSettings } from './settings';
@@ -20,7 +21,7 @@ function percent(ratio: number): string {
 /** Pixels per label, checked against what mlops-segment writes. */
 function pixelCounts(segmentation: unknown): { pixels: Map<string, number>; total: number; labels: string[] } {
   if (segmentation === undefined || segmentation === null) {
-    throw new PipelineError('no-segmentation', 'msg.segmentation is missing: connect this node after mlops-segment.');
+    throw new PipelineError('no-segmentation', 'msg.segmentation (or msg.prediction) is missing: connect this node after mlops-segment or mlops-classify.');
   }
   const s = segmentation as Partial<SegmentationResult>;
   const valid = typeof s === 'object' && Array.isArray(s.classes) && Array.isArray(s.labels)
@@ -124,9 +125,17 @@ export class ConditionInspector {
   }
 
   inspect(segmentation: unknown, image: ImageData | undefined, assetId?: unknown): ConditionResult {
+    return this.judge(assess(segmentation, image, this.settings), assetId);
+  }
+
+  /** The same debounce and severities for a classifier's prediction (msg.prediction). */
+  inspectPrediction(prediction: unknown, assetId?: unknown): ConditionResult {
+    return this.judge(assessPrediction(prediction, this.settings), assetId);
+  }
+
+  private judge(found: Assessment, assetId: unknown): ConditionResult {
     const id = typeof assetId === 'string' && assetId !== '' ? assetId
       : typeof assetId === 'number' ? String(assetId) : this.settings.defaultAssetId;
-    const found = assess(segmentation, image, this.settings);
     const debounced = this.debouncer.update(id, found.state);
     const reasons = [...found.reasons];
     if (debounced.pending) {

@@ -3,3 +3,4 @@ export * from './quality';
 export * from './debounce';
 export * from './settings';
 export * from './assess';
+export * from './prediction';

@@ -1,0 +1,108 @@
+// Writes examples/predictive-maintenance.json: replayed APS-shaped sensor readings of two trucks at three rates →
+// mlops-align → mlops-infer (aps-demo, also served on the V2 inference API) → mlops-classify → mlops-condition →
+// mlops-c8y-out. The replay rows come from the generator's test split, chosen with the shipped model so that one
+// truck is clearly failing at first and healthy later. Run: node dist/tools/make-pm-example.js
+import fs from 'node:fs';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { APS_FEATURES, APS_SPECS, generateAps } from '../lib/aps';
+
+const root = path.resolve(__dirname, '..', '..');
+const id = (n: number) => `b7c4a1d2e3f4${n.toString(16).padStart(4, '0')}`;
+const TAB = id(1);
+/** Readings per group: counters fast, histograms medium, the rest slow (ms). */
+const GROUPS = { counters: 500, histograms: 1000, rest: 2000 } as const;
+
+function groupOf(feature: string): keyof typeof GROUPS {
+  const spec = APS_SPECS.find((s) => (s.kind === 'counter' ? s.name === feature : s.names.includes(feature)))!;
+  if (spec.kind === 'histogram') return 'histograms';
+  return APS_FEATURES.indexOf(feature) % 2 === 0 ? 'counters' : 'rest';
+}
+
+async function replayRows(): Promise<{ normal: number[][]; failing: number[][] }> {
+  const test = generateAps('test', 14, 3000);
+  const session = await ort.InferenceSession.create(path.join(root, 'models', 'aps-demo.onnx'));
+  const { logits } = await session.run({ features: new ort.Tensor('float32', test.features, [test.rows, 171]) });
+  const values = logits!.data as Float32Array;
+  const normal: number[][] = [];
+  const failing: number[][] = [];
+  for (let r = 0; r < test.rows && (normal.length < 4 || failing.length < 2); r++) {
+    const failure = 1 / (1 + Math.exp(values[2 * r]! - values[2 * r + 1]!));
+    const row = Array.from(test.features.subarray(r * 171, (r + 1) * 171));
+    if (test.labels[r] === 0 && failure < 0.002 && normal.length < 4) normal.push(row);
+    if (test.labels[r] === 1 && failure > 0.98 && failing.length < 2) failing.push(row);
+  }
+  await session.release();
+  return { normal, failing };
+}
+
+function replayFunction(rows: Record<string, (number | null)[][]>): string {
+  const groups: Record<string, number[]> = {};
+  APS_FEATURES.forEach((f, i) => (groups[groupOf(f)] ??= []).push(i));
+  // Missing values (null) are not sent: the aligner holds the last value until it is stale, then the model imputes.
+  return [
+    '// Replays recorded truck counters; each inject node sends one group at its own rate.',
+    `const FEATURES = ${JSON.stringify(APS_FEATURES)};`,
+    `const GROUPS = ${JSON.stringify(groups)};`,
+    `const TRUCKS = ${JSON.stringify(rows)};`,
+    'const STEP_MS = 12000; // each recorded row is replayed for 12 s, then the next one',
+    "const started = context.get('started') ?? Date.now();",
+    "context.set('started', started);",
+    'const step = Math.floor((Date.now() - started) / STEP_MS);',
+    'const out = [];',
+    'for (const [truck, truckRows] of Object.entries(TRUCKS)) {',
+    '  const row = truckRows[Math.min(step, truckRows.length - 1)];',
+    '  for (const i of GROUPS[msg.group] || []) {',
+    '    if (row[i] !== null) out.push({ topic: `truck/${truck}/${FEATURES[i]}`, payload: row[i] });',
+    '  }',
+    '}',
+    'return [out];',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { normal, failing } = await replayRows();
+  if (normal.length < 4 || failing.length < 2) throw new Error('not enough clear replay rows in the first 3000 test rows');
+  const toJson = (row: number[]) => row.map((v) => (Number.isNaN(v) ? null : v));
+  // truck-12 starts failing and is repaired after two rows; truck-07 stays healthy.
+  const rows = { 'truck-07': [normal[0]!, normal[1]!, normal[2]!].map(toJson), 'truck-12': [failing[0]!, failing[1]!, normal[3]!].map(toJson) };
+  const signals = APS_FEATURES.map((name) => ({ name, match: `truck/+/${name}`, fill: 'hold', maxAgeMs: 6000, aggregate: 'last', defaultValue: 'NaN' }));
+  const injects = Object.entries(GROUPS).map(([group, ms], i) => ({
+    id: id(3 + i), type: 'inject', z: TAB, name: `${group} every ${ms / 1000} s`, props: [{ p: 'group', v: group, vt: 'str' }],
+    repeat: String(ms / 1000), crontab: '', once: true, onceDelay: 0.5, topic: '', x: 150, y: 120 + 60 * i, wires: [[id(6)]],
+  }));
+  const flow = [
+    { id: TAB, type: 'tab', label: 'Predictive maintenance', disabled: false,
+      info: 'APS-shaped truck counters replayed at three rates, time-aligned per truck, classified by the bundled aps-demo MLP, judged and published to thin-edge. The model is also served on the KServe V2 inference API as aps-demo.' },
+    { id: id(2), type: 'comment', z: TAB, name: 'Predictive maintenance: sensors at different rates → align → infer → classify → condition → thin-edge / Cumulocity', info: '', x: 420, y: 40, wires: [] },
+    ...injects,
+    { id: id(6), type: 'function', z: TAB, name: 'replay truck sensors', func: replayFunction(rows), outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], x: 380, y: 180, wires: [[id(7)]] },
+    { id: id(7), type: 'mlops-align', z: TAB, name: '171 APS signals', signals, matchProperty: 'topic', valueProperty: 'payload', emitMode: 'interval',
+      intervalMs: 2000, trigger: '', incomplete: 'default', assetFrom: 'topic', assetProperty: 'assetId', assetSegment: 1, assetId: '', maxAssets: 100,
+      sequenceLength: 1, unknownSignals: 'error', inputName: '', outputs: 1, x: 590, y: 180, wires: [[id(8)]] },
+    { id: id(8), type: 'mlops-infer', z: TAB, name: '', model: id(20), queueSize: 16, queuePolicy: 'drop-oldest', x: 780, y: 180, wires: [[id(9)]] },
+    { id: id(9), type: 'mlops-classify', z: TAB, name: '', model: id(20), output: '', scores: 'auto', labels: '', threshold: '', x: 960, y: 180, wires: [[id(10)]] },
+    { id: id(10), type: 'mlops-condition', z: TAB, name: 'failure risk', assetId: '', assetClasses: 'truck', minAssetRatio: 0.005, minSharpness: 0, minBrightness: 0, maxBrightness: 255,
+      rules: [
+        { numerator: 'failure', denominator: 'image', operator: '>', threshold: 0.8, state: 'CRITICAL' },
+        { numerator: 'failure', denominator: 'image', operator: '>', threshold: 0.3, state: 'WARNING' },
+      ],
+      debounce: 2, severityCRITICAL: 'CRITICAL', severityWARNING: 'MINOR', severityRETAKE: 'WARNING', severityOK: '', x: 1140, y: 180, wires: [[id(11), id(12)]] },
+    { id: id(11), type: 'change', z: TAB, name: 'drop raw features', rules: [{ t: 'delete', p: 'payload', pt: 'msg' }], x: 1330, y: 160, wires: [[id(13)]] },
+    { id: id(12), type: 'debug', z: TAB, name: 'condition', active: true, tosidebar: true, console: false, tostatus: false, complete: 'condition', targetType: 'msg', statusVal: '', statusType: 'auto', x: 1330, y: 220, wires: [] },
+    { id: id(13), type: 'mlops-c8y-out', z: TAB, name: 'to thin-edge', connection: id(21), assetId: '', measurementType: 'mlops_Prediction', eventType: 'mlops_Prediction',
+      alarmType: 'mlops_AssetCondition', sendMeasurements: true, sendEvent: false, sendAlarm: true, sendTwin: true, sendOriginal: false, sendOverlay: false,
+      modelName: '', modelVersion: '', x: 1520, y: 160, wires: [[]] },
+    { id: id(14), type: 'catch', z: TAB, name: 'pipeline errors', scope: null, uncaught: false, x: 140, y: 320, wires: [[id(15)]] },
+    { id: id(15), type: 'debug', z: TAB, name: 'errors', active: true, tosidebar: true, console: true, tostatus: false, complete: 'error', targetType: 'msg', statusVal: '', statusType: 'auto', x: 330, y: 320, wires: [] },
+    { id: id(20), type: 'mlops-model', name: 'APS demo model', path: 'bundled:aps-demo.onnx', intraOpThreads: 1, optimization: 'all', executionMode: 'sequential', workers: 1, warmup: true },
+    { id: id(21), type: 'mlops-c8y', name: 'thin-edge (predictive maintenance)', transport: 'thin-edge', mqttHost: '', mqttPort: '', mqttTls: false, mqttVerify: true,
+      proxyUrl: 'http://127.0.0.1:8001/c8y', serviceName: 'node-red-pm', tenantUrl: '', externalIdPrefix: '', queueLimitMb: 20, queuePolicy: 'drop-oldest',
+      queueSync: true, timeoutS: 30, reconnectS: 5, retryMinS: 0.5, retryMaxS: 30 },
+  ];
+  const file = path.join(root, 'examples', 'predictive-maintenance.json');
+  fs.writeFileSync(file, `${JSON.stringify(flow, null, 1)}\n`);
+  console.log(`wrote ${file} (${flow.length} nodes, ${fs.statSync(file).size} bytes)`);
+}
+
+main().catch((err) => { console.error(err); process.exit(1); });
