@@ -2,6 +2,9 @@
 // Large numeric data travels as Buffers: Node-RED's message clone on fan-out shares a Buffer's memory
 // but copies typed arrays, so a multi-megabyte tensor would otherwise be copied once per extra wire.
 // Treat these Buffers as read-only; a node that changes data makes its own copy.
+import { elementView, type ElementArray, type ElementType } from './element-types';
+
+export type { ElementType } from './element-types';
 
 /** msg.image, written by mlops-image. */
 export interface ImageData {
@@ -25,7 +28,7 @@ export interface ImageData {
   decoder: 'sharp' | 'jimp';
 }
 
-export type TensorElementType = 'float32' | 'uint8';
+export type TensorElementType = Extract<ElementType, 'float32' | 'uint8'>;
 export type TensorLayout = 'NCHW' | 'NHWC';
 
 /** How an image was mapped into the tensor, so results can be mapped back. */
@@ -70,12 +73,14 @@ export interface FeatureTensor {
   name?: string;
 }
 
-export type OutputElementType = 'float32' | 'uint8' | 'int8' | 'int32' | 'int64' | 'bool' | 'float64';
+/** Element types of model outputs the nodes read (segmentation decodes these). */
+export type OutputElementType = Extract<ElementType, 'float32' | 'uint8' | 'int8' | 'int32' | 'int64' | 'bool' | 'float64'>;
 
 /** One entry of msg.outputs, written by mlops-infer. */
 export interface OutputTensor {
   data: Buffer;
-  type: OutputElementType;
+  /** Any element type a model can output; consumers check for the ones they read (OutputElementType for segmentation). */
+  type: ElementType;
   dims: number[];
 }
 
@@ -128,17 +133,8 @@ export interface SegmentationResult {
 }
 
 /** Typed-array view on a Buffer without copying. The Buffer must be aligned to the element size. */
-export function typedView(data: Buffer, type: OutputElementType | TensorElementType):
-  Float32Array | Uint8Array | Int8Array | Int32Array | BigInt64Array | Float64Array {
-  const { buffer, byteOffset, byteLength } = data;
-  switch (type) {
-    case 'float32': return new Float32Array(buffer, byteOffset, byteLength / 4);
-    case 'float64': return new Float64Array(buffer, byteOffset, byteLength / 8);
-    case 'int32': return new Int32Array(buffer, byteOffset, byteLength / 4);
-    case 'int64': return new BigInt64Array(buffer, byteOffset, byteLength / 8);
-    case 'int8': return new Int8Array(buffer, byteOffset, byteLength);
-    case 'uint8': case 'bool': return new Uint8Array(buffer, byteOffset, byteLength);
-  }
+export function typedView<T extends ElementType>(data: Buffer, type: T): ElementArray<T> {
+  return elementView(data, type);
 }
 
 /** Wraps a typed array's memory in a Buffer without copying. */

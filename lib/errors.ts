@@ -59,6 +59,7 @@ export const ERROR_CODES = {
   'path-not-allowed': 'a model path sent to the editor endpoint is outside the user directory, the bundled models and the model store',
   'model-too-large': 'the model file is larger than the editor endpoint inspects',
   'model-closed': 'the model was unloaded (redeploy) before the message ran',
+  'node-closed': 'the node was stopped (redeploy) before it finished the message',
   'no-tensor': 'the message has no msg.tensor or msg.tensors',
   'no-inputs': 'the model has no inputs',
   'bad-tensor': 'a tensor on the message is not { data: Buffer, type, dims } with matching sizes',

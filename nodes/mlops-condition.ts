@@ -2,12 +2,14 @@
 import { performance } from 'node:perf_hooks';
 import { ConditionInspector, conditionSettings } from '../lib/condition';
 import type { ConditionResult, ImageData } from '../lib/contract';
-import { failMessage } from './shared/failure';
 import { translate } from './shared/i18n';
 import type { Node, NodeAPI, NodeDefinition, NodeStatus } from './shared/red';
+import { createNode, onInput, readSettings } from './shared/template';
 import { addTimings } from './shared/timings';
 
 const TYPE = 'mlops-condition';
+
+type ConditionNodeConfig = NodeDefinition;
 
 const STATUS_LOOK: Record<ConditionResult['state'], Pick<NodeStatus, 'fill' | 'shape'>> = {
   OK: { fill: 'green', shape: 'dot' },
@@ -16,49 +18,29 @@ const STATUS_LOOK: Record<ConditionResult['state'], Pick<NodeStatus, 'fill' | 's
   RETAKE: { fill: 'blue', shape: 'ring' },
 };
 
-function translated(RED: NodeAPI, key: string, substitutions: Record<string, string | number>, english: string): string {
-  return translate(RED, `${TYPE}.${key}`, english, substitutions);
-}
-
 function statusText(RED: NodeAPI, condition: ConditionResult): string {
   const values = { asset: condition.assetType, state: condition.state, reason: condition.reasons[0] ?? '' };
-  if (condition.state === 'RETAKE') return translated(RED, 'status.retake', values, `retake: ${values.reason}`);
-  return translated(RED, 'status.state', values, `${values.asset}: ${values.state}`);
+  if (condition.state === 'RETAKE') return translate(RED, `${TYPE}.status.retake`, `retake: ${values.reason}`, values);
+  return translate(RED, `${TYPE}.status.state`, `${values.asset}: ${values.state}`, values);
 }
 
 export = function register(RED: NodeAPI): void {
-  function ConditionNode(this: Node, config: NodeDefinition) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    let inspector: ConditionInspector | undefined;
-    let configError: unknown;
-    try {
-      inspector = new ConditionInspector(conditionSettings(config));
-    } catch (err) {
-      configError = err;
-      node.status({ fill: 'red', shape: 'ring', text: translated(RED, 'status.badConfig', {}, 'invalid settings') });
-    }
+  function MlopsConditionNode(this: Node, config: ConditionNodeConfig) {
+    const node = createNode(RED, this, config);
+    const inspector = readSettings(node, () => new ConditionInspector(conditionSettings(config)));
 
-    node.on('input', (msg, send, done) => {
-      if (!inspector) {
-        failMessage(RED, node, configError, done);
-        return;
-      }
+    onInput(node, (msg, send) => {
+      if (!inspector) return; // unreachable: invalid settings are a configuration error, which onInput reports
       const started = performance.now();
-      try {
-        // A classifier's prediction is judged when there is no segmentation.
-        const condition = msg.segmentation === undefined && msg.prediction !== undefined
-          ? inspector.inspectPrediction(msg.prediction, msg.assetId)
-          : inspector.inspect(msg.segmentation, msg.image as ImageData | undefined, msg.assetId);
-        msg.condition = condition;
-        addTimings(msg, { condition: performance.now() - started });
-        node.status({ ...STATUS_LOOK[condition.state], text: statusText(RED, condition) });
-        send(msg);
-        done();
-      } catch (err) {
-        failMessage(RED, node, err, done);
-      }
+      // A classifier's prediction is judged when there is no segmentation.
+      const condition = msg.segmentation === undefined && msg.prediction !== undefined
+        ? inspector.inspectPrediction(msg.prediction, msg.assetId)
+        : inspector.inspect(msg.segmentation, msg.image as ImageData | undefined, msg.assetId);
+      msg.condition = condition;
+      addTimings(msg, { condition: performance.now() - started });
+      node.status({ ...STATUS_LOOK[condition.state], text: statusText(RED, condition) });
+      send(msg);
     });
   }
-  RED.nodes.registerType(TYPE, ConditionNode);
+  RED.nodes.registerType(TYPE, MlopsConditionNode);
 };

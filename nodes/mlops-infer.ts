@@ -101,6 +101,7 @@ export = function register(RED: NodeAPI): void {
       const { outputs, queueMs, runMs } = outcome.value;
       lastLatencyMs = runMs;
       msg.outputs = outputs;
+      if (outcome.value.model) msg.model = { ...outcome.value.model };
       // An object lists integer-like names ("1890") first; consumers that want "the first output" read this order.
       msg.outputNames = outputNamesInModelOrder(outputs, model.info?.outputs.map((o) => o.name));
       addTimings(msg, { queue: outcome.waitedMs + queueMs, infer: runMs });

@@ -1,7 +1,9 @@
 // mlops-model: config node owning one ONNX model, shared by every mlops-infer node that uses it.
+import type { EventEmitter } from 'node:events';
 import { PipelineError, isPipelineError } from '../lib/errors';
-import { ModelHost, resolveModelPath, type PathContext, type SessionSettings } from '../lib/inference';
-import { inspectModelRequest, MODEL_INFO_STATUS } from '../lib/inference/model-info-request';
+import { ModelHost, resolveModelPath, type ModelState, type PathContext, type SessionSettings } from '../lib/inference';
+import { addModelInfoRoot, inspectModelRequest, MODEL_INFO_STATUS } from '../lib/inference/model-info-request';
+import { ModelStore, StoreModelHost, parseStoreSpec, storeRoot, type StoreSpec } from '../lib/model-store';
 import { saturationWarning } from '../lib/quantize/cpu';
 import { describeError, errorStatus } from './shared/failure';
 import type { ModelConfigNode } from './shared/model-node';
@@ -18,6 +20,9 @@ interface ModelNodeDefinition extends NodeDefinition {
 }
 
 const OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
+const INFO_STATUS: Record<string, number> = {
+  ...MODEL_INFO_STATUS, 'store-bad-name': 400, 'store-bad-version': 400, 'store-model-not-found': 404, 'store-version-not-found': 404,
+};
 
 function sessionSettings(config: ModelNodeDefinition): SessionSettings {
   const level = OPTIMIZATION_LEVELS.find((l) => l === config.optimization) ?? 'all';
@@ -30,6 +35,9 @@ function sessionSettings(config: ModelNodeDefinition): SessionSettings {
 
 module.exports = function register(RED: NodeAPI) {
   const userDir = () => RED.settings.userDir ?? process.cwd();
+  const openStore = () => new ModelStore(storeRoot({ userDir: RED.settings.userDir }));
+  // The editor may inspect the store's models (model-info is confined to known roots).
+  addModelInfoRoot(openStore().root);
 
   function MlopsModelNode(this: Node & ModelConfigNode, config: ModelNodeDefinition) {
     RED.nodes.createNode(this, config);
@@ -42,35 +50,54 @@ module.exports = function register(RED: NodeAPI) {
       },
     };
     let pathError: PipelineError | undefined;
+    let storeSpec: StoreSpec | undefined;
     try {
-      node.modelPath = resolveModelPath(config.path, context);
+      storeSpec = parseStoreSpec(config.path);
+      node.modelPath = storeSpec ? '' : resolveModelPath(config.path, context);
     } catch (err) {
       node.modelPath = String(config.path ?? '');
       pathError = err as PipelineError;
     }
-    const host = new ModelHost({
-      modelPath: node.modelPath,
+    const common = {
       session: sessionSettings(config),
       workers: Math.max(1, Math.floor(Number(config.workers) || 1)),
       warmup: config.warmup !== false,
-      pathError,
-      onState(state, error) {
-        const model = host.displayName;
-        if (state === 'error') node.status(errorStatus(describeError(RED, node.type, error)));
-        else if (state === 'ready') {
-          // A full-range int8 model on a CPU whose kernels saturate still runs, but its outputs may be wrong: say so.
-          const warning = saturationWarning(host.info?.metadata ?? {});
-          if (warning) {
-            node.warn(translate(RED, 'mlops-model.warnings.int8Saturates', '__model__: __warning__', { model, warning }));
-            node.status({ fill: 'yellow', shape: 'dot', text: translate(RED, 'mlops-model.status.int8Saturates', '__model__ ready, int8 saturates on this CPU', { model }) });
-          } else {
-            node.status({ fill: 'green', shape: 'dot', text: translate(RED, 'mlops-model.status.ready', '__model__ ready', { model }) });
-          }
+      onState,
+    };
+    const t = (key: string, english: string, subs: Record<string, string>) => translate(RED, `mlops-model.status.${key}`, english, subs);
+    const host: ModelHost | StoreModelHost = storeSpec
+      ? new StoreModelHost({
+        ...common, store: openStore(), name: storeSpec.name, version: storeSpec.version,
+        onSwap(from, to) {
+          node.log(t('swapped', 'switched from __from__ to __to__', { from: from ? `${from.name} ${from.version}` : '-', to: `${to.name} ${to.version}` }));
+          onState('ready');
+          (node as unknown as EventEmitter).emit('model-swap', from, to);
+        },
+        onSwapFailed(version, error) {
+          const reason = describeError(RED, node.type, error);
+          node.warn(t('swapFailedLog', '__model__ keeps serving: version __version__ failed to load: __reason__', { model: host.displayName, version, reason }));
+          node.status({ fill: 'yellow', shape: 'ring', text: t('swapFailed', '__model__ · __version__ failed', { model: host.displayName, version }) });
+          (node as unknown as EventEmitter).emit('model-swap-failed', version, error);
+        },
+      })
+      : new ModelHost({ ...common, modelPath: node.modelPath, pathError });
+    if (storeSpec) Object.defineProperty(node, 'modelPath', { get: () => host.modelPath });
+    function onState(state: ModelState, error?: PipelineError): void {
+      const model = host.displayName;
+      if (state === 'error') node.status(errorStatus(describeError(RED, node.type, error)));
+      else if (state === 'ready') {
+        // A full-range int8 model on a CPU whose kernels saturate still runs, but its outputs may be wrong: say so.
+        const warning = saturationWarning(host.info?.metadata ?? {});
+        if (warning) {
+          node.warn(translate(RED, 'mlops-model.warnings.int8Saturates', '__model__: __warning__', { model, warning }));
+          node.status({ fill: 'yellow', shape: 'dot', text: translate(RED, 'mlops-model.status.int8Saturates', '__model__ ready, int8 saturates on this CPU', { model }) });
+        } else {
+          node.status({ fill: 'green', shape: 'dot', text: translate(RED, 'mlops-model.status.ready', '__model__ ready', { model }) });
         }
-        else if (state === 'loading') node.status({ fill: 'grey', shape: 'ring', text: translate(RED, 'mlops-model.status.loading', 'loading __model__', { model }) });
-        else node.status({});
-      },
-    });
+      }
+      else if (state === 'loading') node.status({ fill: 'grey', shape: 'ring', text: translate(RED, 'mlops-model.status.loading', 'loading __model__', { model }) });
+      else node.status({});
+    }
     node.ready = () => host.ready();
     node.run = (feed, fetch) => host.run(feed, fetch);
     node.register = (userId) => host.register(userId);
@@ -86,9 +113,24 @@ module.exports = function register(RED: NodeAPI) {
   // Lets the editor show a model's inputs, outputs and metadata before deploying.
   // Confined to the user directory, the bundled models and the model store (addModelInfoRoot): see model-info-request.ts.
   RED.httpAdmin.get('/edge-mlops/model-info', RED.auth.needsPermission('mlops-model.read'), (req: Request, res: Response) => {
-    inspectModelRequest(req.query.path, userDir()).then(({ info, path }) => res.json({ ...info, path }), (err: unknown) => {
+    // A store model is inspected as its current file, which lies in the store (an allowed root).
+    const spec: unknown = req.query.path;
+    Promise.resolve().then(() => {
+      const store = typeof spec === 'string' ? parseStoreSpec(spec) : undefined;
+      return inspectModelRequest(store ? openStore().resolve(store.name, store.version).modelPath : spec, userDir());
+    }).then(({ info, path }) => res.json({ ...info, path }), (err: unknown) => {
       const code = isPipelineError(err) ? err.code : 'inspect-failed';
-      res.status(MODEL_INFO_STATUS[code] ?? 500).json({ error: code, message: describeError(RED, 'mlops-model', err) });
+      res.status(INFO_STATUS[code] ?? 500).json({ error: code, message: describeError(RED, 'mlops-model', err) });
     });
+  });
+
+  // Lets the editor offer the models of the device's model store (store:<name>, store:<name>@<version>).
+  RED.httpAdmin.get('/edge-mlops/store-models', RED.auth.needsPermission('mlops-model.read'), (_req: Request, res: Response) => {
+    const store = openStore();
+    try {
+      res.json({ root: store.root, models: store.list() });
+    } catch (err) {
+      res.status(500).json({ error: isPipelineError(err) ? err.code : 'store-unreadable', message: describeError(RED, 'mlops-model', err) });
+    }
   });
 };

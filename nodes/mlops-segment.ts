@@ -11,11 +11,14 @@ import type { ModelConfigNode } from './shared/model-node';
 import type { Node, NodeAPI, NodeDefinition, NodeStatus } from './shared/red';
 import { readyStatus, warningStatus } from './shared/status';
 import { addTimings } from './shared/timings';
+import { sharedSegmentPool } from '../lib/segmentation/segment-pool';
 
 const TYPE = 'mlops-segment';
 
 interface SegmentNodeDefinition extends NodeDefinition, SegmentNodeConfig {
   model?: string;
+  /** Where post-processing runs: a worker thread (default) or the main thread (tiny outputs: no copy, no hop). */
+  thread?: string;
 }
 
 function percentText(ratio: number): string {
@@ -85,6 +88,12 @@ export = function register(RED: NodeAPI): void {
       node.status({ fill: 'red', shape: 'ring', text: translated(RED, 'status.badConfig', {}, 'invalid settings') });
     }
     const modelNode = config.model ? (RED.nodes.getNode(config.model) as ModelConfigNode | null) : null;
+    const offThread = config.thread !== 'main';
+    if (offThread) sharedSegmentPool.register(node.id);
+    node.on('close', (_removed: boolean, closed: () => void) => {
+      if (offThread) sharedSegmentPool.deregister(node.id).then(closed, closed);
+      else closed();
+    });
     const decided = new Map<string, SingleChannelReading>();
     const warned = new Set<string>();
     function warnOnce(output: string, reading: SingleChannelReading): void {
@@ -103,10 +112,11 @@ export = function register(RED: NodeAPI): void {
       // `auto` is decided on the first result of each output and kept, so one odd frame cannot flip the reading.
       const earlier = decided.get(options.outputName ?? '');
       const settings = { ...options, singleChannel: earlier?.mode ?? options.singleChannel };
-      segment({
+      const input = {
         outputs: msg.outputs, geometry: tensor?.geometry, image: msg.image as ImageData | undefined, metadata: modelNode?.info?.metadata,
         outputOrder: outputOrder(msg.outputNames, modelNode),
-      }, settings).then(({ result, annotations, reading }) => {
+      };
+      (offThread ? sharedSegmentPool.run(input, settings) : segment(input, settings)).then(({ result, annotations, reading }) => {
         msg.segmentation = result;
         // Boxes from earlier nodes stay; ours are added after them.
         msg.annotations = Array.isArray(msg.annotations) ? [...msg.annotations, ...annotations] : annotations;

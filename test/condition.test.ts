@@ -74,7 +74,7 @@ describe('condition: rules', () => {
       [[{ numerator: 'rust', operator: '>', threshold: 1, state: 'OK', score: 2 }], /^Rule 1: score "2" must be between 0 and 1/],
     ];
     for (const [rows, message] of cases) assert.throws(() => validateRules(rows), (err: Error & { code?: string }) => err.code === 'bad-rule' && message.test(err.message));
-    assert.throws(() => validateRules('rust > 1'), { code: 'bad-setting', message: 'Setting "rules": must be a list of rule rows' });
+    assert.throws(() => validateRules('rust > 1'), { code: 'bad-setting', message: "Expected list of rule rows for rules but received 'rust > 1' of type string" });
   });
 
   it('names the model classes when a rule or asset class uses an unknown label', () => {
@@ -90,9 +90,9 @@ describe('condition: rules', () => {
     const s = conditionSettings({ assetClasses: 'tower', minAssetRatio: '0.02', severityWARNING: 'MAJOR', severityOK: '', debounce: '3' });
     assert.deepEqual([s.assetClasses, s.minAssetRatio, s.severities.WARNING, s.severities.OK, s.debounce], [['tower'], 0.02, 'MAJOR', null, 3]);
     assert.deepEqual(conditionSettings({}).severities, { OK: null, WARNING: 'MINOR', CRITICAL: 'CRITICAL', RETAKE: 'WARNING' });
-    assert.throws(() => conditionSettings({ minBrightness: 200, maxBrightness: 100 }), /Setting "minBrightness": 200 is above the maximum brightness 100/);
-    assert.throws(() => conditionSettings({ severityCRITICAL: 'FATAL' }), /"FATAL" is not an alarm severity/);
-    assert.throws(() => conditionSettings({ debounce: 0 }), /Setting "debounce": "0" must be a number from 1 to 1000/);
+    assert.throws(() => conditionSettings({ minBrightness: 200, maxBrightness: 100 }), /Expected number of at most maxBrightness \(100\) for minBrightness but received 200 of type number/);
+    assert.throws(() => conditionSettings({ severityCRITICAL: 'FATAL' }), /Expected one of CRITICAL, MAJOR, MINOR, WARNING, none for severityCRITICAL but received 'FATAL' of type string/);
+    assert.throws(() => conditionSettings({ debounce: 0 }), /Expected integer from 1 to 1000 for debounce but received 0 of type number/);
   });
 });
 

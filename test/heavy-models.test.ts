@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { catchNode, nextMessage, nodeModule, recordStatus, testHelper } from './helpers/flow';
+import { sharedSegmentPool } from '../lib/segmentation/segment-pool';
 import { coverage, heavyDir, salientModel, threeObjectPicture, type Rect } from './fixtures/heavy-models';
 
 const functionNode = require(require.resolve('@node-red/nodes/core/function/10-function.js'));
@@ -207,5 +208,49 @@ describe('heavy models: only the outputs used are fetched', function () {
     const caught = nextMessage('caught');
     testHelper.getNode('tensor').receive({ image: picture() });
     assert.match((await caught).error.message, /the model has no output "mask"; its outputs are "output", "1890", "1891", "decoder_0"/);
+  });
+});
+
+describe('heavy models: post-processing on a worker thread', function () {
+  this.timeout(30000);
+  afterEach(() => testHelper.unload());
+  const model = salientModel({ size: 64 });
+
+  it('gives the same result as the main thread, overlay bytes included, and leaves no thread after a redeploy', async () => {
+    const overlay = { overlay: true, overlayFormat: 'png', opacity: 0.5, legend: true, labels: 'object' };
+    const onWorker = await run(model.path, { ...overlay, thread: 'worker' });
+    assert.equal(sharedSegmentPool.workerCount, 1);
+    await testHelper.unload();
+    assert.equal(sharedSegmentPool.workerCount, 0, 'the last segment node leaving stops the worker');
+    const onMain = await run(model.path, { ...overlay, thread: 'main' });
+    assert.equal(sharedSegmentPool.workerCount, 0);
+    const a = onWorker.msg.segmentation;
+    const b = onMain.msg.segmentation;
+    assert.ok(Buffer.isBuffer(a.classMap) && Buffer.isBuffer(a.overlay));
+    assert.ok(a.classMap.equals(b.classMap));
+    assert.ok(a.overlay.equals(b.overlay));
+    const { classMap: _a, overlay: _ao, ...restA } = a;
+    const { classMap: _b, overlay: _bo, ...restB } = b;
+    assert.deepEqual(restA, restB);
+    assert.deepEqual(onWorker.msg.annotations, onMain.msg.annotations);
+    assert.deepEqual(onWorker.status.at(-1), onMain.status.at(-1));
+    assertFinds(a.classMap, RED_OBJECT);
+    // The message keeps its own outputs and picture: nothing was detached by the transfer to the worker.
+    assert.equal(onWorker.msg.outputs.output.data.byteLength, 64 * 64 * 4);
+    assert.equal(onWorker.msg.image.data.byteLength, 1280 * 960 * 3);
+  });
+
+  it('reports errors from the worker as on the main thread, and serves the next message', async () => {
+    await testHelper.load(nodes, pipeline(model.path, { overlay: true }));
+    const caught = nextMessage('caught');
+    const seg = testHelper.getNode('seg');
+    seg.receive({ outputs: { output: { data: Buffer.alloc(64 * 64 * 4), type: 'float32', dims: [1, 1, 64, 64] } } });
+    assert.match((await caught).error.message, /overlay needs the original picture in msg\.image/);
+    const wrongShape = nextMessage('caught');
+    seg.receive({ outputs: { output: { data: Buffer.alloc(16), type: 'float32', dims: [1, 4] } }, image: picture() });
+    assert.match((await wrongShape).error.message, /shape \[1, 4\]; expected NCHW with batch 1/);
+    const out = nextMessage('out');
+    testHelper.getNode('tensor').receive({ image: picture() });
+    assertFinds((await out).segmentation.classMap, RED_OBJECT);
   });
 });

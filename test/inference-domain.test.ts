@@ -125,7 +125,7 @@ describe('worker pool', function () {
     const pool = new WorkerPool({ modelPath: slowModel(512, 150), session: SESSION, warmup: [] }, 1);
     await pool.start();
     try {
-      const x = { x: { data: Buffer.alloc(512 * 512 * 4), type: 'float32', dims: [512, 512] } };
+      const x = { x: { data: Buffer.alloc(512 * 512 * 4), type: 'float32' as const, dims: [512, 512] } };
       const running = pool.run(x);
       await pool.killOneWorker();
       await assert.rejects(running, (e: PipelineError) => e.code === 'worker-crashed' && /crashed.*replaced/.test(e.message));

@@ -148,7 +148,7 @@ describe('mlops-segment node', () => {
 
 describe('mlops-segment locale catalog', () => {
   const catalog = JSON.parse(fs.readFileSync(path.join(repoRoot, 'locales', 'en-US', 'mlops-segment.json'), 'utf8'))['mlops-segment'];
-  const sources = ['decode', 'project', 'palette', 'config', 'index']
+  const sources = ['decode', 'project', 'palette', 'config', 'index', 'segment-pool']
     .map((name) => fs.readFileSync(path.join(repoRoot, 'lib', 'segmentation', `${name}.ts`), 'utf8'))
     .join('\n');
 

@@ -21,9 +21,8 @@ export function catalogsByCode(): Map<string, string[]> {
 export const COMMAND_LINE_ONLY = 'command line only';
 /** Codes only the edge-mlops command (and the thin-edge sm-plugin) raises, so no node catalog needs them. */
 export const COMMAND_LINE_CODES: readonly string[] = [
-  'store-model-not-found', 'store-version-not-found', 'store-version-not-installed', 'store-version-exists', 'store-no-version',
-  'store-bad-name', 'store-bad-version', 'store-bad-bundle', 'store-bad-manifest', 'store-file-unreadable', 'store-not-writable',
-  'store-locked', 'store-bad-update-list', 'store-check-parse', 'store-check-sha256', 'store-check-signature', 'store-check-load',
+  'store-version-not-installed', 'store-version-exists', 'store-no-version', 'store-bad-bundle', 'store-bad-manifest', 'store-file-unreadable', 'store-not-writable',
+  'store-locked', 'store-bad-update-list', 'store-check-parse', 'store-check-signature', 'store-check-load',
   'c8y-unauthorized', 'c8y-request-failed', 'c8y-timeout', 'c8y-unreachable', 'c8y-no-connection', 'no-devices', 'device-not-found', 'group-not-found', 'bad-software-name', 'bad-software-version', 'empty-file', 'software-version-exists', 'software-not-found', 'software-ambiguous', 'software-version-not-found',
   'not-a-flow-export', 'bad-flow-name', 'bad-flow-version', 'no-tab',
 ];

@@ -1,5 +1,6 @@
 // The editable rule table: rows like "rust / tower > 0.05 → CRITICAL", validated with errors that name the row.
 import { PipelineError } from '../errors';
+import { badSetting } from '../settings';
 
 export type RuleOperator = '>' | '>=' | '<' | '<=';
 export const RULE_OPERATORS: readonly RuleOperator[] = ['>', '>=', '<', '<='];
@@ -43,7 +44,7 @@ function asNumber(value: unknown): number {
 export function validateRules(rows: unknown): ConditionRule[] {
   if (rows === undefined || rows === null || rows === '') return [];
   if (!Array.isArray(rows)) {
-    throw new PipelineError('bad-setting', 'Setting "rules": must be a list of rule rows', { name: 'rules', problem: 'must be a list of rule rows' });
+    throw badSetting('rules', 'list of rule rows', rows);
   }
   return rows.map((raw, i) => {
     const row = i + 1;

@@ -1,6 +1,6 @@
 // Node settings for mlops-condition: read from the editor's config, checked, with defaults filled in.
 import type { AlarmSeverity, HealthState } from '../contract';
-import { PipelineError } from '../errors';
+import { badSetting, enumSetting, integerSetting, numberSetting } from '../settings';
 import { DEFAULT_RULES, validateRules, type ConditionRule } from './rules';
 
 export const ALARM_SEVERITIES: readonly AlarmSeverity[] = ['CRITICAL', 'MAJOR', 'MINOR', 'WARNING'];
@@ -42,16 +42,10 @@ export const DEFAULT_SETTINGS: ConditionSettings = {
   debounce: 1,
 };
 
-function badSetting(name: string, problem: string): PipelineError {
-  return new PipelineError('bad-setting', `Setting "${name}": ${problem}`, { name, problem });
-}
+type NumericSetting = 'minAssetRatio' | 'minSharpness' | 'minBrightness' | 'maxBrightness';
 
-function numberSetting(raw: Record<string, unknown>, name: keyof ConditionSettings, min: number, max: number): number {
-  const value = raw[name];
-  if (value === undefined || value === '') return DEFAULT_SETTINGS[name] as number;
-  const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isFinite(n) || n < min || n > max) throw badSetting(name, `"${String(value)}" must be a number from ${min} to ${max}`);
-  return n;
+function ranged(raw: Record<string, unknown>, name: NumericSetting, min: number, max: number): number {
+  return numberSetting(raw[name], name, DEFAULT_SETTINGS[name], { min, max });
 }
 
 function listSetting(value: unknown): string[] | undefined {
@@ -64,11 +58,9 @@ function severitySetting(raw: Record<string, unknown>, state: HealthState): Alar
   const key = `severity${state}`;
   const value = raw[key];
   if (value === undefined) return DEFAULT_SEVERITIES[state];
-  if (value === '' || value === null || value === 'none') return null;
-  if (!ALARM_SEVERITIES.includes(value as AlarmSeverity)) {
-    throw badSetting(key, `"${String(value)}" is not an alarm severity (${ALARM_SEVERITIES.join(', ')} or none)`);
-  }
-  return value as AlarmSeverity;
+  // An empty field or "none" means: this state raises no alarm.
+  const severity = enumSetting(value, key, [...ALARM_SEVERITIES, 'none'] as const, 'none');
+  return severity === 'none' ? null : severity;
 }
 
 /** Settings from a node's config object; absent values take the defaults. */
@@ -76,10 +68,10 @@ export function conditionSettings(raw: Record<string, unknown>): ConditionSettin
   const settings: ConditionSettings = {
     defaultAssetId: typeof raw.assetId === 'string' && raw.assetId.trim() ? raw.assetId.trim() : DEFAULT_SETTINGS.defaultAssetId,
     assetClasses: listSetting(raw.assetClasses) ?? DEFAULT_SETTINGS.assetClasses,
-    minAssetRatio: numberSetting(raw, 'minAssetRatio', 0, 1),
-    minSharpness: numberSetting(raw, 'minSharpness', 0, 1e9),
-    minBrightness: numberSetting(raw, 'minBrightness', 0, 255),
-    maxBrightness: numberSetting(raw, 'maxBrightness', 0, 255),
+    minAssetRatio: ranged(raw, 'minAssetRatio', 0, 1),
+    minSharpness: ranged(raw, 'minSharpness', 0, 1e9),
+    minBrightness: ranged(raw, 'minBrightness', 0, 255),
+    maxBrightness: ranged(raw, 'maxBrightness', 0, 255),
     rules: raw.rules === undefined ? DEFAULT_SETTINGS.rules : validateRules(raw.rules),
     severities: {
       OK: severitySetting(raw, 'OK'),
@@ -87,12 +79,11 @@ export function conditionSettings(raw: Record<string, unknown>): ConditionSettin
       CRITICAL: severitySetting(raw, 'CRITICAL'),
       RETAKE: severitySetting(raw, 'RETAKE'),
     },
-    debounce: numberSetting(raw, 'debounce', 1, 1000),
+    debounce: integerSetting(raw.debounce, 'debounce', DEFAULT_SETTINGS.debounce, { min: 1, max: 1000 }),
   };
-  if (settings.assetClasses.length === 0) throw badSetting('assetClasses', 'name at least one asset class, e.g. "tower, cable"');
+  if (settings.assetClasses.length === 0) throw badSetting('assetClasses', 'at least one asset class (e.g. "tower, cable")', raw.assetClasses);
   if (settings.minBrightness > settings.maxBrightness) {
-    throw badSetting('minBrightness', `${settings.minBrightness} is above the maximum brightness ${settings.maxBrightness}`);
+    throw badSetting('minBrightness', `number of at most maxBrightness (${settings.maxBrightness})`, raw.minBrightness);
   }
-  if (!Number.isInteger(settings.debounce)) throw badSetting('debounce', `"${settings.debounce}" must be a whole number`);
   return settings;
 }

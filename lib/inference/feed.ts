@@ -1,11 +1,9 @@
 // Maps msg.tensor / msg.tensors onto a model's inputs and checks type and shape against the model description.
+import { isElementType, tensorBytes } from '../element-types';
 import { PipelineError } from '../errors';
 import type { ModelInfo, TensorInfo } from '../onnx';
 import type { ModelFeed } from './types';
 
-const ELEMENT_BYTES: Record<string, number> = {
-  float32: 4, float64: 8, int8: 1, uint8: 1, bool: 1, int16: 2, uint16: 2, float16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8,
-};
 
 /** The part of a message read here; any other properties are ignored. */
 export type MessageTensors = { tensor?: unknown; tensors?: unknown } & Record<string, unknown>;
@@ -50,8 +48,8 @@ function checkedTensor(input: TensorInfo, value: unknown, where: string): ModelF
       'resize or reshape the tensor to the model input (named dimensions accept any size)',
       { input: input.name, expected: formatDims(input.dims), received: formatDims(dims) });
   }
-  const bytes = dims.reduce((a: number, b: number) => a * b, 1) * (ELEMENT_BYTES[type] ?? 0);
-  if (data.byteLength !== bytes) {
+  const bytes = isElementType(type) ? tensorBytes(type, dims) : 0;
+  if (!isElementType(type) || data.byteLength !== bytes) {
     throw new PipelineError('size-mismatch',
       `${where} has ${data.byteLength} bytes of data, but shape ${formatDims(dims)} of ${type} needs ${bytes}; the data does not match its dims`,
       { where, bytes: data.byteLength, expected: bytes });

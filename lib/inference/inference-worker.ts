@@ -3,37 +3,18 @@
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { elementView, isElementType, tensorBytes } from '../element-types';
 import type { FromWorker, ToWorker, WireTensor, WorkerSetup } from './protocol';
 
-type TypedArrayConstructor = { new (buffer: ArrayBuffer, byteOffset: number, length: number): ArrayBufferView & { length: number } };
-
-const ARRAY_BY_TYPE: Record<string, [TypedArrayConstructor, number]> = {
-  float32: [Float32Array, 4],
-  float64: [Float64Array, 8],
-  int8: [Int8Array, 1],
-  uint8: [Uint8Array, 1],
-  bool: [Uint8Array, 1],
-  int16: [Int16Array, 2],
-  uint16: [Uint16Array, 2],
-  float16: [Uint16Array, 2],
-  int32: [Int32Array, 4],
-  uint32: [Uint32Array, 4],
-  int64: [BigInt64Array as unknown as TypedArrayConstructor, 8],
-  uint64: [BigUint64Array as unknown as TypedArrayConstructor, 8],
-};
-
 function toOrtTensor(wire: WireTensor): ort.Tensor {
-  const entry = ARRAY_BY_TYPE[wire.type];
-  if (!entry) throw new Error(`tensor type ${wire.type} is not supported`);
-  const [ArrayType, size] = entry;
-  const view = new ArrayType(wire.buffer, wire.byteOffset, wire.byteLength / size);
-  return new ort.Tensor(wire.type as 'float32', view as unknown as Float32Array, wire.dims);
+  if (!isElementType(wire.type)) throw new Error(`tensor type ${String(wire.type)} is not supported`);
+  const view = elementView(wire, wire.type);
+  return new ort.Tensor(wire.type, view as Float32Array, wire.dims);
 }
 
 function zeros(type: string, dims: number[]): WireTensor {
-  const entry = ARRAY_BY_TYPE[type];
-  if (!entry) throw new Error(`cannot warm up an input of type ${type}`);
-  const byteLength = dims.reduce((a, b) => a * b, 1) * entry[1];
+  if (!isElementType(type)) throw new Error(`cannot warm up an input of type ${type}`);
+  const byteLength = tensorBytes(type, dims);
   return { buffer: new ArrayBuffer(byteLength), byteOffset: 0, byteLength, type, dims };
 }
 
@@ -42,7 +23,7 @@ function toWire(outputs: ort.InferenceSession.ReturnType): { wire: Record<string
   const wire: Record<string, WireTensor> = {};
   const transfer = new Set<ArrayBuffer>();
   for (const [name, tensor] of Object.entries(outputs)) {
-    if (!ArrayBuffer.isView(tensor.data)) throw new Error(`output ${name} has type ${tensor.type}, which cannot be passed on`);
+    if (!ArrayBuffer.isView(tensor.data) || !isElementType(tensor.type)) throw new Error(`output ${name} has type ${tensor.type}, which cannot be passed on`);
     let view: ArrayBufferView = tensor.data;
     if (!(view.buffer instanceof ArrayBuffer) || view.byteOffset !== 0 || view.byteLength !== view.buffer.byteLength
       || transfer.has(view.buffer)) {

@@ -1,10 +1,13 @@
 // One loaded model shared by the nodes that use it: reference counted, loaded on first use, unloaded when the
 // last user leaves or the owner closes (redeploy). Knows nothing of Node-RED; mlops-model wraps it.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { PipelineError } from '../errors';
 import type { ModelInfo } from '../onnx';
 import { describeLoadError, loadModelInfo, modelDisplayName, warmupInputs } from './model-source';
 import type { SessionSettings } from './protocol';
-import type { ModelFeed, ModelRunResult } from './types';
+import type { ModelFeed, ModelIdentity, ModelRunResult } from './types';
 import { WorkerPool } from './worker-pool';
 
 export type ModelState = 'idle' | 'loading' | 'ready' | 'error';
@@ -16,6 +19,8 @@ export interface ModelHostOptions {
   warmup: boolean;
   /** Set when the configured path could not be resolved: every load fails with it. */
   pathError?: PipelineError;
+  /** Who the model is (a store model knows); else taken from its metadata, file name and hash once loaded. */
+  identity?: ModelIdentity;
   /** Told about every state change, with the error for 'error'. */
   onState?(state: ModelState, error?: PipelineError): void;
 }
@@ -28,6 +33,7 @@ export class ModelHost {
   private described: ModelInfo | undefined;
   private readonly closing = new Set<Promise<void>>();
   private currentState: ModelState = 'idle';
+  private identified: ModelIdentity | undefined;
 
   constructor(private readonly options: ModelHostOptions) {}
 
@@ -36,6 +42,8 @@ export class ModelHost {
   get info(): ModelInfo | undefined { return this.loaded; }
   get workers(): number { return this.options.workers; }
   get userCount(): number { return this.users.size; }
+  /** Name, version and sha256 of the loaded model (msg.model of every result). */
+  get identity(): ModelIdentity | undefined { return this.identified; }
   /** Model name and version from its metadata (or file name), known as soon as the file was read. */
   get displayName(): string { return modelDisplayName(this.described, this.options.modelPath); }
 
@@ -56,7 +64,8 @@ export class ModelHost {
   async run(feed: ModelFeed, fetch?: readonly string[]): Promise<ModelRunResult> {
     await this.ready();
     if (!this.pool) throw new PipelineError('model-closed', 'the model was unloaded (redeploy) before this message ran');
-    return this.pool.run(feed, fetch);
+    const result = await this.pool.run(feed, fetch);
+    return this.identified ? { ...result, model: this.identified } : result;
   }
 
   /** Unloads and waits until every worker thread has exited. */
@@ -94,9 +103,13 @@ export class ModelHost {
       pool = new WorkerPool({ modelPath, session: this.options.session, warmup: this.options.warmup ? warmupInputs(info) : [] },
         Math.max(1, Math.floor(this.options.workers)));
       this.pool = pool;
+      const identity = Promise.resolve(this.options.identity ?? fileIdentity(modelPath, info));
+      identity.catch(() => undefined); // awaited below; a load failure must not leave it unhandled
       await pool.start().catch((err: Error) => {
         throw this.pool === pool ? describeLoadError(err.message, modelPath, info) : closedWhileLoading();
       });
+      if (this.pool !== pool) throw closedWhileLoading();
+      this.identified = await identity;
       if (this.pool !== pool) throw closedWhileLoading();
       this.loaded = info;
       this.setState('ready');
@@ -110,6 +123,19 @@ export class ModelHost {
       throw error;
     }
   }
+}
+
+/** sha256 (hex) of a file, read in chunks so that a large model does not hold up the event loop. */
+export async function sha256File(file: string): Promise<string> {
+  const hash = crypto.createHash('sha256');
+  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** For a plain file: metadata name and version, else the file name and the first 12 hex digits of its sha256. */
+async function fileIdentity(modelPath: string, info: ModelInfo): Promise<ModelIdentity> {
+  const sha256 = await sha256File(modelPath);
+  return { name: info.metadata.name || path.basename(modelPath, '.onnx'), version: info.metadata.version || sha256.slice(0, 12), sha256 };
 }
 
 function closedWhileLoading(): PipelineError {

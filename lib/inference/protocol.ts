@@ -1,3 +1,5 @@
+import type { ElementType } from '../element-types';
+
 // Messages between the worker pool (main thread) and an inference worker.
 // Tensor data crosses as transferred ArrayBuffers: one copy into a fresh buffer on the way in
 // (the caller's Buffer may be shared with other wires), none on the way out.
@@ -30,7 +32,7 @@ export interface WireTensor {
   buffer: ArrayBuffer;
   byteOffset: number;
   byteLength: number;
-  type: string;
+  type: ElementType;
   dims: number[];
 }
 

@@ -3,7 +3,6 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { PipelineError } from '../errors';
-import type { OutputElementType } from '../contract';
 import type { FromWorker, ToWorker, WireTensor, WorkerSetup } from './protocol';
 import type { ModelFeed, ModelRunResult } from './types';
 
@@ -167,7 +166,7 @@ export class WorkerPool {
       for (const [name, tensor] of Object.entries(message.outputs)) {
         outputs[name] = {
           data: Buffer.from(tensor.buffer, tensor.byteOffset, tensor.byteLength),
-          type: tensor.type as OutputElementType,
+          type: tensor.type,
           dims: tensor.dims,
         };
       }

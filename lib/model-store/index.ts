@@ -7,3 +7,4 @@ export * from './store';
 export type { StoreAction, StoreStep, ActionOutcome } from './transaction';
 export { sha256Of } from './verify';
 export * from './sm-plugin';
+export * from './follow';

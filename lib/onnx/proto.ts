@@ -1,27 +1,17 @@
 // The ONNX protobuf schema, re-exported so the rest of the code has one import for it.
 import { onnx } from 'onnx-proto';
 import type Long from 'long';
+import { ELEMENT_TYPES, ONNX_STRING, type ElementType } from '../element-types';
 
 export { onnx };
 
-/** ONNX element types (TensorProto.DataType) by the names onnxruntime uses for tensors. */
+/** ONNX element types (TensorProto.DataType) by the names onnxruntime uses for tensors: the element table, plus string. */
 export const ELEMENT_TYPE = {
-  float32: onnx.TensorProto.DataType.FLOAT,
-  uint8: onnx.TensorProto.DataType.UINT8,
-  int8: onnx.TensorProto.DataType.INT8,
-  uint16: onnx.TensorProto.DataType.UINT16,
-  int16: onnx.TensorProto.DataType.INT16,
-  int32: onnx.TensorProto.DataType.INT32,
-  int64: onnx.TensorProto.DataType.INT64,
-  string: onnx.TensorProto.DataType.STRING,
-  bool: onnx.TensorProto.DataType.BOOL,
-  float16: onnx.TensorProto.DataType.FLOAT16,
-  float64: onnx.TensorProto.DataType.DOUBLE,
-  uint32: onnx.TensorProto.DataType.UINT32,
-  uint64: onnx.TensorProto.DataType.UINT64,
+  ...(Object.fromEntries(Object.entries(ELEMENT_TYPES).map(([name, entry]) => [name, entry.onnx])) as { [T in ElementType]: (typeof ELEMENT_TYPES)[T]['onnx'] }),
+  string: ONNX_STRING,
 } as const;
 
-export type ElementTypeName = keyof typeof ELEMENT_TYPE;
+export type ElementTypeName = ElementType | 'string';
 
 const NAME_BY_CODE = new Map<number, ElementTypeName>(
   (Object.entries(ELEMENT_TYPE) as [ElementTypeName, number][]).map(([name, code]) => [code, name]),

@@ -1,5 +1,6 @@
 // Turns a model output (NCHW, batch 1) into a class index per output pixel, in the output's own resolution.
 import { outputNamesInModelOrder, typedView, type OutputTensor } from '../contract';
+import { elementBytes, type ElementArray } from '../element-types';
 import { PipelineError } from '../errors';
 import { readSingleChannel, type SingleChannelReading, type SingleChannelSetting } from './activation';
 
@@ -45,17 +46,22 @@ export function selectOutput(outputs: Record<string, OutputTensor>, name?: strin
   return { name: chosen, output };
 }
 
-type NumericArray = Float32Array | Float64Array | Uint8Array | Int8Array | Int32Array;
+/** Element types read as scores: those whose typed arrays hold plain numbers (not 64-bit integers, not half floats). */
+const SCORE_TYPES = ['float32', 'float64', 'uint8', 'int8', 'bool', 'int16', 'uint16', 'int32', 'uint32'] as const;
+type ScoreType = (typeof SCORE_TYPES)[number];
+type NumericArray = ElementArray<ScoreType>;
+const isScoreType = (type: string): type is ScoreType => (SCORE_TYPES as readonly string[]).includes(type);
 
 function numericData(output: OutputTensor, outputName: string): NumericArray {
-  if (output.type === 'int64') {
+  const type = output.type;
+  if (!isScoreType(type)) {
     throw new PipelineError(
       'unsupported-type',
-      `Output "${outputName}" has element type int64, which this node cannot read as scores; use a model whose segmentation output is float32 logits or probabilities.`,
-      { name: outputName, type: output.type },
+      `Output "${outputName}" has element type ${type}, which this node cannot read as scores; use a model whose segmentation output is float32 logits or probabilities.`,
+      { name: outputName, type },
     );
   }
-  return typedView(output.data, output.type) as NumericArray;
+  return typedView(output.data, type);
 }
 
 function checkShape(output: OutputTensor, outputName: string): { channels: number; height: number; width: number } {
@@ -77,7 +83,7 @@ function checkShape(output: OutputTensor, outputName: string): { channels: numbe
     );
   }
   const elements = channels * height * width;
-  const byteSize = { float32: 4, float64: 8, int32: 4, int64: 8, uint8: 1, int8: 1, bool: 1 }[output.type];
+  const byteSize = elementBytes(output.type);
   if (output.data.length !== elements * byteSize) {
     throw new PipelineError(
       'data-size',

@@ -1,0 +1,119 @@
+// Segmentation post-processing off the main thread: a small pool of worker threads shared by every mlops-segment
+// node of the process. Started on the first job, reference counted by its users, stopped when the last one leaves
+// (a redeploy leaves no thread behind). The result equals segment() on the main thread; only where it runs differs.
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { OutputTensor, SegmentationResult } from '../contract';
+import { PipelineError } from '../errors';
+import { selectOutput } from './decode';
+import { segment, type Segmentation, type SegmentInput, type SegmentOptions } from './index';
+import { fromWire, toWire, type SegmentJob, type SegmentReply } from './offthread-protocol';
+
+const WORKER_SCRIPT = path.join(__dirname, 'segment-worker.js');
+
+interface Pending { job: SegmentJob; transfer: ArrayBuffer[]; resolve(s: Segmentation): void; reject(e: Error): void }
+interface Slot { worker: Worker; pending?: Pending }
+
+export class SegmentPool {
+  private readonly users = new Set<string>();
+  private readonly slots = new Set<Slot>();
+  private readonly waiting: Pending[] = [];
+  private nextJobId = 1;
+
+  /** `size` workers at most; by default one, two when the machine has more than two cores. */
+  constructor(private readonly size = os.availableParallelism() > 2 ? 2 : 1) {}
+
+  get workerCount(): number { return this.slots.size; }
+
+  register(userId: string): void { this.users.add(userId); }
+
+  /** The last user leaving stops the workers; jobs not yet answered fail with 'node-closed'. */
+  async deregister(userId: string): Promise<void> {
+    if (!this.users.delete(userId) || this.users.size > 0) return;
+    const slots = [...this.slots];
+    this.slots.clear();
+    for (const pending of [...this.waiting.splice(0), ...slots.flatMap((s) => (s.pending ? [s.pending] : []))]) pending.reject(closed());
+    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+  }
+
+  /**
+   * Picks the output on the main thread (a missing name fails at once, with the available names), then hands the
+   * one output and the picture to a worker. Copies both once: the message keeps its own Buffers.
+   */
+  run(input: SegmentInput, options: SegmentOptions): Promise<Segmentation> {
+    if (!input.outputs || typeof input.outputs !== 'object') {
+      return Promise.reject(new PipelineError('no-outputs', 'msg.outputs has no model outputs: connect this node after mlops-infer.'));
+    }
+    let name: string;
+    let output: OutputTensor;
+    try {
+      ({ name, output } = selectOutput(input.outputs as Record<string, OutputTensor>, options.outputName, input.outputOrder));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (!output || !Buffer.isBuffer(output.data) || !Array.isArray(output.dims)) {
+      return Promise.reject(new PipelineError('bad-output',
+        `msg.outputs["${name}"] is not a model output ({ data: Buffer, type, dims }); connect this node after mlops-infer.`, { name }));
+    }
+    // A picture that is not a decoded image fails segment()'s first checks, before any heavy work: fail it here.
+    if (input.image && !Buffer.isBuffer(input.image.data)) return segment(input, options);
+    const transfer: ArrayBuffer[] = [];
+    const image = input.image ? { ...input.image, encoded: undefined, data: toWire(input.image.data, true, transfer) } : undefined;
+    const job: SegmentJob = {
+      jobId: this.nextJobId++, outputName: name,
+      output: { type: output.type, dims: output.dims, data: toWire(output.data, true, transfer) },
+      geometry: input.geometry, image, metadata: input.metadata, options,
+    };
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ job, transfer, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.waiting.length > 0) {
+      const slot = [...this.slots].find((s) => !s.pending) ?? (this.slots.size < this.size ? this.spawn() : undefined);
+      if (!slot) return;
+      const pending = this.waiting.shift()!;
+      slot.pending = pending;
+      slot.worker.postMessage(pending.job, pending.transfer);
+    }
+  }
+
+  private spawn(): Slot {
+    const slot: Slot = { worker: new Worker(WORKER_SCRIPT) };
+    this.slots.add(slot);
+    slot.worker.on('message', (reply: SegmentReply) => {
+      const pending = slot.pending;
+      if (!pending || pending.job.jobId !== reply.jobId) return;
+      slot.pending = undefined;
+      if (reply.kind === 'done') pending.resolve(toSegmentation(reply));
+      else pending.reject(reply.code ? new PipelineError(reply.code, reply.message, reply.details) : new Error(reply.message));
+      this.dispatch();
+    });
+    slot.worker.on('error', () => undefined);
+    slot.worker.on('exit', (code) => {
+      if (!this.slots.delete(slot)) return; // stopped on purpose
+      slot.pending?.reject(new PipelineError('worker-crashed',
+        `the segmentation worker crashed (exit code ${code}) while post-processing this message; the next message starts a new one`, { code }));
+      this.dispatch();
+    });
+    slot.worker.unref();
+    return slot;
+  }
+}
+
+function toSegmentation(reply: Extract<SegmentReply, { kind: 'done' }>): Segmentation {
+  const { classMap, overlay, ...rest } = reply.result;
+  const result: SegmentationResult = { ...rest, classMap: fromWire(classMap) };
+  if (overlay) result.overlay = fromWire(overlay);
+  return { result, annotations: reply.annotations, outputName: reply.outputName, reading: reply.reading };
+}
+
+function closed(): PipelineError {
+  return new PipelineError('node-closed', 'the segmentation node was stopped (redeploy) before this message was post-processed');
+}
+
+/** The process's pool, shared by every mlops-segment node. */
+export const sharedSegmentPool = new SegmentPool();
