@@ -175,6 +175,39 @@ export function formatQuantizationBench(rows: QuantizationBenchRow[]): string {
   return lines.join('\n');
 }
 
+export interface TuningBenchResult {
+  row: QuantizationBenchRow;
+  /** Wall-clock seconds of the whole tuned quantization (calibration, sensitivity, steps). */
+  seconds: number;
+}
+
+/**
+ * PP-OCRv4 det quantized with --target-agreement (IoU of DB maps at 0.3, judged on held-out calibration pictures),
+ * then measured like the plain row on pictures neither calibration nor tuning saw.
+ */
+export async function benchAccuracyTuning(options: QuantizationBenchOptions & { target?: number } = {}): Promise<TuningBenchResult> {
+  const log = options.log ?? (() => {});
+  const model = await ppocrBenchModel(options.size ?? 640, options.calibrationCount ?? 16, options.evaluationCount ?? 8);
+  const original = fs.readFileSync(model.path);
+  const started = performance.now();
+  log(`${model.name}: tuning for IoU ${options.target ?? 0.97}`);
+  const { model: int8, record } = await quantizeModel(original, model.calibration, {
+    mode: 'static', method: options.method ?? 'percentile', targetAgreement: options.target ?? 0.97, threshold: model.threshold,
+    onProgress: (stage, done, total) => { if (done === total || done % 20 === 0) log(`  ${stage} ${done}/${total}`); },
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const agreement = await compareOutputs(original, int8, model.evaluation, { threshold: model.threshold });
+  const latency: LatencyComparison[] = [];
+  for (const threads of options.threads ?? [1, 2]) latency.push(await compareLatency(original, int8, model.evaluation[0]!, { threads, runs: options.runs ?? 10 }));
+  return {
+    seconds,
+    row: {
+      name: `${model.name}, tuned`, floatBytes: original.length, int8Bytes: int8.length, sizeRatio: int8.length / original.length,
+      latency, agreement, fusedOps: { ...record.runtimeIntegerOps, ...record.runtimeFloatOps }, record,
+    },
+  };
+}
+
 export interface DynamicBenchRow {
   batch: number;
   latency: LatencyComparison;

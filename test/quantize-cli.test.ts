@@ -50,7 +50,8 @@ describe('edge-mlops quantize', function () {
     // mean and std come from the metadata, scale was nobody's choice: the summary says so
     assert.equal(lines[3], "  normalisation: scale 1/255, mean [0.5, 0.5, 0.5], std [0.25, 0.25, 0.25]: scale not in the model's metadata nor given, defaults used; calibration depends on them: give --mean/--std/--scale (node: metadata or mlops-tensor tensors) if the model was trained otherwise");
     assert.equal(lines[4], '  version: 0.0.0-int8.w7, weights 7-bit');
-    lines.splice(3, 2);
+    assert.match(lines[5]!, /^ {2}calibration: 4 tensors, [\d.]+ KiB of activations per input, 1 inference\(s\) per input within 256\.00 MiB \(--max-memory\); about \d+ s for the other 3 input\(s\), peak about [\d.]+ KiB/);
+    lines.splice(3, 3);
     assert.match(lines[3]!, /^ {2}size: [\d.]+ KiB → [\d.]+ KiB \([\d.]+×\)$/);
     assert.match(lines[4]!, /^ {2}latency \(1 thread, median of 3 interleaved runs\): [\d.]+ ms → [\d.]+ ms \([\d.]+× (faster|slower)\)$/);
     const agreement = /^ {2}agreement y: mIoU ([\d.]+) \(argmax class maps\), max abs diff [\d.e-]+, cosine ([\d.]+)$/.exec(lines[5]!);
@@ -59,8 +60,9 @@ describe('edge-mlops quantize', function () {
     // the logits themselves must agree closely.
     assert.ok(Number(agreement[2]) >= 0.99, `cosine ${agreement[2]}`);
     assert.ok(Number(agreement[1]) >= 0.85, `mIoU ${agreement[1]}`);
-    // plain progress lines on a non-TTY stream
+    // plain progress lines on a non-TTY stream, the estimate printed before calibration ends
     assert.match(result.stderr, /calibrating: 100%/);
+    assert.ok(result.stderr.indexOf('calibration: 4 tensors') < result.stderr.indexOf('calibrating: 100%'), result.stderr);
     const info = readModelInfo(fs.readFileSync(output));
     assert.equal(info.metadata.labels, '["a","b","c","d"]');
     const record = readQuantizationRecord(fs.readFileSync(output))!;
@@ -95,6 +97,23 @@ describe('edge-mlops quantize', function () {
     const bad = await runCommand([path.join(dir, 'model.onnx'), output, '--calibration', path.join(dir, 'images'), '--target-agreement', '97']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--target-agreement takes a number between 0 and 1/);
+  });
+
+  it('bounds calibration memory with --max-memory: more, smaller inferences, same ranges', async () => {
+    const run = async (extra: string[]) => {
+      const output = path.join(dir, `budget${extra.length}.int8.onnx`);
+      const result = await runCommand([path.join(dir, 'model.onnx'), output, '--calibration', path.join(dir, 'images'), '--no-compare', '--weight-bits', '7', ...extra]);
+      assert.equal(result.code, 0, result.stderr);
+      return { stderr: result.stderr, model: decodeModel(fs.readFileSync(output)) };
+    };
+    const small = await run(['--max-memory', '0.01']);
+    const inferences = /(\d+) inference\(s\) per input within 10\.2 KiB/.exec(small.stderr);
+    assert.ok(inferences && Number(inferences[1]) >= 3, small.stderr);
+    const large = await run([]);
+    assert.match(large.stderr, / 1 inference\(s\) per input within 256\.00 MiB/);
+    // Grouping changes how activations are fetched, not what is measured: identical quantization parameters.
+    const params = (m: ReturnType<typeof decodeModel>) => m.graph!.initializer!.filter((t) => /\/(s|z)$/.test(t.name ?? '')).map((t) => `${t.name}=${Buffer.from(t.rawData ?? []).toString('hex')}`).sort();
+    assert.deepEqual(params(small.model), params(large.model));
   });
 
   it('quantizes an MLP dynamically without calibration images', async () => {

@@ -3,7 +3,8 @@ import * as ort from 'onnxruntime-node';
 import { buildModel, decodeModel, makeNode, makeTensor, makeValueInfo } from '../lib/onnx';
 import { quantizeModel, readQuantizationRecord } from '../lib/quantize';
 import { convTransposeToDepthToSpace, foldConvAffine } from '../lib/quantize/fusions';
-import { mlpModel, mlpSamples, noise } from './helpers/quant-models';
+import { compareOutputs } from '../lib/quantize/evaluate';
+import { convModel, convSamples, mlpModel, mlpSamples, noise } from './helpers/quant-models';
 
 async function outputOf(bytes: Uint8Array, feeds: Record<string, { data: Float32Array; dims: number[] }>): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(bytes);
@@ -14,6 +15,18 @@ async function outputOf(bytes: Uint8Array, feeds: Record<string, { data: Float32
 
 describe('dynamic quantization', function () {
   this.timeout(20000);
+
+  it('turns Conv into DynamicQuantizeLinear + ConvInteger when asked (the paper\'s dynamic int8 for CNNs)', async () => {
+    const { model, record } = await quantizeModel(convModel(), [], { mode: 'dynamic', dynamicConvolutions: true, weightBits: 8 });
+    const ops = decodeModel(model).graph!.node!.map((n) => n.opType);
+    assert.equal(ops.filter((o) => o === 'ConvInteger').length, 2);
+    assert.equal(ops.filter((o) => o === 'Conv').length, 0);
+    assert.deepEqual(record.quantizedOps, { Conv: 2 });
+    assert.equal(record.format, 'DynamicQuantizeMatMul+ConvInteger');
+    const [agreement] = await compareOutputs(convModel(), model, convSamples(3, 70), { outputs: 'all' });
+    assert.ok(agreement!.cosine > 0.999, `cosine ${agreement!.cosine}`);
+    await assert.rejects(quantizeModel(convModel(), [], { mode: 'dynamic' }), /found no MatMul or Gemm/);
+  });
 
   it('turns MatMul and Gemm with constant weights into DynamicQuantizeMatMul with int8 weights', async () => {
     const { model, record } = await quantizeModel(mlpModel(), [], { mode: 'dynamic' });

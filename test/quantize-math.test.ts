@@ -84,6 +84,20 @@ describe('histogram calibration', () => {
     assert.ok(range.max >= 0.9 && range.max < 50, `max ${range.max}`);
   });
 
+  it('streams batches whose range grows (doubling the histogram) with the exact extremes kept', () => {
+    const streamed = new Histogram();
+    streamed.add(Float32Array.from(bulk.slice(0, 100).map((v) => v * 0.1))); // first batch: 0 … 0.1
+    for (let i = 0; i < bulk.length; i += 1000) streamed.add(Float32Array.from(bulk.slice(i, i + 1000)));
+    streamed.add(Float32Array.of(-3, 100));
+    assert.equal(streamed.lowest, -3);
+    assert.equal(streamed.highest, 100);
+    assert.ok(streamed.min <= -3 && streamed.max >= 100);
+    assert.equal(streamed.counts.reduce((a, b) => a + b, 0), 100 + bulk.length + 2);
+    const range = percentileRange(streamed, 99.9);
+    assert.ok(range.max > 0.95 && range.max < 1.2, `max ${range.max}`);
+    assert.equal(range.min, 0); // the lone -3 is an outlier the percentile clips
+  });
+
   it('keeps both sides of a signed distribution', () => {
     const range = percentileRange(histogramOf([...bulk.map((v) => v - 0.5), -40, 40]), 99.9);
     assert.ok(range.min < -0.45 && range.min > -1, `min ${range.min}`);

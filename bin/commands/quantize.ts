@@ -2,12 +2,13 @@
 import { parseArgs } from 'node:util';
 import { isPipelineError } from '../../lib/errors';
 import type { ImagePreprocessing } from '../../lib/quantize/calibration-images';
-import { formatSummary, runQuantizeJob, type JobProgress, type QuantizeJob } from '../../lib/quantize/job';
+import { describeEstimate, formatSummary, runQuantizeJob, type JobProgress, type QuantizeJob } from '../../lib/quantize/job';
 
 export const QUANTIZE_USAGE = `usage: edge-mlops quantize <in.onnx> <out.onnx> [options]
 
   --mode static|dynamic        static: int8 QDQ with calibration (CNNs, default); dynamic: MatMul/Gemm models
   --calibration <dir>          folder of representative images (static mode)
+  --conv-integer               dynamic mode: Conv too, as ConvInteger (no calibration; usually slower than float)
   --method minmax|percentile|entropy   activation range calibration (default percentile)
   --percentile <p>             share of values kept for --method percentile (default 99.999)
   --per-channel | --per-tensor weight scales per output channel (default) or one per tensor
@@ -23,6 +24,8 @@ export const QUANTIZE_USAGE = `usage: edge-mlops quantize <in.onnx> <out.onnx> [
   --target-agreement <x>       keep the most sensitive nodes in float, one by one, until the agreement (mIoU,
                                IoU or cosine of the judged outputs) on held-out calibration images reaches x
   --max-float-nodes <n>        most nodes --target-agreement keeps in float (default 12)
+  --max-memory <MiB>           most activations fetched per calibration inference (default 256); the estimate of
+                               time and memory is printed after the first image
   --runs <n> --threads <n>     latency comparison (default 10 runs, 1 thread); --no-compare skips it`;
 
 class UsageError extends Error {}
@@ -74,7 +77,7 @@ export function parseQuantizeArgs(argv: string[]): QuantizeJob {
       'activation-type': { type: 'string' }, exclude: { type: 'string', multiple: true }, limit: { type: 'string' },
       size: { type: 'string' }, mean: { type: 'string' }, std: { type: 'string' }, scale: { type: 'string' },
       layout: { type: 'string' }, threshold: { type: 'string' }, runs: { type: 'string' }, threads: { type: 'string' },
-      'no-compare': { type: 'boolean' }, 'weight-bits': { type: 'string' },
+      'no-compare': { type: 'boolean' }, 'weight-bits': { type: 'string' }, 'conv-integer': { type: 'boolean' }, 'max-memory': { type: 'string' },
       output: { type: 'string', multiple: true }, 'target-agreement': { type: 'string' }, 'max-float-nodes': { type: 'string' },
     },
   });
@@ -110,6 +113,8 @@ export function parseQuantizeArgs(argv: string[]): QuantizeJob {
       perChannel: !values['per-tensor'],
       activationType: oneOf(values['activation-type'], 'activation-type', ['uint8', 'int8'] as const, 'uint8'),
       weightBits: weightBits(values['weight-bits']),
+      ...(values['conv-integer'] ? { dynamicConvolutions: true } : {}),
+      ...(values['max-memory'] !== undefined ? { maxMemoryMB: positive(values['max-memory'], 'max-memory', 256) } : {}),
       ...(outputs ? { outputs } : {}),
       ...(values.threshold !== undefined ? { threshold: finite(values.threshold, 'threshold') } : {}),
       ...(values['target-agreement'] !== undefined ? { targetAgreement: fraction(values['target-agreement'], 'target-agreement') } : {}),
@@ -163,7 +168,7 @@ export async function quantizeCommand(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const summary = await runQuantizeJob(job, progressReporter(process.stderr));
+    const summary = await runQuantizeJob(job, progressReporter(process.stderr), (estimate) => process.stderr.write(`${describeEstimate(estimate)}\n`));
     process.stdout.write(`${formatSummary(summary).join('\n')}\n`);
     return 0;
   } catch (err) {

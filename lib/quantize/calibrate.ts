@@ -1,5 +1,5 @@
 // Activation ranges: the float model runs over the calibration inputs with the tensors of interest added as
-// graph outputs. MinMax needs one pass; percentile and entropy make a second pass filling fixed-size histograms.
+// graph outputs, streamed in one pass into min/max and self-extending histograms (percentile, entropy).
 import type * as OrtTypes from 'onnxruntime-node';
 import { PipelineError } from '../errors';
 import { decodeModel, encodeModel } from '../onnx';
@@ -18,12 +18,14 @@ export interface CalibrationOptions {
   /** Tensors that keep their min/max range whatever the method (graph outputs: thresholds downstream need it). */
   keepMinMax?: Set<string>;
   /**
-   * Most megabytes of activations fetched per inference (default 128). Larger models are calibrated with several
+   * Most megabytes of activations fetched per inference (default 256). Larger models are calibrated with several
    * inferences per input, each fetching a group of tensors, so memory stays bounded on small devices.
    */
   memoryBudgetMB?: number;
-  /** Called after every calibration input with (done, total). */
+  /** Called as inferences complete with (done, total). */
   onProgress?: (done: number, total: number) => void;
+  /** Called once, after the first input, with what the rest will cost. */
+  onEstimate?: (estimate: CalibrationEstimate) => void;
 }
 
 function extendedWithOutputs(modelBytes: Uint8Array, names: string[]): Uint8Array {
@@ -69,24 +71,33 @@ export function groupByBytes(names: string[], sizes: Map<string, number>, budget
   return groups;
 }
 
-function minMax(values: Float32Array): QuantRange {
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  return { min, max };
+/** What calibration will cost, known after the first input (the probe): printed before the bulk of the work. */
+export interface CalibrationEstimate {
+  tensors: number;
+  /** Bytes of all calibrated activations of one input. */
+  activationBytes: number;
+  /** Inferences per input: the tensors are fetched in groups that fit the memory budget. */
+  inferencesPerInput: number;
+  inputs: number;
+  budgetBytes: number;
+  /** Seconds the probe input took, times the inputs left (a rough figure: the probe used smaller groups). */
+  secondsLeft: number;
+  /** Largest group's activations plus the model: what ORT holds at once besides its arena-free work memory. */
+  peakBytes: number;
 }
 
+/** Default memory budget for fetched activations. */
+export const DEFAULT_CALIBRATION_BUDGET_MB = 256;
+
 /**
- * Ranges of the named float tensors (activations and graph inputs) over the samples.
- * Tensors that turn out not to be float32 (shape arithmetic) are left out of the result.
+ * Ranges of the named float tensors (activations and graph inputs) over the samples, in one streamed pass:
+ * every fetched activation goes straight into its tensor's histogram (and min/max) and is released, so memory
+ * stays at the budget however many inputs there are. Tensors that turn out not to be float32 (shape arithmetic)
+ * are left out of the result.
  *
  * Memory: ORT keeps every graph output of a run alive until the run ends, so the tensors are fetched in groups,
- * each group with its own session whose only extra outputs are that group: the first pass in groups of a fixed
- * count (sizes unknown), the histogram pass in groups that fit the memory budget.
+ * each group with its own session whose only extra outputs are that group: the first input in groups of a fixed
+ * count (sizes unknown), the others in groups that fit the memory budget.
  */
 export async function calibrateRanges(
   modelBytes: Uint8Array,
@@ -101,16 +112,20 @@ export async function calibrateRanges(
   const inputNames = new Set(Object.keys(samples[0]!));
   const outputNames = tensorNames.filter((n) => !inputNames.has(n));
   const wanted = new Set(tensorNames);
-  const budget = (options.memoryBudgetMB ?? 128) * 1048576;
+  const budget = (options.memoryBudgetMB ?? DEFAULT_CALIBRATION_BUDGET_MB) * 1048576;
   const sizes = new Map<string, number>();
-  const passes = options.method === 'minmax' ? 1 : 2;
-  let groups = chunk(outputNames, FIRST_PASS_GROUP);
-  let total = Math.max(1, groups.length) * samples.length * passes;
+  const histograms = new Map<string, Histogram>();
+  const use = (name: string, values: Float32Array) => {
+    let hist = histograms.get(name);
+    if (!hist) histograms.set(name, (hist = new Histogram()));
+    hist.add(values);
+  };
   let done = 0;
+  let total = samples.length;
 
-  /** Runs every sample through a session per group and hands each float tensor to `use`. */
-  const pass = async (use: (name: string, values: Float32Array) => void) => {
-    for (const sample of samples) for (const [name, { data }] of Object.entries(sample)) if (wanted.has(name)) use(name, data);
+  /** Runs the samples through one session per group and streams each float tensor into its histogram. */
+  const pass = async (groups: string[][], batch: CalibrationSample[]) => {
+    for (const sample of batch) for (const [name, { data }] of Object.entries(sample)) if (wanted.has(name)) use(name, data);
     for (const group of groups) {
       // Without the arena ORT hands the fetched activations' memory back after each run.
       const session = await ort.InferenceSession.create(extendedWithOutputs(modelBytes, group), {
@@ -118,7 +133,7 @@ export async function calibrateRanges(
         enableCpuMemArena: false,
       });
       try {
-        for (const sample of samples) {
+        for (const sample of batch) {
           let results: Record<string, OrtTypes.Tensor>;
           try {
             results = await session.run(feedsOf(ort, sample), group);
@@ -132,32 +147,43 @@ export async function calibrateRanges(
             if (tensor.type === 'float32') use(name, tensor.data as Float32Array);
           }
           for (const tensor of Object.values(results)) tensor.dispose?.();
-          options.onProgress?.(++done, total);
         }
       } finally {
         await session.release();
       }
+      done += batch.length;
+      options.onProgress?.(Math.min(done, total), total);
     }
   };
 
-  const ranges = new Map<string, QuantRange>();
-  await pass((name, values) => {
-    const seen = minMax(values);
-    const previous = ranges.get(name);
-    ranges.set(name, previous ? { min: Math.min(previous.min, seen.min), max: Math.max(previous.max, seen.max) } : seen);
+  const probeGroups = chunk(outputNames, FIRST_PASS_GROUP);
+  total = probeGroups.length + (samples.length - 1);
+  const started = performance.now();
+  await pass(probeGroups, samples.slice(0, 1));
+  const probeSeconds = (performance.now() - started) / 1000;
+  const groups = groupByBytes(outputNames.filter((n) => sizes.has(n)), sizes, budget);
+  // Progress counts inferences: the probe's groups, then one per group and input.
+  done = probeGroups.length;
+  total = done + groups.length * (samples.length - 1);
+  const groupBytes = groups.map((g) => g.reduce((sum, n) => sum + (sizes.get(n) ?? 0), 0));
+  options.onEstimate?.({
+    tensors: tensorNames.length,
+    activationBytes: [...sizes.values()].reduce((a, b) => a + b, 0),
+    inferencesPerInput: groups.length,
+    inputs: samples.length,
+    budgetBytes: budget,
+    secondsLeft: probeSeconds * (groups.length / Math.max(1, probeGroups.length)) * (samples.length - 1),
+    peakBytes: Math.max(0, ...groupBytes) + modelBytes.length,
   });
-  if (passes === 1) return ranges;
+  if (samples.length > 1) await pass(groups, samples.slice(1));
 
-  const histograms = new Map<string, Histogram>();
-  for (const [name, range] of ranges) histograms.set(name, new Histogram(range.min, range.max));
-  groups = groupByBytes(outputNames.filter((n) => ranges.has(n)), sizes, budget);
-  total = done + groups.length * samples.length;
-  await pass((name, values) => histograms.get(name)?.add(values));
   const percentile = options.percentile ?? 99.999;
-  const refined = new Map<string, QuantRange>();
+  const ranges = new Map<string, QuantRange>();
   for (const [name, hist] of histograms) {
-    if (options.keepMinMax?.has(name)) refined.set(name, ranges.get(name)!);
-    else refined.set(name, options.method === 'entropy' ? entropyRange(hist) : percentileRange(hist, percentile));
+    if (!(hist.lowest <= hist.highest)) continue;
+    const minMax = { min: hist.lowest, max: hist.highest };
+    if (options.method === 'minmax' || options.keepMinMax?.has(name)) ranges.set(name, minMax);
+    else ranges.set(name, options.method === 'entropy' ? entropyRange(hist) : percentileRange(hist, percentile));
   }
-  return refined;
+  return ranges;
 }

@@ -1,5 +1,7 @@
 // Dynamic quantization for MatMul/Gemm-heavy models: int8 weights stored in the file, activations quantized per run
-// by ONNX Runtime's fused com.microsoft DynamicQuantizeMatMul kernel.
+// by ONNX Runtime's fused com.microsoft DynamicQuantizeMatMul kernel. Conv becomes DynamicQuantizeLinear + ConvInteger
+// (what ORT's own quantize_dynamic writes, measured in the paper's comparison): no calibration, but ORT has no fused
+// kernel for it, so on CPUs it is often slower than float — the benchmark reports it as measured.
 import { onnx, makeNode, makeTensor } from '../onnx';
 import { GraphIndex, NameAllocator, attributeFloat, attributeInt, dimsOf } from './graph';
 import { FULL_WEIGHT_LEVELS, REDUCED_WEIGHT_LEVELS, quantizeValues, quantizeWeightsPerChannel, symmetricParams } from './math';
@@ -10,6 +12,53 @@ export interface DynamicOptions {
   exclude: string[];
   /** 7-bit weights (see cpu.ts). */
   reduceRange?: boolean;
+  /** Conv with constant weights too, as ConvInteger. */
+  convolutions?: boolean;
+}
+
+/** Conv attributes that ConvInteger shares. */
+const CONV_ATTRIBUTES = new Set(['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides']);
+
+/**
+ * x → DynamicQuantizeLinear → ConvInteger (uint8 weights, zero point 128, one scale per output channel applied
+ * afterwards) → Cast → Mul(x_scale · w_scale[c]) → Add(bias). Returns the nodes, or undefined when not a constant-weight Conv.
+ */
+function dynamicConv(node: onnx.INodeProto, index: GraphIndex, names: NameAllocator, levels: number, initializers: onnx.ITensorProto[]): onnx.INodeProto[] | undefined {
+  const weightName = node.input?.[1] ?? '';
+  const values = index.constantFloats(weightName);
+  const weightTensor = index.initializers.get(weightName);
+  if (!values || !weightTensor) return undefined;
+  const dims = dimsOf(weightTensor);
+  const biasName = node.input?.[2];
+  const bias = biasName ? index.constantFloats(biasName) : undefined;
+  if (biasName && !bias) return undefined;
+  const channels = dims[0]!;
+  const w = quantizeWeightsPerChannel(values, dims, 0, levels);
+  const base = node.name || node.output![0]!;
+  const n = (suffix: string) => names.make(`${base}/${suffix}`);
+  const [wq, wz, ws, xq, xs, xz, yi, yf, scale, scaled] = ['wq', 'wz', 'ws', 'xq', 'xs', 'xz', 'yi', 'yf', 'scale', 'scaled'].map(n) as [string, string, string, string, string, string, string, string, string, string];
+  initializers.push(
+    makeTensor(wq, 'uint8', dims, Uint8Array.from(w.values, (v) => v + 128)),
+    makeTensor(wz, 'uint8', [], [128]),
+    makeTensor(ws, 'float32', [1, channels, 1, 1], w.scales),
+  );
+  const attributes = (node.attribute ?? []).filter((a) => CONV_ATTRIBUTES.has(a.name ?? ''));
+  const convInteger = makeNode('ConvInteger', [xq, wq, xz, wz], [yi], {}, names.make(`${base}/ConvInteger`));
+  convInteger.attribute = attributes;
+  const out = node.output![0]!;
+  const nodes = [
+    makeNode('DynamicQuantizeLinear', [node.input![0]!], [xq, xs, xz], {}, names.make(`${base}/DynamicQuantizeLinear`)),
+    convInteger,
+    makeNode('Cast', [yi], [yf], { to: onnx.TensorProto.DataType.FLOAT }, names.make(`${base}/Cast`)),
+    makeNode('Mul', [xs, ws], [scale], {}, names.make(`${base}/scale`)),
+    makeNode('Mul', [yf, scale], [bias ? scaled : out], {}, names.make(`${base}/rescale`)),
+  ];
+  if (bias) {
+    const b = n('bias');
+    initializers.push(makeTensor(b, 'float32', [1, channels, 1, 1], bias));
+    nodes.push(makeNode('Add', [scaled, b], [out], {}, names.make(`${base}/bias`)));
+  }
+  return nodes;
 }
 
 export interface DynamicReport {
@@ -52,11 +101,18 @@ export function quantizeDynamic(model: onnx.IModelProto, options: DynamicOptions
   const newInitializers: onnx.ITensorProto[] = [];
   const levels = options.reduceRange ? REDUCED_WEIGHT_LEVELS : FULL_WEIGHT_LEVELS;
 
-  graph.node = (graph.node ?? []).map((node) => {
-    if ((node.opType !== 'MatMul' && node.opType !== 'Gemm') || (node.domain && node.domain !== 'ai.onnx')) return node;
-    if (exclude.has(String(node.name)) || exclude.has(String(node.opType))) return node;
+  graph.node = (graph.node ?? []).flatMap((node) => {
+    if (node.domain && node.domain !== 'ai.onnx') return [node];
+    if (exclude.has(String(node.name)) || exclude.has(String(node.opType))) return [node];
+    if (node.opType === 'Conv') {
+      const replaced = options.convolutions ? dynamicConv(node, index, names, levels, newInitializers) : undefined;
+      if (!replaced) return [node];
+      report.quantizedOps.Conv = (report.quantizedOps.Conv ?? 0) + 1;
+      return replaced;
+    }
+    if (node.opType !== 'MatMul' && node.opType !== 'Gemm') return [node];
     const weight = weightOf(node, index);
-    if (!weight) return node;
+    if (!weight) return [node];
     const base = node.input![1]!;
     const quantized = names.make(`${base}/q`);
     const scale = names.make(`${base}/s`);
@@ -81,7 +137,7 @@ export function quantizeDynamic(model: onnx.IModelProto, options: DynamicOptions
     const inputs = [node.input![0]!, quantized, scale, zeroPoint];
     if (node.opType === 'Gemm' && node.input![2]) inputs.push(node.input![2]!);
     report.quantizedOps[String(node.opType)] = (report.quantizedOps[String(node.opType)] ?? 0) + 1;
-    return makeNode('DynamicQuantizeMatMul', inputs, [...node.output!], {}, node.name || undefined, MS_DOMAIN);
+    return [makeNode('DynamicQuantizeMatMul', inputs, [...node.output!], {}, node.name || undefined, MS_DOMAIN)];
   });
 
   const used = new Set(graph.node.flatMap((n) => n.input ?? []));

@@ -3,25 +3,62 @@ import type { QuantRange } from './math';
 
 export const HISTOGRAM_BINS = 2048;
 
-/** Fixed-range histogram; memory stays at `bins` counters per tensor whatever the calibration set size. */
+/**
+ * Histogram whose memory stays at `bins` counters per tensor whatever the calibration set size. The range starts
+ * at the first values seen (or the given one) and doubles, merging pairs of bins, whenever later values fall outside,
+ * so activations are streamed through in one pass; the exact extremes are kept beside it.
+ */
 export class Histogram {
-  readonly counts: Float64Array;
-  constructor(readonly min: number, readonly max: number, bins = HISTOGRAM_BINS) {
+  counts: Float64Array;
+  /** Lower edge of the first bin and upper edge of the last. */
+  min: number;
+  max: number;
+  /** Exact smallest and largest values added. */
+  lowest = Infinity;
+  highest = -Infinity;
+  constructor(min?: number, max?: number, bins = HISTOGRAM_BINS) {
     this.counts = new Float64Array(bins);
+    this.min = min ?? NaN;
+    this.max = max ?? NaN;
   }
 
   get binWidth(): number {
     return (this.max - this.min) / this.counts.length;
   }
 
-  add(values: Float32Array): void {
-    const bins = this.counts.length;
-    const width = this.binWidth;
-    if (!(width > 0)) {
-      this.counts[0]! += values.length;
+  private grow(lo: number, hi: number): void {
+    if (Number.isNaN(this.min)) {
+      this.min = lo;
+      this.max = hi > lo ? hi : lo + Math.max(Math.abs(lo) * 1e-6, 1e-12);
       return;
     }
-    const inv = 1 / width;
+    const bins = this.counts.length;
+    while (lo < this.min || hi > this.max) {
+      const width = this.max - this.min;
+      const merged = new Float64Array(bins);
+      // Extend on the side that needs it: merged bins go to the lower half (grow up) or the upper half (grow down).
+      const offset = hi > this.max || lo >= this.min ? 0 : bins / 2;
+      for (let i = 0; i < bins; i++) merged[offset + (i >> 1)]! += this.counts[i]!;
+      this.counts = merged;
+      if (offset === 0) this.max = this.min + 2 * width;
+      else this.min = this.max - 2 * width;
+    }
+  }
+
+  add(values: Float32Array): void {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    if (!(lo <= hi)) return; // empty, or NaN only
+    if (lo < this.lowest) this.lowest = lo;
+    if (hi > this.highest) this.highest = hi;
+    if (Number.isNaN(this.min) || lo < this.min || hi > this.max) this.grow(lo, hi);
+    const bins = this.counts.length;
+    const inv = 1 / this.binWidth;
     for (let i = 0; i < values.length; i++) {
       let bin = Math.floor((values[i]! - this.min) * inv);
       if (bin < 0) bin = 0;
@@ -30,24 +67,24 @@ export class Histogram {
     }
   }
 
-  /** Value below which `fraction` of the samples lie (bin edge resolution). */
+  /** Value below which `fraction` of the samples lie (bin edge resolution, within the exact extremes). */
   quantile(fraction: number): number {
     const total = this.counts.reduce((a, b) => a + b, 0);
     const target = fraction * total;
     let cumulative = 0;
     for (let i = 0; i < this.counts.length; i++) {
       cumulative += this.counts[i]!;
-      if (cumulative >= target) return this.min + (i + 1) * this.binWidth;
+      if (cumulative >= target) return Math.min(this.highest, Math.max(this.lowest, this.min + (i + 1) * this.binWidth));
     }
-    return this.max;
+    return this.highest;
   }
 }
 
 /** Keeps the central `percentile` % of values, two-sided; the range still contains 0. */
 export function percentileRange(hist: Histogram, percentile: number): QuantRange {
   const tail = (1 - percentile / 100) / 2;
-  const lower = hist.min >= 0 ? hist.min : hist.quantile(tail);
-  const upper = hist.max <= 0 ? hist.max : hist.quantile(1 - tail);
+  const lower = hist.lowest >= 0 ? hist.lowest : hist.quantile(tail);
+  const upper = hist.highest <= 0 ? hist.highest : hist.quantile(1 - tail);
   return { min: Math.min(lower, 0), max: Math.max(upper, 0) };
 }
 
@@ -109,12 +146,12 @@ export function klThresholdBins(counts: Float64Array): number {
 /** Entropy calibration on each side of zero separately, so asymmetric activations keep their shape. */
 export function entropyRange(hist: Histogram): QuantRange {
   const width = hist.binWidth;
-  if (!(width > 0)) return { min: Math.min(hist.min, 0), max: Math.max(hist.max, 0) };
+  if (!(width > 0)) return { min: Math.min(hist.lowest, 0), max: Math.max(hist.highest, 0) };
   const zeroBin = Math.min(hist.counts.length, Math.max(0, Math.floor(-hist.min / width)));
   const positive = hist.counts.slice(zeroBin);
   const negative = hist.counts.slice(0, zeroBin).reverse();
   const offset = hist.min + zeroBin * width; // lower edge of the first positive bin, ≈ 0
-  const max = hist.max > 0 ? offset + klThresholdBins(positive) * width : 0;
-  const min = hist.min < 0 ? offset - klThresholdBins(negative) * width : 0;
+  const max = hist.highest > 0 ? Math.min(hist.highest, offset + klThresholdBins(positive) * width) : 0;
+  const min = hist.lowest < 0 ? Math.max(hist.lowest, offset - klThresholdBins(negative) * width) : 0;
   return { min: Math.min(min, 0), max: Math.max(max, 0) };
 }

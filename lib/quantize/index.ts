@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PipelineError } from '../errors';
 import { decodeModel, encodeModel, type onnx } from '../onnx';
 import { needsReducedRange } from './cpu';
-import { calibrateRanges, type CalibrationMethod, type CalibrationSample } from './calibrate';
+import { calibrateRanges, type CalibrationEstimate, type CalibrationMethod, type CalibrationSample } from './calibrate';
 import { quantizeDynamic } from './dynamic';
 import type { Float16Conversion } from './float16';
 import type { QuantType } from './math';
@@ -14,7 +14,7 @@ import { quantizeStatic, tensorsToCalibrate } from './qdq';
 import type { OutputSelection } from './agreement';
 import { tuneForAgreement, type TuningResult } from './tuning';
 
-export type { CalibrationMethod, CalibrationSample } from './calibrate';
+export type { CalibrationEstimate, CalibrationMethod, CalibrationSample } from './calibrate';
 export type { QuantType, QuantParams, QuantRange } from './math';
 export { assertQuantizable, isQuantizedOp, optimizeWithRuntime, upgradeToOpset13 } from './preprocess';
 
@@ -42,6 +42,8 @@ export interface QuantizeOptions {
    */
   reduceRange?: boolean;
   weightBits?: 7 | 8 | 'auto';
+  /** Dynamic only: Conv with constant weights becomes DynamicQuantizeLinear + ConvInteger (ORT's quantize_dynamic form). */
+  dynamicConvolutions?: boolean;
   /** Static only: int8 (default) or uint8 weights, which ORT runs with u8u8 kernels (no saturation, no 7-bit loss). */
   weightType?: QuantType;
   /**
@@ -55,13 +57,17 @@ export interface QuantizeOptions {
   outputs?: OutputSelection;
   /** Threshold of 1-channel probability maps for agreement (default 0.5). */
   threshold?: number;
+  /** Static: most MiB of activations fetched per calibration inference (default 256); less memory, more inferences. */
+  maxMemoryMB?: number;
+  /** Static: what calibration will cost, known after the first input. */
+  onEstimate?: (estimate: CalibrationEstimate) => void;
   /** Progress of the slow stages: calibration inferences, sensitivity of each node, tuning steps. */
   onProgress?: (stage: 'calibrate' | 'sensitivity' | 'tune', done: number, total: number) => void;
 }
 
 export interface QuantizationRecord {
   mode: QuantizationMode;
-  format: 'QDQ' | 'DynamicQuantizeMatMul';
+  format: 'QDQ' | 'DynamicQuantizeMatMul' | 'DynamicQuantizeMatMul+ConvInteger';
   method?: CalibrationMethod;
   percentile?: number;
   perChannel: boolean;
@@ -79,6 +85,8 @@ export interface QuantizationRecord {
   source: QuantizationSource;
   /** The int8 model's metadata "version" (see quantizedVersion). */
   version: string;
+  /** Static: the calibration's size, inferences and memory budget (see calibrate.ts). */
+  calibration?: CalibrationEstimate;
   /** With targetAgreement: what the tuning measured and chose. */
   accuracyTuning?: TuningResult;
   activationType: QuantType | 'dynamic uint8';
@@ -197,11 +205,11 @@ export async function quantizeModel(
     source, version: '', date: new Date().toISOString(), tool: toolVersion(),
   };
   if (options.mode === 'dynamic') {
-    const report = quantizeDynamic(model, { perChannel, exclude, reduceRange });
+    const report = quantizeDynamic(model, { perChannel, exclude, reduceRange, convolutions: options.dynamicConvolutions });
     if (Object.keys(report.quantizedOps).length === 0) {
-      throw new PipelineError('nothing-to-quantize', 'dynamic quantization found no MatMul or Gemm with constant weights to quantize; use static mode for convolutional models');
+      throw new PipelineError('nothing-to-quantize', 'dynamic quantization found no MatMul or Gemm with constant weights to quantize; use static mode for convolutional models (or dynamicConvolutions: ConvInteger, usually slower)');
     }
-    record = { mode: 'dynamic', format: 'DynamicQuantizeMatMul', activationType: 'dynamic uint8', calibrationSamples: 0, quantizedOps: report.quantizedOps, runtimeIntegerOps: {}, runtimeFloatOps: {}, ...common };
+    record = { mode: 'dynamic', format: report.quantizedOps.Conv ? 'DynamicQuantizeMatMul+ConvInteger' : 'DynamicQuantizeMatMul', activationType: 'dynamic uint8', calibrationSamples: 0, quantizedOps: report.quantizedOps, runtimeIntegerOps: {}, runtimeFloatOps: {}, ...common };
   } else {
     const method = options.method ?? 'percentile';
     const activationType = options.activationType ?? 'uint8';
@@ -211,11 +219,14 @@ export async function quantizeModel(
     const tuning = options.targetAgreement;
     const heldOutCount = tuning !== undefined && samples.length >= 2 ? Math.max(1, Math.round(samples.length / 4)) : 0;
     const calibration = samples.slice(0, samples.length - heldOutCount);
+    let calibrationEstimate: CalibrationEstimate | undefined;
     const ranges = await calibrateRanges(prepared.bytes, tensors, calibration, {
       method,
       percentile: options.percentile,
       keepMinMax: new Set((model.graph?.output ?? []).map((o) => o.name ?? '')),
       onProgress: (done, total) => options.onProgress?.('calibrate', done, total),
+      ...(options.maxMemoryMB !== undefined ? { memoryBudgetMB: options.maxMemoryMB } : {}),
+      onEstimate: (estimate) => { calibrationEstimate = estimate; options.onEstimate?.(estimate); },
     });
     const staticOptions = { perChannel, activationType, reduceRange, weightType };
     const build = (floatNodes: string[]) => {
@@ -240,6 +251,7 @@ export async function quantizeModel(
       activationType, calibrationSamples: calibration.length, quantizedOps: report.quantizedOps,
       foldedActivations: report.foldedActivations, runtimeIntegerOps: {}, runtimeFloatOps: {}, ...common,
       ...(accuracyTuning ? { exclude: [...exclude, ...accuracyTuning.floatNodes], accuracyTuning } : {}),
+      ...(calibrationEstimate ? { calibration: calibrationEstimate } : {}),
     };
   }
   Object.assign(record, await runtimeOps(encodeModel(model)));

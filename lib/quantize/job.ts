@@ -5,7 +5,7 @@ import { PipelineError } from '../errors';
 import { readModelInfo, type ModelInfo } from '../onnx';
 import type { PreprocessOptions } from '../tensor';
 import { loadCalibrationFolder, resolvePreprocessing, type ImagePreprocessing } from './calibration-images';
-import type { CalibrationSample } from './calibrate';
+import type { CalibrationEstimate, CalibrationSample } from './calibrate';
 import { compareLatency, compareOutputs, type LatencyComparison, type OutputAgreement } from './evaluate';
 import type { TuningResult } from './tuning';
 import { quantizeModel, type QuantizationRecord, type QuantizeOptions } from './index';
@@ -13,7 +13,7 @@ import { quantizeModel, type QuantizationRecord, type QuantizeOptions } from './
 export interface QuantizeJob {
   inputPath: string;
   outputPath: string;
-  options: Omit<QuantizeOptions, 'onProgress'>;
+  options: Omit<QuantizeOptions, 'onProgress' | 'onEstimate'>;
   /** Calibration inputs ready to feed, or a folder of images to pre-process. */
   samples?: CalibrationSample[];
   calibrationDir?: string;
@@ -88,7 +88,7 @@ export function normalisationText(n: CalibrationNormalisation): string {
   return `${values}: ${n.defaulted.join(', ')} not in the model's metadata nor given, defaults used; calibration depends on them: give --mean/--std/--scale (node: metadata or mlops-tensor tensors) if the model was trained otherwise`;
 }
 
-export async function runQuantizeJob(job: QuantizeJob, onProgress: JobProgress = () => {}): Promise<QuantizeSummary> {
+export async function runQuantizeJob(job: QuantizeJob, onProgress: JobProgress = () => {}, onEstimate?: (estimate: CalibrationEstimate) => void): Promise<QuantizeSummary> {
   const original = readModelFile(job.inputPath);
   const info = readModelInfo(original);
   onProgress('load', 0, 1);
@@ -106,6 +106,7 @@ export async function runQuantizeJob(job: QuantizeJob, onProgress: JobProgress =
   const result = await quantizeModel(original, samples, {
     ...job.options,
     onProgress: (stage, done, total) => onProgress(stage, done, total),
+    ...(onEstimate ? { onEstimate } : {}),
   });
   onProgress('write', 0, 1);
   try {
@@ -146,6 +147,12 @@ function describeAgreement(a: OutputAgreement): string {
   return `${a.name}: ${iou}max abs diff ${a.maxAbsDiff.toPrecision(3)}, cosine ${a.cosine.toFixed(4)}${kind}`;
 }
 
+/** The calibration's cost, printed before the bulk of it runs. */
+export function describeEstimate(e: CalibrationEstimate): string {
+  const minutes = e.secondsLeft >= 90 ? `${(e.secondsLeft / 60).toFixed(1)} min` : `${Math.round(e.secondsLeft)} s`;
+  return `calibration: ${e.tensors} tensors, ${formatBytes(e.activationBytes)} of activations per input, ${e.inferencesPerInput} inference(s) per input within ${formatBytes(e.budgetBytes)} (--max-memory); about ${minutes} for the other ${e.inputs - 1} input(s), peak about ${formatBytes(e.peakBytes)} besides ONNX Runtime's work memory`;
+}
+
 /** The trade-off accuracy tuning found, one line per step. */
 export function describeTuning(t: TuningResult): string[] {
   const lines = [`  accuracy tuning: target ${t.metric} ${t.target} on ${t.heldOut > 0 ? `${t.heldOut} held-out calibration input(s)` : 'the calibration inputs (too few to hold any out)'}, ${t.measured} nodes measured: ${t.met ? 'met' : 'NOT met'} with ${t.floatNodes.length} node(s) in float (${t.metric} ${t.achieved.toFixed(4)})`];
@@ -165,7 +172,7 @@ export function formatSummary(summary: QuantizeSummary): string[] {
   const r = summary.record;
   const how = r.mode === 'static'
     ? `static (QDQ, ${r.method}, ${r.perChannel ? 'per-channel' : 'per-tensor'} weights, ${r.activationType} activations, ${r.calibrationSamples} calibration inputs)`
-    : `dynamic (DynamicQuantizeMatMul, ${r.perChannel ? 'per-channel' : 'per-tensor'} weights)`;
+    : `dynamic (${r.format.replace('+', ' + ')}, ${r.perChannel ? 'per-channel' : 'per-tensor'} weights)`;
   const lines = [
     `quantized model written to ${summary.outputPath}`,
     `  mode: ${how}`,
@@ -174,6 +181,7 @@ export function formatSummary(summary: QuantizeSummary): string[] {
     ...(summary.normalisation ? [`  normalisation: ${normalisationText(summary.normalisation)}`] : []),
     ...(r.source.precision === 'float16' ? [`  source: float16, converted to float32 first (${r.source.float16?.initializers ?? 0} weights, ${r.source.float16?.casts ?? 0} casts${r.source.float16?.ioChanged ? '; inputs and outputs are float32 now' : ''})`] : []),
     `  version: ${r.version}, weights ${r.weightBits}-bit${r.needsVnniOnX86 ? ' (for CPUs with VNNI or ARM: x86 without VNNI saturates; use --weight-bits 7 for those)' : ''}`,
+    ...(r.calibration ? [`  ${describeEstimate(r.calibration)}`] : []),
     `  size: ${formatBytes(summary.sizeBefore)} → ${formatBytes(summary.sizeAfter)} (${summary.sizeRatio.toFixed(3)}×)`,
   ];
   if (summary.latency) {
