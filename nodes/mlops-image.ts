@@ -2,7 +2,8 @@
 import { DEFAULT_INGEST_OPTIONS, ingestImage, type AlphaMode, type IngestOptions } from '../lib/image';
 import { trySharp, type DecoderChoice } from '../lib/image/libraries';
 import { parseColor } from '../lib/tensor/options';
-import { enumSetting, positiveNumber } from '../lib/settings';
+import { admissionFor, releaseAdmission } from '../lib/inference/admission';
+import { badSetting, enumSetting, nonNegativeInteger, positiveNumber } from '../lib/settings';
 import { failMessage } from './shared/failure';
 import type { Node, NodeAPI, NodeDefinition, NodeMessage } from './shared/red';
 import { addTimings } from './shared/timings';
@@ -17,6 +18,14 @@ interface ImageNodeConfig extends NodeDefinition {
   alpha?: string;
   background?: string;
   damaged?: string;
+  /** Fetch http(s) URLs from msg.payload (off unless ticked), only from the listed hosts. */
+  allowUrls?: boolean;
+  urlHosts?: string;
+  /** Messages from an http in node (msg.req) may carry image bytes only (default on). */
+  httpBytesOnly?: boolean;
+  /** The mlops-model this pipeline feeds, and how many messages may be on their way to it at once (0: no limit). */
+  model?: string;
+  maxInFlight?: string | number;
 }
 
 type ImageCredentials = Record<string, string> & {
@@ -40,7 +49,16 @@ function ingestOptions(config: ImageNodeConfig, credentials: ImageCredentials): 
     alpha: enumSetting<AlphaMode, AlphaMode>(config.alpha, 'alpha', ['flatten', 'keep'], defaults.alpha),
     background: parseColor(config.background ?? '', 'background') ?? defaults.background,
     damaged: enumSetting(config.damaged, 'damaged', ['refuse', 'tolerate'] as const, 'refuse'),
+    ...urlSettings(config),
   };
+}
+
+function urlSettings(config: ImageNodeConfig): Pick<IngestOptions, 'allowUrls' | 'urlHosts'> {
+  const urlHosts = (config.urlHosts ?? '').split(/[\s,]+/).filter(Boolean);
+  if (config.allowUrls === true && urlHosts.length === 0) {
+    throw badSetting('urlHosts', 'the camera hosts URLs may be fetched from (e.g. camera.local, 10.0.0.7:8080)', config.urlHosts ?? '');
+  }
+  return { allowUrls: config.allowUrls === true, urlHosts };
 }
 
 export = function registerImageNode(RED: NodeAPI): void {
@@ -61,12 +79,30 @@ export = function registerImageNode(RED: NodeAPI): void {
       node.warn(RED._('mlops-image.warn.jimpFallback', { reason: sharp.error?.message.split('\n')[0] ?? '' }));
     }
 
+    const gate = config.model ? admissionFor(config.model) : undefined;
+    let maxInFlight = 0;
+    try {
+      maxInFlight = nonNegativeInteger(config.maxInFlight, 'maxInFlight', 0);
+    } catch (err) {
+      configError ??= err;
+      options = undefined;
+    }
+    const bytesOnlyFromHttp = config.httpBytesOnly !== false;
+
     node.on('input', (msg: NodeMessage, send, done) => {
       if (!options) {
         failMessage(RED, node, configError, done);
         return;
       }
-      ingestImage(msg.payload, options).then(({ image, timings }) => {
+      try {
+        // Before any reading or decoding: a refused message costs (almost) nothing.
+        if (gate && maxInFlight > 0) gate.admit(String(msg._msgid), maxInFlight);
+      } catch (err) {
+        failMessage(RED, node, err, done);
+        return;
+      }
+      const fromHttp = msg.req !== undefined && msg.req !== null;
+      ingestImage(msg.payload, { ...options, bytesOnly: fromHttp && bytesOnlyFromHttp }).then(({ image, timings }) => {
         msg.image = image;
         addTimings(msg, timings);
         node.status({
@@ -75,7 +111,10 @@ export = function registerImageNode(RED: NodeAPI): void {
         });
         send(msg);
         done();
-      }, (err: unknown) => failMessage(RED, node, err, done));
+      }, (err: unknown) => {
+        releaseAdmission(config.model, msg._msgid);
+        failMessage(RED, node, err, done);
+      });
     });
   }
 

@@ -6,6 +6,7 @@ import {
 } from '../lib/inference';
 import type { ModelInfo } from '../lib/onnx';
 import { parseList } from '../lib/segmentation/palette';
+import { releaseAdmission } from '../lib/inference/admission';
 import { enumSetting, nonNegativeInteger } from '../lib/settings';
 import { showError } from './shared/failure';
 import { translate } from './shared/i18n';
@@ -91,12 +92,16 @@ export = function register(RED: NodeAPI): void {
 
     onInput(node, async (msg, send) => {
       if (!model || !settings) return; // unreachable: configuration errors are reported by onInput
-      // Checked before queueing when the model is loaded, so a bad tensor never takes a queue place.
-      const feed: ModelFeed | undefined = model.info ? feedFromMessage(msg, model.info) : undefined;
-      const outcome = await queue.submit(async () => {
-        const info = await model.ready();
-        return model.run(feed ?? feedFromMessage(msg, info), fetchPlan(info, settings.fetch, settings.fetchNames).names);
-      });
+      const run = async () => {
+        // Checked before queueing when the model is loaded, so a bad tensor never takes a queue place.
+        const feed: ModelFeed | undefined = model.info ? feedFromMessage(msg, model.info) : undefined;
+        return queue.submit(async () => {
+          const info = await model.ready();
+          return model.run(feed ?? feedFromMessage(msg, info), fetchPlan(info, settings.fetch, settings.fetchNames).names);
+        });
+      };
+      // Done with the model (run, dropped or failed): mlops-image may admit the next message (lib/inference/admission.ts).
+      const outcome = await run().finally(() => releaseAdmission(config.model, msg._msgid));
       if (outcome.dropped) return; // dropped by the queue policy, by design
       const { outputs, queueMs, runMs } = outcome.value;
       lastLatencyMs = runMs;

@@ -8,6 +8,7 @@ import {
 } from '../lib/tensor';
 import type { TensorElementType, TensorLayout } from '../lib/contract';
 import { badSetting, enumSetting, positiveInteger } from '../lib/settings';
+import { releaseAdmission } from '../lib/inference/admission';
 import { failMessage } from './shared/failure';
 import type { ModelConfigNode } from './shared/model-node';
 import type { Node, NodeAPI, NodeDefinition, NodeMessage } from './shared/red';
@@ -86,7 +87,10 @@ export = function registerTensorNode(RED: NodeAPI): void {
           send(msg);
           done();
         })
-        .catch((err: unknown) => failMessage(RED, node, err, done));
+        .catch((err: unknown) => {
+          releaseAdmission(config.model, msg._msgid); // the message will not reach the model
+          failMessage(RED, node, err, done);
+        });
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {

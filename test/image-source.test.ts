@@ -11,7 +11,7 @@ describe('image sources: buffer, file, data URL, base64, http(s) URL', () => {
   let work: string;
   let base: string;
   let server: TestServer;
-  const options = (): SourceOptions => ({ baseDir: base, maxBytes: 10_000, timeoutMs: 2000 });
+  const options = (): SourceOptions => ({ baseDir: base, maxBytes: 10_000, timeoutMs: 2000, allowUrls: true, urlHosts: ['127.0.0.1'] });
 
   before(async () => {
     png = await raw(quadrants(8, 4), 8, 4).png().toBuffer();

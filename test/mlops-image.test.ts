@@ -32,7 +32,7 @@ describe('mlops-image node', () => {
   afterEach(() => testHelper.unload());
 
   const load = (config: Record<string, unknown> = {}) =>
-    testHelper.load([imageNode, catchNode], withCatch({ id: 'image', type: 'mlops-image', baseDir: base, ...config }));
+    testHelper.load([imageNode, catchNode], withCatch({ id: 'image', type: 'mlops-image', baseDir: base, allowUrls: true, urlHosts: '127.0.0.1', ...config }));
 
   it('writes msg.image and msg.timings.decode, keeps what was on msg, and shows "WxH format"', async () => {
     await load();

@@ -1,5 +1,6 @@
 // Image ingest: msg.payload (bytes, file, data: URL, base64, URL) → msg.image (upright HWC uint8 pixels).
 import type { ImageData } from '../contract';
+import { isPipelineError, PipelineError } from '../errors';
 import { decodeImage, type DecodeOptions } from './decode';
 import { readEncodedImage, type SourceOptions } from './source';
 
@@ -33,7 +34,13 @@ export async function ingestImage(payload: unknown, options: Partial<IngestOptio
   const started = performance.now();
   const encoded = await readEncodedImage(payload, settings);
   const read = performance.now();
-  const decoded = await decodeImage(encoded.bytes, settings);
+  const decoded = await decodeImage(encoded.bytes, settings).catch((err: unknown) => {
+    // What a URL answered is not repeated in the error: it may be an internal service's page.
+    if (encoded.source === 'url' && isPipelineError(err) && err.code === 'not-an-image') {
+      throw new PipelineError('not-an-image', `the answer from ${encoded.origin ?? 'the URL'} (${encoded.bytes.length} bytes) is not an image; send JPEG, PNG, WebP, TIFF, GIF or AVIF`, { received: `${encoded.bytes.length} bytes from a URL` });
+    }
+    throw err;
+  });
   const timings: IngestResult['timings'] = { decode: performance.now() - read };
   if (encoded.source === 'file' || encoded.source === 'url') timings.fetch = read - started;
   const image: ImageData = { ...decoded, encoded: encoded.bytes, source: encoded.source };

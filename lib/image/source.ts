@@ -15,6 +15,30 @@ export interface SourceOptions {
   timeoutMs: number;
   /** Extra request headers for URLs (e.g. Authorization). */
   headers?: Record<string, string>;
+  /** Fetch http(s) URLs at all (off by default: a URL in a message must not make the device fetch it). */
+  allowUrls?: boolean;
+  /** Hosts ("camera.local", "10.0.0.7:8080") URLs may point at when allowUrls is on; nothing else is fetched. */
+  urlHosts?: readonly string[];
+  /** Accept only image bytes (Buffer, data: URL, base64): no file paths, no URLs. For messages from HTTP requests. */
+  bytesOnly?: boolean;
+}
+
+/** An excerpt of a value for an error text: a 2 MB request body must not come back as a 4 MB error. */
+export function excerpt(value: string, max = 80): string {
+  return value.length > max ? `${value.slice(0, max)}… (${value.length} characters)` : value;
+}
+
+/** Whether `url`'s host (with its port when given) is on the allow-list. */
+export function hostAllowed(url: URL, hosts: readonly string[]): boolean {
+  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return hosts.some((entry) => {
+    const wanted = entry.trim().toLowerCase();
+    if (!wanted) return false;
+    const withPort = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(wanted);
+    if (withPort) return withPort[1]!.replace(/^\[|\]$/g, '') === host && withPort[2] === port;
+    return wanted.replace(/^\[|\]$/g, '') === host;
+  });
 }
 
 export interface EncodedImage {
@@ -63,13 +87,14 @@ function decodeDataUrl(url: string, maxBytes: number): Buffer {
 }
 
 /** Resolves `requested` inside `baseDir`, refusing anything that leaves it lexically or through symlinks. */
-export async function confinedPath(requested: string, baseDir: string | undefined): Promise<string> {
+export async function confinedPath(fullRequested: string, baseDir: string | undefined): Promise<string> {
+  const requested = excerpt(fullRequested);
   if (!baseDir) {
     throw new PipelineError('files-disabled', `msg.payload names a file ("${requested}") but no base directory is set; set "Base directory" to allow reading files`, { path: requested });
   }
   const outside = () => new PipelineError('outside-base', `the file "${requested}" is outside the base directory ${baseDir}; only files under it can be read`, { path: requested, base: baseDir });
   const base = path.resolve(baseDir);
-  const lexical = path.resolve(base, requested);
+  const lexical = path.resolve(base, fullRequested);
   const within = (root: string, target: string) => {
     const relative = path.relative(root, target);
     return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
@@ -89,8 +114,9 @@ export async function confinedPath(requested: string, baseDir: string | undefine
   return real;
 }
 
-async function readConfinedFile(requested: string, options: SourceOptions): Promise<Buffer> {
-  const real = await confinedPath(requested, options.baseDir);
+async function readConfinedFile(fullRequested: string, options: SourceOptions): Promise<Buffer> {
+  const real = await confinedPath(fullRequested, options.baseDir);
+  const requested = excerpt(fullRequested);
   const handle = await fs.open(real, 'r').catch((err: Error) => {
     throw new PipelineError('file-unreadable', `the file "${requested}" cannot be read: ${err.message}`, { path: requested, reason: err.message });
   });
@@ -116,7 +142,10 @@ function splitCredentials(url: string, headers: Record<string, string> = {}): { 
 }
 
 async function fetchUrl(requested: string, options: SourceOptions): Promise<Buffer> {
-  const shown = requested.replace(/\/\/[^/@]*@/, '//'); // never echo credentials into errors
+  const shown = excerpt(requested.replace(/\/\/[^/@]*@/, '//')); // never echo credentials into errors
+  if (!options.allowUrls) {
+    throw new PipelineError('urls-disabled', `msg.payload is a URL (${shown}), but this node does not fetch URLs; send the image bytes, or turn on "Fetch URLs" and list the camera hosts`, { url: shown });
+  }
   let url: string;
   let headers: Record<string, string>;
   try {
@@ -124,13 +153,18 @@ async function fetchUrl(requested: string, options: SourceOptions): Promise<Buff
   } catch {
     throw new PipelineError('url-failed', `${shown} is not a valid URL`, { url: shown, reason: 'invalid URL' });
   }
+  const parsed = new URL(url);
+  if (!hostAllowed(parsed, options.urlHosts ?? [])) {
+    throw new PipelineError('url-not-allowed', `${parsed.host} is not on this node's list of camera hosts; add it to "URL hosts" to fetch from it`, { host: parsed.host });
+  }
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.timeoutMs);
   const timeout = () => new PipelineError('url-timeout', `no complete answer from ${shown} within ${options.timeoutMs} ms; check the camera or raise "Timeout"`, { url: shown, timeout: options.timeoutMs });
   try {
     let response: Response;
     try {
-      response = await fetch(url, { signal: controller.signal, headers, redirect: 'follow' });
+      // Redirects are not followed: they could lead to a host that is not on the list.
+      response = await fetch(url, { signal: controller.signal, headers, redirect: 'manual' });
     } catch (err) {
       if (controller.signal.aborted) throw timeout();
       const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
@@ -138,7 +172,8 @@ async function fetchUrl(requested: string, options: SourceOptions): Promise<Buff
     }
     if (!response.ok) {
       await response.body?.cancel().catch(() => undefined);
-      throw new PipelineError('http-status', `${shown} answered HTTP ${response.status} ${response.statusText}`, { url: shown, status: response.status });
+      const redirect = response.status >= 300 && response.status < 400 ? ' (redirects are not followed; use the final URL)' : '';
+      throw new PipelineError('http-status', `${shown} answered HTTP ${response.status} ${response.statusText}${redirect}`, { url: shown, status: response.status });
     }
     const declared = Number(response.headers.get('content-length'));
     if (declared > options.maxBytes) {
@@ -175,6 +210,10 @@ export async function readEncodedImage(payload: unknown, options: SourceOptions)
     result = { bytes, source: 'buffer' };
   } else if (typeof payload === 'string') {
     const text = payload.trim();
+    if (options.bytesOnly && text !== '' && !/^data:/i.test(text) && !looksLikeBase64(text)) {
+      throw new PipelineError('http-bytes-only',
+        'this message came from an HTTP request, which may carry image bytes only (or a data: URL, base64), not a file path or URL; send the picture itself as the request body', {});
+    }
     if (/^data:/i.test(text)) result = { bytes: decodeDataUrl(text, options.maxBytes), source: 'data-url' };
     else if (/^https?:\/\//i.test(text)) result = { bytes: await fetchUrl(text, options), source: 'url', origin: text.replace(/\/\/[^/@]*@/, '//') };
     else if (looksLikeBase64(text)) result = { bytes: fromBase64(text, options.maxBytes), source: 'base64' };

@@ -7,3 +7,4 @@ export * from './model-host';
 export * from './worker-pool';
 export * from './fetch-plan';
 export * from './model-info-request';
+export * from './admission';

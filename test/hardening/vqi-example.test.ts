@@ -1,12 +1,15 @@
-// Issue 10 item 6: request bodies capped while they stream in (npm start's runtime, the VQI example flow).
-// Reproduction: one 300 MB POST to /vqi/inspect took the runtime from 307 to 885 MB RSS, and it stayed there.
+// The VQI example on npm start's runtime (a child process), against hostile requests to POST /vqi/inspect:
+// item 6 – one 300 MB POST took the runtime from 307 to 885 MB RSS, and it stayed there;
+// item 8 – a text/plain body holding a URL made the device fetch it, a 2 MB text body got a 4 MB error reply;
+// item 7 – overload answered 400 for refused requests; now 503 with Retry-After and code pipeline-busy;
+// item 1 – ?asset=x%0Ab wedged store and forward for good.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { bodyValue } from '../../lib/http/body-limit';
 import { repoRoot } from '../helpers/flow';
-import { freePort } from '../helpers/mosquitto';
+import { freePort, Mosquitto, Recorder } from '../helpers/mosquitto';
 import { startRuntimeProcess, type RuntimeProcess } from '../helpers/runtime-process';
 
 const MB = 1024 * 1024;
@@ -45,16 +48,62 @@ function upload(url: string, total: number, declareLength: boolean): Promise<{ s
   });
 }
 
-describe('hardening: HTTP request bodies are capped while streaming', function () {
+describe('hardening: the VQI example under hostile requests (npm start runtime)', function () {
   this.timeout(120000);
   let runtime: RuntimeProcess;
+  let broker: Mosquitto;
+  let recorder: Recorder;
+  const post = (query: string, body: Buffer | string, type = 'image/jpeg') =>
+    fetch(`${runtime.url}/vqi/inspect?${query}`, { method: 'POST', headers: { 'content-type': type }, body });
 
   before(async () => {
+    broker = await Mosquitto.start();
+    recorder = await Recorder.connect(broker.url, ['te/#']);
     runtime = await startRuntimeProcess(path.join(repoRoot, 'examples', 'vqi-inspection.json'), {
-      TEDGE_MQTT_HOST: '127.0.0.1', TEDGE_MQTT_PORT: String(await freePort()),
+      TEDGE_MQTT_HOST: '127.0.0.1', TEDGE_MQTT_PORT: String(broker.port),
     });
   });
-  after(async () => { await runtime?.stop(); });
+  after(async () => { await runtime?.stop(); await recorder?.close(); await broker?.dispose(); });
+
+  it('does not fetch a URL sent as a text/plain body, and answers a 2 MB text body briefly', async () => {
+    let hits = 0;
+    const internal = http.createServer((_req, res) => { hits++; res.end('secret'); });
+    await new Promise<void>((resolve) => internal.listen(0, '127.0.0.1', resolve));
+    try {
+      const res = await post('asset=ssrf', `http://127.0.0.1:${(internal.address() as { port: number }).port}/admin`, 'text/plain');
+      const body = (await res.json()) as { code: string };
+      assert.equal(res.status, 400);
+      assert.equal(body.code, 'http-bytes-only');
+      assert.equal(hits, 0);
+    } finally {
+      internal.close();
+    }
+    const big = await post('asset=text', 'x'.repeat(2 * MB), 'text/plain');
+    assert.equal(big.status, 400);
+    assert.ok((await big.text()).length < 2000);
+  });
+
+  it('answers overload with 503, Retry-After and pipeline-busy, and every admitted picture correctly', async () => {
+    const jpeg = fs.readFileSync(path.join(repoRoot, 'samples', 'tower-rusty.jpg'));
+    const answers = await Promise.all(Array.from({ length: 16 }, (_, n) => post(`asset=load-${n}`, jpeg).then(async (res) => ({
+      status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { state?: string; code?: string },
+    }))));
+    for (const answer of answers) {
+      if (answer.status === 503) assert.deepEqual([answer.retryAfter, answer.body.code], ['1', 'pipeline-busy']);
+      else assert.deepEqual([answer.status, answer.body.state], [200, 'CRITICAL'], JSON.stringify(answer));
+    }
+    assert.ok(answers.some((a) => a.status === 200));
+  });
+
+  it('keeps delivering to thin-edge after a request with a control character in the asset id', async () => {
+    const jpeg = fs.readFileSync(path.join(repoRoot, 'samples', 'tower-rusty.jpg'));
+    await post('asset=x%0Ab', jpeg);
+    await post('asset=x%7Fb', jpeg);
+    const res = await post('asset=after-bad', jpeg);
+    assert.equal(res.status, 200);
+    await recorder.waitFor((all) => all.some((m) => m.topic === 'te/device/after-bad///a/mlops_AssetCondition'), 'the alarm of the asset after the bad ones', 30000);
+    assert.deepEqual(recorder.messages.filter((m) => m.topic.startsWith('te/device/x')), []);
+  });
 
   it('answers 413 to a declared 300 MB body before reading it', async () => {
     const answer = await upload(`${runtime.url}/vqi/inspect?asset=big`, 300 * MB, true);
