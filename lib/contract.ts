@@ -175,6 +175,8 @@ export interface ConditionResult {
   severity: AlarmSeverity | null;
   /** Per-class pixel ratios the rules saw. */
   ratios: Record<string, number>;
+  /** Thresholds of the rules per ratio name in `ratios` ("rust/tower": [0.05, 0.01]), for nodes that ask how close a decision was. */
+  thresholds?: Record<string, number[]>;
   /** Picture quality figures: variance of the Laplacian, mean brightness 0…255; null when msg.image was absent. */
   quality: { sharpness: number; brightness: number } | null;
   /** State before this inspection (after debounce), and whether this inspection changed it. */

@@ -153,6 +153,9 @@ export const ERROR_CODES = {
   'bad-flow-name': 'the flow package name has characters a package name cannot have',
   'bad-flow-version': 'the flow package version is empty or has spaces',
   'no-tab': 'the flow export holds no flow tab',
+  // collecting training data (mlops-collect)
+  'sample-too-large': 'a collected sample is larger than the whole collect store may hold',
+  'collect-write-failed': 'a collected sample cannot be written to the collect store',
   // quantization (mlops-quantize, the quantize CLI)
   busy: 'a quantization is already running',
   cancelled: 'the quantization was cancelled because the node stopped',

@@ -95,7 +95,7 @@ module.exports = function register(RED: NodeAPI) {
         const condition = msg.condition as ConditionResult | undefined;
         const assetId = [msg.assetId, condition?.assetId, config.assetId].find((id): id is string => typeof id === 'string' && id !== '');
         if (!assetId) throw new PipelineError('no-asset-id', 'no asset id: set msg.assetId or the node\'s asset id', {});
-        const model = msg.model as { name?: string; version?: string } | undefined;
+        const model = msg.model as { name?: string; version?: string; sha256?: string } | undefined;
         const input: InspectionInput = {
           assetId, condition,
           segmentation: msg.segmentation as SegmentationResult | undefined,
@@ -106,7 +106,10 @@ module.exports = function register(RED: NodeAPI) {
           image: msg.image as InspectionInput['image'],
           eventText: typeof msg.eventText === 'string' ? msg.eventText : undefined,
           eventFragments: msg.eventFragments as Record<string, unknown> | undefined,
-          model: { name: model?.name ?? (config.modelName || undefined), version: model?.version ?? (config.modelVersion || undefined) },
+          model: {
+            name: model?.name ?? (config.modelName || undefined), version: model?.version ?? (config.modelVersion || undefined),
+            sha256: typeof model?.sha256 === 'string' ? model.sha256 : undefined,
+          },
           flow: { name: env('MODULE_NAME', msg), version: env('MODULE_VERSION', msg) },
         };
         const publication = buildPublication(input, settings);

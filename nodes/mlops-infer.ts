@@ -1,13 +1,13 @@
 // mlops-infer: runs msg.tensor(s) through the model of an mlops-model config node on worker threads.
 import { outputNamesInModelOrder } from '../lib/contract';
 import {
-  BoundedQueue, FETCH_MODES, QUEUE_POLICIES, feedFromMessage, modelDisplayName, planFetch,
+  BoundedQueue, FETCH_MODES, MicroBatcher, QUEUE_POLICIES, feedFromMessage, hasFreeBatchDimension, modelDisplayName, planFetch,
   type DownstreamNode, type FetchMode, type FetchPlan, type ModelFeed, type QueuePolicy,
 } from '../lib/inference';
 import type { ModelInfo } from '../lib/onnx';
 import { parseList } from '../lib/segmentation/palette';
 import { releaseAdmission } from '../lib/inference/admission';
-import { enumSetting, nonNegativeInteger } from '../lib/settings';
+import { enumSetting, nonNegativeInteger, numberSetting, positiveInteger } from '../lib/settings';
 import { showError } from './shared/failure';
 import { translate } from './shared/i18n';
 import type { Node, NodeAPI, NodeDefinition } from './shared/red';
@@ -21,6 +21,9 @@ interface InferNodeConfig extends NodeDefinition {
   /** Which outputs to fetch: auto (what downstream nodes read), all, named (fetchNames). */
   fetch?: string;
   fetchNames?: string;
+  /** Micro-batching: most messages per session.run (1 = off), and how long one waits for others. */
+  batchSize?: number | string;
+  batchDelayMs?: number | string;
   wires?: string[][];
 }
 
@@ -29,6 +32,8 @@ interface InferSettings {
   policy: QueuePolicy;
   fetch: FetchMode;
   fetchNames: string[];
+  batchSize: number;
+  batchDelayMs: number;
 }
 
 function inferSettings(config: InferNodeConfig): InferSettings {
@@ -37,6 +42,8 @@ function inferSettings(config: InferNodeConfig): InferSettings {
     policy: enumSetting(config.queuePolicy, 'queuePolicy', QUEUE_POLICIES, 'queue'),
     fetch: enumSetting(config.fetch, 'fetch', FETCH_MODES, 'auto'),
     fetchNames: parseList(config.fetchNames, 'output names'),
+    batchSize: positiveInteger(config.batchSize, 'batchSize', 1),
+    batchDelayMs: numberSetting(config.batchDelayMs, 'batchDelayMs', 2, { min: 0, max: 1000 }),
   };
 }
 
@@ -61,9 +68,20 @@ export = function register(RED: NodeAPI): void {
       return plan.plan;
     }
 
+    // With micro-batching up to batchSize messages per worker are handed on at once, to be stacked into one run.
+    const batchSize = settings?.batchSize ?? 1;
     const queue = new BoundedQueue({
-      capacity: settings?.capacity ?? 0, policy: settings?.policy ?? 'queue', concurrency: model?.workers ?? 1, onChange: showStatus,
+      capacity: settings?.capacity ?? 0, policy: settings?.policy ?? 'queue', concurrency: (model?.workers ?? 1) * batchSize, onChange: showStatus,
     });
+    let batcher: { info: ModelInfo; batcher: MicroBatcher | undefined } | undefined;
+    function batcherFor(info: ModelInfo): MicroBatcher | undefined {
+      if (batcher?.info !== info) {
+        const usable = batchSize > 1 && model && hasFreeBatchDimension(info);
+        batcher = { info, batcher: usable ? new MicroBatcher((feed, fetch) => model.run(feed, fetch),
+          { maxBatch: batchSize, maxDelayMs: settings!.batchDelayMs, concurrency: model.workers ?? 1 }) : undefined };
+      }
+      return batcher.batcher;
+    }
 
     function showStatus(): void {
       if (!model || !settings || loadError) return;
@@ -97,13 +115,16 @@ export = function register(RED: NodeAPI): void {
         const feed: ModelFeed | undefined = model.info ? feedFromMessage(msg, model.info) : undefined;
         return queue.submit(async () => {
           const info = await model.ready();
-          return model.run(feed ?? feedFromMessage(msg, info), fetchPlan(info, settings.fetch, settings.fetchNames).names);
+          const names = fetchPlan(info, settings.fetch, settings.fetchNames).names;
+          const batched = batcherFor(info);
+          return batched ? batched.submit(feed ?? feedFromMessage(msg, info), names) : model.run(feed ?? feedFromMessage(msg, info), names);
         });
       };
       // Done with the model (run, dropped or failed): mlops-image may admit the next message (lib/inference/admission.ts).
       const outcome = await run().finally(() => releaseAdmission(config.model, msg._msgid));
       if (outcome.dropped) return; // dropped by the queue policy, by design
       const { outputs, queueMs, runMs } = outcome.value;
+      if ('batchSize' in outcome.value) msg.batchSize = outcome.value.batchSize;
       lastLatencyMs = runMs;
       msg.outputs = outputs;
       if (outcome.value.model) msg.model = { ...outcome.value.model };

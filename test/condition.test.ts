@@ -149,7 +149,7 @@ describe('condition: debounce per asset', () => {
     assert.deepEqual({ ...first, ratios: undefined }, {
       assetId: 'tower-7', assetType: 'tower', state: 'CRITICAL', score: 1, severity: 'CRITICAL',
       reasons: ['rust / tower = 0.06 > 0.05 → CRITICAL', 'rust / tower = 0.06 > 0.01 → WARNING'],
-      ratios: undefined, quality: null, previousState: null, changed: true,
+      ratios: undefined, thresholds: { 'rust/tower': [0.05, 0.01] }, quality: null, previousState: null, changed: true,
     });
     const second = inspector.inspect(segmentation({ tower: 1000 }), undefined, 'tower-7');
     assert.deepEqual([second.state, second.severity, second.changed, second.reasons],

@@ -10,6 +10,8 @@ import { NODE_RED_CORE_TYPES } from '../lib/flows/core-types';
 import { PACKAGE_ENV, parseFlowText, type FlowNode } from '../lib/flows/flow-json';
 import { packFlows, type PackOptions } from '../lib/flows/pack';
 import { repoRoot } from './helpers/flow';
+import { ModelStore } from '../lib/model-store';
+import { offsetModel, writeDownload } from './fixtures/store-models';
 import { refusal } from './helpers/refusal';
 
 const run = promisify(execFile);
@@ -153,6 +155,20 @@ describe('flow pack', () => {
       assert.equal(failed?.code, 1);
       assert.match(failed.stderr, /2 problem\(s\):\n {2}- \[unknown-node-type\].*\n {2}- \[absolute-path\]/);
       assert.ok(!fs.existsSync(path.join(dir, 'never.json')));
+    });
+
+    it('finds store: models in the model store given with --model-store', async () => {
+      const store = new ModelStore(path.join(dir, 'store'));
+      await store.install('offset', '1', writeDownload(dir, 'offset_1', offsetModel(1)));
+      const flow = (spec: string) => {
+        const file = path.join(dir, `uses-${spec.replace(/\W/g, '_')}.json`);
+        fs.writeFileSync(file, JSON.stringify([tab(), { id: 'm', type: 'mlops-model', path: spec }]));
+        return run(process.execPath, [cli, 'flow', 'pack', file, '--name', 'f', '--version', '1', '--model-store', store.root]).then(() => 0, (err) => err.code as number);
+      };
+      assert.equal(await flow('store:offset'), 0);
+      assert.equal(await flow('store:offset@1'), 0);
+      assert.equal(await flow('store:offset@2'), 1);
+      assert.equal(await flow('store:other'), 1);
     });
 
     it('exits 2 with the usage for missing arguments', async () => {

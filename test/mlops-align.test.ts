@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { testHelper, nodeModule, catchNode, nextMessage, nextMessages, recordStatus, withCatch } from './helpers/flow';
 import { withCatalog } from './helpers/catalog';
-import { floatsOf, modelDir } from './fixtures/inference-models';
-import { buildModel, makeNode, makeTensor, makeValueInfo } from '../lib/onnx';
+import { floatsOf, weightedSumModel } from './fixtures/inference-models';
 
 const SIGNALS = [
   { name: 'pressure', match: 'truck/+/pressure', fill: 'hold', maxAgeMs: 0, aggregate: 'last', defaultValue: 0 },
@@ -21,18 +18,6 @@ async function load(align: object, extra: object[] = []): Promise<void> {
 
 function send(msg: object): void {
   testHelper.getNode('align').receive(msg);
-}
-
-/** y = x · [1, 10]ᵀ over x float32 [batch, 2]. */
-function weightedSumModel(): string {
-  const file = path.join(modelDir, 'weighted-sum.onnx');
-  fs.writeFileSync(file, buildModel({
-    nodes: [makeNode('MatMul', ['x', 'w'], ['y'])],
-    inputs: [makeValueInfo('x', 'float32', ['batch', 2])],
-    outputs: [makeValueInfo('y', 'float32', ['batch', 1])],
-    initializers: [makeTensor('w', 'float32', [2, 1], [1, 10])],
-  }));
-  return file;
 }
 
 describe('mlops-align node', function () {

@@ -28,6 +28,7 @@ describe('mlops-condition node', () => {
       assetId: 'line-4/tower-12', assetType: 'tower', state: 'CRITICAL', score: 1, severity: 'CRITICAL',
       reasons: ['rust / tower = 0.06 > 0.05 → CRITICAL', 'rust / tower = 0.06 > 0.01 → WARNING'],
       ratios: { background: 0.894, tower: 0.1, cable: 0, rust: 0.006, 'rust/tower': 0.06 },
+      thresholds: { 'rust/tower': [0.05, 0.01] },
       quality: { sharpness: 1040400, brightness: 127.5 },
       previousState: null, changed: true,
     });

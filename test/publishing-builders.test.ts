@@ -12,6 +12,14 @@ const SETTINGS: PublishSettings = {
 };
 
 describe('publishing: thin-edge topics and payloads', () => {
+  it('puts the model of the result (msg.model from a store model: name, version, sha256) into the twin', () => {
+    const sha256 = 'ab'.repeat(32);
+    const publication = buildPublication({ assetId: 'tower-17', condition: condition('OK'), model: { name: 'insulator', version: '2.0', sha256 } }, SETTINGS);
+    assert.deepEqual(publication.twin.mlops_Model, { name: 'insulator', version: '2.0', sha256 });
+    const plain = buildPublication({ assetId: 'tower-17', condition: condition('OK'), model: { name: 'insulator', version: '2.0' } }, SETTINGS);
+    assert.deepEqual(plain.twin.mlops_Model, { name: 'insulator', version: '2.0' });
+  });
+
   it('builds te/ topics for child devices, services and their channels', () => {
     assert.equal(te.deviceTopic('tower-17'), 'te/device/tower-17//');
     assert.equal(te.measurementTopic('tower-17', 'env'), 'te/device/tower-17///m/env');

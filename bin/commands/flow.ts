@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { isPipelineError } from '../../lib/errors';
 import { parseFlowText } from '../../lib/flows/flow-json';
 import { formatModel, packFlows, storeReference, type ModelReference } from '../../lib/flows/pack';
+import { ModelStore, STORE_ENV, storeRoot } from '../../lib/model-store';
 
 export const FLOW_USAGE = `usage: edge-mlops flow pack <flows.json> --name <name> --version <version> [options]
 
@@ -16,7 +17,8 @@ export const FLOW_USAGE = `usage: edge-mlops flow pack <flows.json> --name <name
 
   --output <file>        write here instead of stdout
   --allow-type <type>    a node type the devices have installed besides Node-RED's and this package's (repeatable)
-  --model <name[@ver]>   a model the flow needs, installed on the devices as onnx-model software (repeatable)`;
+  --model <name[@ver]>   a model the flow needs, installed on the devices as onnx-model software (repeatable)
+  --model-store <dir>    where to look for store: models (default: $${STORE_ENV}, else the model store of this machine)`;
 
 class UsageError extends Error {}
 
@@ -34,13 +36,26 @@ function modelArgument(text: string): ModelReference {
   return ref;
 }
 
+/** Whether the local model store holds a model; a store that does not exist holds nothing. */
+function storeLookup(dir: string | undefined): (model: ModelReference) => boolean {
+  const store = new ModelStore(dir ?? storeRoot());
+  return (model) => {
+    try {
+      store.resolve(model.name, model.version);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+}
+
 async function pack(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
       name: { type: 'string' }, version: { type: 'string' }, output: { type: 'string' },
-      'allow-type': { type: 'string', multiple: true }, model: { type: 'string', multiple: true },
+      'allow-type': { type: 'string', multiple: true }, model: { type: 'string', multiple: true }, 'model-store': { type: 'string' },
     },
   });
   if (positionals.length !== 1) throw new UsageError('give one flow file (an export from the Node-RED editor)');
@@ -52,6 +67,7 @@ async function pack(argv: string[]): Promise<number> {
     packageTypes: packageNodeTypes(),
     allowTypes: values['allow-type'] ?? [],
     declaredModels: (values.model ?? []).map(modelArgument),
+    storeHas: storeLookup(values['model-store']),
   });
   for (const change of result.changes) process.stderr.write(`changed: ${change}\n`);
   if (result.problems.length > 0) {

@@ -116,6 +116,13 @@ export function assess(segmentation: unknown, image: ImageData | undefined, sett
   return { assetType, ...ruleOutcome(settings.rules, quotients), ratios, quality };
 }
 
+/** The rules' thresholds per ratio name, as msg.condition.thresholds. */
+export function ruleThresholds(rules: readonly ConditionRule[]): Record<string, number[]> {
+  const thresholds: Record<string, number[]> = {};
+  for (const rule of rules) (thresholds[ruleQuotientName(rule)] ??= []).push(rule.threshold);
+  return thresholds;
+}
+
 /** Assessment plus per-asset debounce and alarm severity: what the node writes to msg.condition. */
 export class ConditionInspector {
   private readonly debouncer: StateDebouncer;
@@ -150,6 +157,7 @@ export class ConditionInspector {
       reasons,
       severity: this.settings.severities[debounced.state],
       ratios: found.ratios,
+      thresholds: ruleThresholds(this.settings.rules),
       quality: found.quality,
       previousState: debounced.previousState,
       changed: debounced.changed,

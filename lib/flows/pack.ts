@@ -2,6 +2,7 @@
 // is (a JSON array with tabs), without secrets or stale MODULE_NAME/MODULE_VERSION entries, and lists what would
 // break on a device. Pure: no file system, no Node-RED.
 import { PipelineError } from '../errors';
+import { parseStoreSpec } from '../model-store/names';
 import { NODE_RED_CORE_TYPES } from './core-types';
 import {
   MODULE_NAME, MODULE_VERSION, PACKAGE_ENV, STRUCTURAL_TYPES, describeNode, isFlowNode, tabsOf, type FlowEnvEntry, type FlowNode,
@@ -37,12 +38,14 @@ export interface PackResult {
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@/+-]*$/;
 
-/** `store:<name>[@<version>]` as the mlops-model node accepts it. */
+/** `store:<name>[@<version>]` as the model store reads it; undefined for other specs and invalid names. */
 export function storeReference(value: unknown): ModelReference | undefined {
   if (typeof value !== 'string') return undefined;
-  const match = /^store:([^@\s]+)(?:@(\S+))?$/.exec(value.trim());
-  if (!match) return undefined;
-  return match[2] === undefined ? { name: match[1]! } : { name: match[1]!, version: match[2] };
+  try {
+    return parseStoreSpec(value);
+  } catch {
+    return undefined;
+  }
 }
 
 export function formatModel(model: ModelReference): string {

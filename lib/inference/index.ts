@@ -7,4 +7,5 @@ export * from './model-host';
 export * from './worker-pool';
 export * from './fetch-plan';
 export * from './model-info-request';
+export * from './micro-batch';
 export * from './admission';

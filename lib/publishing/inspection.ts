@@ -79,7 +79,8 @@ export interface InspectionInput {
   image?: { encoded?: Buffer; format?: string };
   eventText?: string;
   eventFragments?: Record<string, unknown>;
-  model?: { name?: string; version?: string };
+  /** The model that produced the result (msg.model): name, version and, for store and file models, the sha256. */
+  model?: { name?: string; version?: string; sha256?: string };
   flow?: { name?: string; version?: string };
   time?: Date;
 }
@@ -251,7 +252,9 @@ export function buildPublication(input: InspectionInput, settings: PublishSettin
     if (condition) {
       publication.twin.mlops_Condition = { state: condition.state, severity: condition.severity, reasons: condition.reasons, score: condition.score, time };
     }
-    if (input.model?.name) publication.twin.mlops_Model = { name: input.model.name, version: input.model.version ?? '' };
+    if (input.model?.name) {
+      publication.twin.mlops_Model = { name: input.model.name, version: input.model.version ?? '', ...(input.model.sha256 ? { sha256: input.model.sha256 } : {}) };
+    }
     if (input.flow?.name) publication.twin.mlops_Flow = { name: input.flow.name, version: input.flow.version ?? '' };
   }
   return publication;

@@ -1,0 +1,5 @@
+export * from './uncertainty';
+export * from './rules';
+export * from './store';
+export * from './sample';
+export * from './settings';
