@@ -19,6 +19,8 @@ const HELP = `usage: edge-mlops start [options]
   --user-dir <dir>    Node-RED user directory (default ./.edge-mlops)
   --samples <dir>     pictures to inspect at start (default: the bundled samples)
   --reset-flow        deploy the example flow again even if the user directory has flows
+  --settings <file>   a Node-RED settings file (module.exports = {…}) merged over the defaults: adminAuth,
+                      httpNodeAuth, https, … (needed before listening beyond 127.0.0.1)
   --embedded-broker   run an embedded MQTT broker (aedes) when none listens, even where thin-edge is configured;
                       without it the embedded broker runs only when no thin-edge is configured (no TEDGE_MQTT_*
                       variable, no /etc/tedge)
@@ -79,7 +81,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     options: {
       once: { type: 'boolean', default: false }, port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' },
       'user-dir': { type: 'string' }, samples: { type: 'string', default: SAMPLES_DIR }, 'reset-flow': { type: 'boolean', default: false },
-      'embedded-broker': { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+      'embedded-broker': { type: 'boolean', default: false }, settings: { type: 'string' }, help: { type: 'boolean', default: false },
     },
   });
   if (values.help) { console.log(HELP); return 0; }
@@ -102,6 +104,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     deployFlow(userDir, once || values['reset-flow']!);
     runtime = await startEmbeddedNodeRed({
       userDir, port: values.port !== undefined ? Number(values.port) : once ? 0 : 1880, host: values.host, quiet: once,
+      ...(values.settings ? { settings: require(path.resolve(values.settings)) as Record<string, unknown> } : {}),
     });
     if (!once) console.log(`Node-RED editor: ${runtime.url}  (user directory ${userDir})\nInspecting ${samples.length} sample pictures:`);
     // Through the flow's own HTTP endpoint: the same path a camera upload takes, and it answers when done.

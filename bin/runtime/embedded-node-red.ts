@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { bodyLimit, DEFAULT_BODY_LIMIT_BYTES } from '../../lib/http/body-limit';
+import { credentialSecret, exposureWarnings } from './runtime-security';
 
 export const packageRoot = path.resolve(__dirname, '..', '..', '..');
 const packageName = (JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { name: string }).name;
@@ -55,7 +56,8 @@ export async function startEmbeddedNodeRed(options: EmbeddedOptions): Promise<Em
     httpAdminRoot: '/',
     httpNodeRoot: '/',
     uiHost: options.host ?? '127.0.0.1',
-    credentialSecret: false,
+    // Credentials (passwords, tokens) encrypted in flows_cred.json with a per-user-directory secret (file mode 0600).
+    credentialSecret: credentialSecret(options.userDir),
     logging: { console: { level: options.quiet ? 'error' : 'info', metrics: false, audit: false } },
     editorTheme: { tours: false, projects: { enabled: false } },
     externalModules: { autoInstall: false, palette: { allowInstall: false } },
@@ -67,6 +69,7 @@ export async function startEmbeddedNodeRed(options: EmbeddedOptions): Promise<Em
     apiMaxLength: '5mb',
     ...options.settings,
   };
+  for (const warning of exposureWarnings(options.host ?? '127.0.0.1', settings)) console.warn(warning);
   RED.init(server, settings);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
