@@ -27,6 +27,10 @@ const commands: Record<string, { summary: string; load: () => Command }> = {
     summary: 'pack a Node-RED flow export for thin-edge software management (flow pack --help)',
     load: () => (require('./commands/flow') as typeof import('./commands/flow')).flowCommand,
   },
+  dataset: {
+    summary: 'turn mlops-collect samples into a training data set (dataset export --help)',
+    load: () => (require('./commands/dataset') as typeof import('./commands/dataset')).datasetCommand,
+  },
   c8y: {
     summary: 'publish models and flows to the Cumulocity software repository, deploy them to devices (c8y --help)',
     load: () => (require('./commands/c8y') as typeof import('./commands/c8y')).c8yCommand,

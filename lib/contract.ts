@@ -2,7 +2,9 @@
 // Large numeric data travels as Buffers: Node-RED's message clone on fan-out shares a Buffer's memory
 // but copies typed arrays, so a multi-megabyte tensor would otherwise be copied once per extra wire.
 // Treat these Buffers as read-only; a node that changes data makes its own copy.
-import { elementView, type ElementArray, type ElementType } from './element-types';
+import { ELEMENT_TYPES, elementView, isElementType, tensorBytes, type ElementArray, type ElementType } from './element-types';
+import { PipelineError, type ErrorCode } from './errors';
+import { describeReceived } from './settings';
 
 export type { ElementType } from './element-types';
 
@@ -182,4 +184,136 @@ export interface ConditionResult {
   /** State before this inspection (after debounce), and whether this inspection changed it. */
   previousState: HealthState | null;
   changed: boolean;
+}
+
+// ---- Guards: one per contract type, used by every node that reads it. Each refuses what the producing node would
+// never write (a hand-made object from a function node, a message from an older flow) with what is wrong, so a bad
+// message fails with a clear PipelineError instead of a TypeError deep inside a consumer.
+
+/** The codes each guard raises, for catalog-coverage tests of the nodes that call it. */
+export const GUARD_CODES = {
+  assertImage: ['no-image', 'bad-image', 'zero-size', 'bad-channels'],
+  assertTensor: ['bad-tensor', 'size-mismatch'],
+  assertOutputs: ['no-outputs', 'bad-output'],
+  assertSegmentation: ['no-segmentation', 'bad-segmentation'],
+  assertCondition: ['bad-condition'],
+} as const satisfies Record<string, readonly ErrorCode[]>;
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
+const isCount = (value: unknown): value is number => Number.isInteger(value) && (value as number) > 0;
+
+/** The pixel part of msg.image, which is all consumers read. */
+export type ImagePixels = Pick<ImageData, 'data' | 'width' | 'height' | 'channels'>;
+
+/** HWC uint8 pixels with 3 or 4 channels and matching length; says what was received otherwise. */
+export function assertImage(image: unknown, where = 'msg.image'): asserts image is ImagePixels {
+  if (image === undefined || image === null || typeof image !== 'object') {
+    throw new PipelineError('no-image', `${where} is missing; put an mlops-image node before this one`, { where });
+  }
+  const { data, width, height, channels } = image as { data?: unknown; width?: number; height?: number; channels?: number };
+  if (!(data instanceof Uint8Array)) {
+    throw new PipelineError('bad-image', `${where}.data is not a Buffer of pixels; ${where} must come from an mlops-image node`, { reason: 'data is not a Buffer' });
+  }
+  if (!isCount(width) || !isCount(height)) {
+    throw new PipelineError('zero-size', `${where} is ${width}x${height}; width and height must be positive whole numbers`, { width: String(width), height: String(height) });
+  }
+  if (channels !== 3 && channels !== 4) {
+    throw new PipelineError('bad-channels', `${where} has ${channels} channels; pre-processing needs 3 (RGB) or 4 (RGBA)`, { channels: String(channels) });
+  }
+  if (data.length !== width * height * channels) {
+    throw new PipelineError('bad-image', `${where}.data holds ${data.length} bytes but ${width}x${height}x${channels} needs ${width * height * channels}`,
+      { reason: `${data.length} bytes for ${width}x${height}x${channels}` });
+  }
+}
+
+/** A tensor as a consumer reads it: data as a Buffer over the same memory (typed arrays are accepted). */
+export interface CheckedTensor {
+  data: Buffer;
+  type: ElementType;
+  dims: number[];
+  name?: string;
+}
+
+/**
+ * msg.tensor (or an entry of msg.tensors): { data, type, dims } with a known element type, positive whole dims and
+ * exactly the bytes its dims need. Returns it with data as a Buffer.
+ */
+export function assertTensor(tensor: unknown, where = 'msg.tensor'): CheckedTensor {
+  const hint = 'a tensor {data: Buffer, type, dims} such as mlops-tensor writes';
+  if (!isObject(tensor)) throw new PipelineError('bad-tensor', `${where} is not ${hint}`, { where });
+  const raw = tensor.data;
+  const data = Buffer.isBuffer(raw) ? raw : ArrayBuffer.isView(raw) ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;
+  const { type, dims } = tensor;
+  if (!data || typeof type !== 'string' || !Array.isArray(dims) || !dims.every(isCount)) {
+    throw new PipelineError('bad-tensor', `${where} is not ${hint}: data must be a Buffer, type a string and dims positive integers`, { where });
+  }
+  if (!isElementType(type)) {
+    throw new PipelineError('bad-tensor', `${where} has type "${type}", which is not a tensor element type (${Object.keys(ELEMENT_TYPES).join(', ')})`, { where });
+  }
+  const bytes = tensorBytes(type, dims);
+  if (data.byteLength !== bytes) {
+    throw new PipelineError('size-mismatch',
+      `${where} has ${data.byteLength} bytes of data, but shape [${dims.join(',')}] of ${type} needs ${bytes}; the data does not match its dims`,
+      { where, bytes: data.byteLength, expected: bytes });
+  }
+  const name = typeof tensor.name === 'string' && tensor.name !== '' ? tensor.name : undefined;
+  return { data, type, dims: [...dims], ...(name ? { name } : {}) };
+}
+
+/** msg.outputs: an object of model outputs, each a tensor ({ data: Buffer, type, dims }). */
+export function assertOutputs(outputs: unknown, where = 'msg.outputs'): asserts outputs is Record<string, OutputTensor> {
+  if (!isObject(outputs) || Object.keys(outputs).length === 0) {
+    throw new PipelineError('no-outputs', `${where} has no model outputs: connect this node after mlops-infer.`, { where });
+  }
+  for (const [name, output] of Object.entries(outputs)) {
+    if (!isObject(output) || !Buffer.isBuffer(output.data) || !Array.isArray(output.dims) || !isElementType(output.type)) {
+      throw new PipelineError('bad-output', `${where}["${name}"] is not a model output ({ data: Buffer, type, dims }); connect this node after mlops-infer.`, { name });
+    }
+  }
+}
+
+/** msg.segmentation as mlops-segment writes it: labels, per-class pixel counts and ratios, size, components. */
+export function assertSegmentation(segmentation: unknown, where = 'msg.segmentation'): asserts segmentation is SegmentationResult {
+  if (segmentation === undefined || segmentation === null) {
+    throw new PipelineError('no-segmentation', `${where} is missing: connect this node after mlops-segment.`, { where });
+  }
+  const s = segmentation as Partial<Record<keyof SegmentationResult, unknown>>;
+  const valid = isObject(segmentation) && Array.isArray(s.classes) && Array.isArray(s.labels) && isCount(s.width) && isCount(s.height)
+    && (s.components === undefined || Array.isArray(s.components))
+    && s.classes.every((c: unknown) => isObject(c) && typeof c.label === 'string' && Number.isFinite(c.pixels) && (c.pixels as number) >= 0);
+  if (!valid) {
+    throw new PipelineError('bad-segmentation',
+      `${where} is not a segmentation result ({ labels, classes: [{ label, pixels }], width, height }): connect this node after mlops-segment.`, { where });
+  }
+}
+
+const HEALTH_STATES: readonly HealthState[] = ['OK', 'WARNING', 'CRITICAL', 'RETAKE'];
+const ALARM_SEVERITIES: readonly AlarmSeverity[] = ['CRITICAL', 'MAJOR', 'MINOR', 'WARNING'];
+
+/** What each field of msg.condition must be: the test and the words for it. */
+const CONDITION_FIELDS: [keyof ConditionResult, (value: unknown) => boolean, string][] = [
+  ['state', (v) => HEALTH_STATES.includes(v as HealthState), `one of ${HEALTH_STATES.join(', ')}`],
+  ['score', (v) => typeof v === 'number' && v >= 0 && v <= 1, 'a number from 0 to 1'],
+  ['reasons', (v) => Array.isArray(v) && v.every((r) => typeof r === 'string'), 'a list of texts'],
+  ['severity', (v) => v === null || ALARM_SEVERITIES.includes(v as AlarmSeverity), `null or one of ${ALARM_SEVERITIES.join(', ')}`],
+  ['assetType', (v) => typeof v === 'string', 'a text'],
+  ['ratios', (v) => isObject(v) && Object.values(v).every((r) => typeof r === 'number'), 'an object of numbers'],
+  ['quality', (v) => v === null || v === undefined || (isObject(v) && typeof v.sharpness === 'number' && typeof v.brightness === 'number'),
+    'null or { sharpness, brightness }'],
+];
+
+/** msg.condition as mlops-condition writes it; names the first field that is wrong. */
+export function assertCondition(condition: unknown, where = 'msg.condition'): asserts condition is ConditionResult {
+  let problem: string | undefined;
+  if (!isObject(condition)) problem = ` is ${describeReceived(condition)}, not an object`;
+  else {
+    const wrong = CONDITION_FIELDS.find(([field, ok]) => !ok(condition[field]));
+    if (wrong) problem = `.${wrong[0]} is ${describeReceived(condition[wrong[0]])}; expected ${wrong[2]}`;
+  }
+  if (problem) {
+    throw new PipelineError('bad-condition',
+      `${where}${problem}: a condition is { state, score, reasons, severity, assetType, ratios, … } as mlops-condition writes it; ` +
+      'connect this node after mlops-condition or complete the object', { where, problem });
+  }
 }

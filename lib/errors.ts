@@ -91,6 +91,7 @@ export const ERROR_CODES = {
   // condition (mlops-condition)
   'no-segmentation': 'msg.segmentation is missing',
   'bad-segmentation': 'msg.segmentation is not a segmentation result',
+  'bad-condition': 'msg.condition is not a condition result (names the first field that is wrong)',
   'unknown-label': 'a rule names a class the model does not have',
   // publishing (mlops-c8y-out, mlops-c8y)
   'no-asset-id': 'neither the message nor the node gives an asset id',

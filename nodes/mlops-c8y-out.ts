@@ -1,6 +1,6 @@
 // Publishes an inspection (msg.condition, msg.segmentation, msg.timings, images) and plain sensor data (msg.payload)
 // to Cumulocity for one asset, through a shared mlops-c8y connection with store and forward.
-import type { ConditionResult, SegmentationResult, Timings } from '../lib/contract';
+import { assertCondition, assertSegmentation, type Timings } from '../lib/contract';
 import { PipelineError } from '../lib/errors';
 import { buildPublication, type InspectionInput, type PublishSettings } from '../lib/publishing/inspection';
 import type { PublisherStatus } from '../lib/publishing/publisher';
@@ -92,16 +92,19 @@ module.exports = function register(RED: NodeAPI) {
     node.on('input', (msg: NodeMessage, send, done) => {
       try {
         if (!connection) throw new PipelineError('no-connection', 'no mlops-c8y connection is configured; select one in the node', {});
-        const condition = msg.condition as ConditionResult | undefined;
+        // Hand-made objects from function nodes are checked here, so a wrong one fails with what is wrong in it.
+        const { condition, segmentation } = msg;
+        if (condition !== undefined) assertCondition(condition);
+        if (segmentation !== undefined) assertSegmentation(segmentation);
         const assetId = [msg.assetId, condition?.assetId, config.assetId].find((id): id is string => typeof id === 'string' && id !== '');
         if (!assetId) throw new PipelineError('no-asset-id', 'no asset id: set msg.assetId or the node\'s asset id', {});
         const model = msg.model as { name?: string; version?: string; sha256?: string } | undefined;
         const input: InspectionInput = {
           assetId, condition,
-          segmentation: msg.segmentation as SegmentationResult | undefined,
+          segmentation,
           timings: msg.timings as Timings | undefined,
           // In an inspection message msg.payload often still holds the image or a file name: only a plain object counts.
-          payload: condition || msg.segmentation ? (isPlainObject(msg.payload) ? msg.payload : undefined) : msg.payload,
+          payload: condition || segmentation ? (isPlainObject(msg.payload) ? msg.payload : undefined) : msg.payload,
           units: msg.units as Record<string, string> | undefined,
           image: msg.image as InspectionInput['image'],
           eventText: typeof msg.eventText === 'string' ? msg.eventText : undefined,

@@ -203,6 +203,27 @@ describe('mlops-c8y-out over thin-edge (real mosquitto)', function () {
     await recorder.waitForCount('te/device/pump-1///m/environment', 1);
   });
 
+  it('refuses a hand-made msg.condition or msg.segmentation with the field that is wrong, then publishes the next good one', async () => {
+    await load();
+    const pub = testHelper.getNode('pub');
+    const bad: [object, RegExp][] = [
+      [{ assetId: 'tower-17', condition: { state: 'OK' } }, /^Error: msg\.condition\.score is undefined of type undefined; expected a number from 0 to 1: a condition is/],
+      [{ assetId: 'tower-17', condition: { ...condition('OK'), state: 'FINE' } }, /^Error: msg\.condition\.state is 'FINE' of type string; expected one of OK, WARNING, CRITICAL, RETAKE/],
+      [{ assetId: 'tower-17', condition: { ...condition('OK'), reasons: 'rusty' } }, /^Error: msg\.condition\.reasons is 'rusty' of type string; expected a list of texts/],
+      [{ assetId: 'tower-17', condition: 'OK' }, /^Error: msg\.condition is 'OK' of type string, not an object/],
+      [{ assetId: 'tower-17', segmentation: { classes: [{ label: 'rust' }] } }, /^Error: msg\.segmentation is not a segmentation result/],
+    ];
+    for (const [msg, message] of bad) {
+      const caught = nextMessage('caught');
+      pub.receive(msg);
+      const { error } = await caught;
+      assert.match(error.message, message);
+      assert.ok(['bad-condition', 'bad-segmentation'].includes(error.code), error.code);
+    }
+    pub.receive({ condition: condition('WARNING'), segmentation: segmentation() });
+    await recorder.waitForCount(`${ENTITY}/e/mlops_Inspection`, 1);
+  });
+
   it('reports the service down on a clean stop', async () => {
     await load();
     const health = 'te/device/main/service/vqi-pipeline/status/health';

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { GUARD_CODES } from '../lib/contract';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -154,6 +155,7 @@ describe('mlops-segment locale catalog', () => {
 
   it('has a translation for every error code the segmentation code raises, with placeholders it fills', () => {
     const raised = new Set([...sources.matchAll(/PipelineError\(\s*'([a-z0-9-]+)'/g)].map((m) => m[1]!));
+    for (const [guard, codes] of Object.entries(GUARD_CODES)) if (sources.includes(`${guard}(`)) for (const c of codes) raised.add(c);
     assert.ok(raised.size >= 10);
     for (const errorCode of raised) {
       const text: string | undefined = catalog.errors[errorCode];

@@ -112,6 +112,7 @@ def confusion(model, images, masks, batch=8):
             matrix += np.bincount(masks[i:i + batch].reshape(-1).astype(np.int64) * k + pred.reshape(-1),
                                   minlength=k * k).reshape(k, k)
     model.train()
+    freeze(getattr(model, "frozen_norms", []))
     return matrix
 
 
@@ -123,6 +124,48 @@ def iou_report(matrix):
     present = [v for v in per_class.values() if v is not None]
     return {"perClass": per_class, "mIoU": float(np.mean(present)),
             "pixelAccuracy": float(inter.sum() / matrix.sum())}
+
+
+def load_onnx_weights(model, path):
+    """Starts from an exported model (e.g. the shipped models/vqi-demo.onnx). Export folded each BatchNorm into its
+    convolution, so the folded weights go into the convolutions and every BatchNorm becomes the identity plus the
+    folded bias (mean 0, variance 1 - eps, weight 1), frozen in eval mode: before the first step the network computes
+    exactly what the ONNX model computes. Conv nodes appear in the graph in the order the modules are defined."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(path).graph
+    weights = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    convs = [n for n in graph.node if n.op_type == "Conv"]
+    modules = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    if len(convs) != len(modules):
+        sys.exit(f"{path} has {len(convs)} convolutions, this network {len(modules)}: it is not a model of this recipe")
+    norms = {id(seq[0]): seq[1] for seq in model.modules() if isinstance(seq, nn.Sequential) and len(seq) == 3
+             and isinstance(seq[0], nn.Conv2d) and isinstance(seq[1], nn.BatchNorm2d)}
+    with torch.no_grad():
+        for node, conv in zip(convs, modules):
+            w = weights.get(node.input[1])
+            b = weights.get(node.input[2]) if len(node.input) > 2 else None
+            if w is None or tuple(w.shape) != tuple(conv.weight.shape):
+                sys.exit(f"{path}: convolution {node.name or node.output[0]} has weights of shape "
+                         f"{None if w is None else tuple(w.shape)}, expected {tuple(conv.weight.shape)}")
+            conv.weight.copy_(torch.from_numpy(w.copy()))
+            bias = torch.from_numpy(b.copy()) if b is not None else torch.zeros(conv.out_channels)
+            norm = norms.get(id(conv))
+            if norm is None:
+                conv.bias.copy_(bias)
+                continue
+            norm.weight.fill_(1.0)
+            norm.bias.copy_(bias)
+            norm.running_mean.zero_()
+            norm.running_var.fill_(1.0 - norm.eps)
+    return [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+
+
+def freeze(norms):
+    """BatchNorm layers loaded from ONNX keep their statistics: eval mode, even while the rest trains."""
+    for norm in norms:
+        norm.eval()
 
 
 def export_onnx(model, path, size, version, opset):
@@ -166,7 +209,9 @@ def main():
     parser.add_argument("--opset", type=int, default=13)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--metrics", default=None, help="write metrics JSON here (default: <out>.metrics.json)")
-    parser.add_argument("--init", default=None, help="start from this state dict (.pt); with --steps 0 only test and export")
+    parser.add_argument("--init", default=None,
+                        help="start from this state dict (.pt) or exported model (.onnx, e.g. models/vqi-demo.onnx, "
+                             "to fine-tune the shipped model); with --steps 0 only test and export")
     parser.add_argument("--smoke", action="store_true", help="a few steps on whatever data is there; export and check")
     args = parser.parse_args()
 
@@ -191,8 +236,17 @@ def main():
     params = sum(p.numel() for p in model.parameters())
     print(f"{params} parameters, {len(train_images)} training images of {size}px, crop {crop}, "
           f"{args.steps} steps × {args.batch}", flush=True)
-    if args.init:
+    if train_manifest.get("labels", LABELS) != LABELS:
+        sys.exit(f"the data's labels {train_manifest['labels']} are not this recipe's {LABELS}")
+    frozen = []
+    if args.init and args.init.endswith(".onnx"):
+        frozen = load_onnx_weights(model, args.init)
+        print(f"fine-tuning {args.init} (BatchNorm folded into the convolutions, kept frozen)", flush=True)
+    elif args.init:
         model.load_state_dict(torch.load(args.init))
+    model.frozen_norms = frozen
+    model.train()
+    freeze(frozen)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=max(1, args.steps), pct_start=0.1)
     weights = torch.tensor([1.0, 2.0, 2.0, 3.0])
@@ -232,7 +286,10 @@ def main():
     metrics = {"parameters": params, "steps": args.steps, "batch": args.batch, "crop": crop, "lr": args.lr,
                "threads": args.threads, "trainSeconds": round(train_seconds), "size": size,
                "trainImages": len(train_images), "trainSeed": train_manifest["seed"], "bestValMIoU": best[0]}
-    if not args.smoke:
+    has_test = os.path.exists(os.path.join(args.data, "test", "manifest.json"))
+    if not args.smoke and not has_test:
+        print(f"no test split in {args.data}: no test figures (a data set from edge-mlops dataset export has none)", flush=True)
+    if not args.smoke and has_test:
         test_manifest, test_images, test_masks = load_split(args.data, "test", args.test_count)
         metrics["test"] = {"seed": test_manifest["seed"], "count": len(test_images),
                            **iou_report(confusion(model, test_images, test_masks))}

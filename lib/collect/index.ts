@@ -3,3 +3,4 @@ export * from './rules';
 export * from './store';
 export * from './sample';
 export * from './settings';
+export * from './export';

@@ -1,5 +1,5 @@
 // Segmentation statistics + picture → asset condition: picture checks first (RETAKE), then the rule table.
-import type { ConditionResult, HealthState, ImageData, SegmentationResult } from '../contract';
+import { assertSegmentation, type ConditionResult, type HealthState, type ImageData } from '../contract';
 import { PipelineError } from '../errors';
 import { StateDebouncer } from './debounce';
 import { assessPrediction } from './prediction';
@@ -23,19 +23,10 @@ function pixelCounts(segmentation: unknown): { pixels: Map<string, number>; tota
   if (segmentation === undefined || segmentation === null) {
     throw new PipelineError('no-segmentation', 'msg.segmentation (or msg.prediction) is missing: connect this node after mlops-segment or mlops-classify.');
   }
-  const s = segmentation as Partial<SegmentationResult>;
-  const valid = typeof s === 'object' && Array.isArray(s.classes) && Array.isArray(s.labels)
-    && Number.isInteger(s.width) && Number.isInteger(s.height) && s.width! > 0 && s.height! > 0
-    && s.classes.every((c) => c && typeof c.label === 'string' && Number.isFinite(c.pixels) && c.pixels >= 0);
-  if (!valid) {
-    throw new PipelineError(
-      'bad-segmentation',
-      'msg.segmentation is not a segmentation result ({ labels, classes: [{ label, pixels }], width, height }): connect this node after mlops-segment.',
-    );
-  }
-  const pixels = new Map<string, number>(s.labels!.map((label) => [label, 0]));
-  for (const c of s.classes!) pixels.set(c.label, (pixels.get(c.label) ?? 0) + c.pixels);
-  return { pixels, total: s.width! * s.height!, labels: [...pixels.keys()] };
+  assertSegmentation(segmentation);
+  const pixels = new Map<string, number>(segmentation.labels.map((label) => [label, 0]));
+  for (const c of segmentation.classes) pixels.set(c.label, (pixels.get(c.label) ?? 0) + c.pixels);
+  return { pixels, total: segmentation.width * segmentation.height, labels: [...pixels.keys()] };
 }
 
 function requireLabel(label: string, labels: string[], where: string): void {

@@ -1,6 +1,5 @@
 // Picture quality figures for early feedback: sharpness (variance of the Laplacian) and mean brightness.
-import type { ImageData } from '../contract';
-import { PipelineError } from '../errors';
+import { assertImage, type ImagePixels } from '../contract';
 
 export interface PictureQuality {
   /** Variance of the 4-neighbour Laplacian of the grey image; low means blurry. */
@@ -10,7 +9,7 @@ export interface PictureQuality {
 }
 
 /** Grey level by the Rec. 601 luma weights, as most camera pipelines and OpenCV's BGR2GRAY use. */
-function greyImage(image: ImageData): Float64Array {
+function greyImage(image: ImagePixels): Float64Array {
   const { data, width, height, channels } = image;
   const grey = new Float64Array(width * height);
   for (let i = 0, p = 0; i < grey.length; i++, p += channels) {
@@ -19,14 +18,9 @@ function greyImage(image: ImageData): Float64Array {
   return grey;
 }
 
-export function pictureQuality(image: ImageData): PictureQuality {
-  const { width, height, channels, data } = image;
-  if (!Buffer.isBuffer(data) || (channels !== 3 && channels !== 4) || data.length !== width * height * channels) {
-    throw new PipelineError(
-      'bad-image',
-      'msg.image is not raw pixels ({ data: Buffer, width, height, channels 3 or 4 }); connect this node after mlops-image.',
-    );
-  }
+export function pictureQuality(image: ImagePixels): PictureQuality {
+  assertImage(image);
+  const { width, height } = image;
   const grey = greyImage(image);
   let sum = 0;
   for (let i = 0; i < grey.length; i++) sum += grey[i]!;

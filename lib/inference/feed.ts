@@ -1,9 +1,8 @@
 // Maps msg.tensor / msg.tensors onto a model's inputs and checks type and shape against the model description.
-import { isElementType, tensorBytes } from '../element-types';
+import { assertTensor } from '../contract';
 import { PipelineError } from '../errors';
 import type { ModelInfo, TensorInfo } from '../onnx';
 import type { ModelFeed } from './types';
-
 
 /** The part of a message read here; any other properties are ignored. */
 export type MessageTensors = { tensor?: unknown; tensors?: unknown } & Record<string, unknown>;
@@ -16,25 +15,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
 }
 
-/** Element data as a Buffer over the same memory (typed arrays are accepted from function nodes). */
-function dataBuffer(value: unknown): Buffer | undefined {
-  if (Buffer.isBuffer(value)) return value;
-  if (ArrayBuffer.isView(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  return undefined;
-}
-
 function checkedTensor(input: TensorInfo, value: unknown, where: string): ModelFeed[string] {
-  const hint = `a tensor {data: Buffer, type, dims} such as mlops-tensor writes`;
-  if (!isRecord(value)) {
-    throw new PipelineError('bad-tensor', `${where} is not ${hint}`, { where });
-  }
-  const data = dataBuffer(value.data);
-  const dims = value.dims;
-  if (!data || typeof value.type !== 'string' || !Array.isArray(dims) || !dims.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new PipelineError('bad-tensor', `${where} is not ${hint}: data must be a Buffer, type a string and dims positive integers`,
-      { where });
-  }
-  const type = value.type;
+  const { data, type, dims } = assertTensor(value, where);
   if (type !== input.type) {
     throw new PipelineError('type-mismatch',
       `${where} is ${type} data, model input "${input.name}" expects ${input.type}; convert it (e.g. the tensor node's output type)`,
@@ -48,13 +30,7 @@ function checkedTensor(input: TensorInfo, value: unknown, where: string): ModelF
       'resize or reshape the tensor to the model input (named dimensions accept any size)',
       { input: input.name, expected: formatDims(input.dims), received: formatDims(dims) });
   }
-  const bytes = isElementType(type) ? tensorBytes(type, dims) : 0;
-  if (!isElementType(type) || data.byteLength !== bytes) {
-    throw new PipelineError('size-mismatch',
-      `${where} has ${data.byteLength} bytes of data, but shape ${formatDims(dims)} of ${type} needs ${bytes}; the data does not match its dims`,
-      { where, bytes: data.byteLength, expected: bytes });
-  }
-  return { data, type, dims: [...dims] };
+  return { data, type, dims };
 }
 
 function inputNamed(info: ModelInfo, name: string, where: string): TensorInfo {

@@ -1,5 +1,6 @@
 // Collects calibration tensors arriving one message at a time (msg.tensor, see lib/contract.ts).
 import path from 'node:path';
+import { assertTensor } from '../contract';
 import { PipelineError } from '../errors';
 import type { CalibrationSample } from './calibrate';
 
@@ -26,19 +27,15 @@ export class CalibrationCollector {
 
   /** Copies a float32 msg.tensor (the Buffer may be shared with other wires) and returns the new count. */
   add(tensor: unknown, inputName: string): number {
-    const t = tensor as { data?: unknown; type?: unknown; dims?: unknown } | undefined;
-    if (!t || !Buffer.isBuffer(t.data) || !Array.isArray(t.dims)) {
-      throw new PipelineError('bad-tensor', 'msg.tensor is missing or not a tensor ({ data: Buffer, type, dims }); connect this node after mlops-tensor', {});
+    // The type first: a uint8 tensor from mlops-tensor is the likely mistake, and its size check would only confuse.
+    const claimed = (tensor as { type?: unknown } | null | undefined)?.type;
+    if (typeof claimed === 'string' && claimed !== 'float32') {
+      throw new PipelineError('type-mismatch', `msg.tensor has type ${claimed}; calibration needs float32 tensors, set mlops-tensor to float32 output`,
+        { input: inputName, expected: 'float32', received: claimed });
     }
-    if (t.type !== 'float32') {
-      throw new PipelineError('type-mismatch', `msg.tensor has type ${String(t.type)}; calibration needs float32 tensors, set mlops-tensor to float32 output`,
-        { input: inputName, expected: 'float32', received: String(t.type) });
-    }
-    const dims = (t.dims as unknown[]).map(Number);
-    const count = dims.reduce((a, b) => a * b, 1);
-    if (dims.some((d) => !Number.isInteger(d) || d <= 0) || count * 4 !== t.data.length) {
-      throw new PipelineError('bad-tensor', `msg.tensor dims [${dims}] do not match its ${t.data.length} bytes of float32 data; connect this node after mlops-tensor`, {});
-    }
+    const t = assertTensor(tensor, 'msg.tensor');
+    const { dims } = t;
+    const count = t.data.length / 4;
     if (this.dims && this.dims.join('x') !== dims.join('x')) {
       throw new PipelineError('shape-mismatch', `msg.tensor has shape [${dims}] but earlier calibration tensors had [${this.dims}]; resize all images alike`, { input: inputName, expected: `[${this.dims}]`, received: `[${dims}]` });
     }

@@ -1,6 +1,6 @@
 // Segmentation post-processing: model output → class map on the original picture, statistics, components, overlay.
 import type { ClassStat, ImageData, OutputTensor, SegmentationResult, TensorGeometry } from '../contract';
-import { bufferOf } from '../contract';
+import { assertImage, assertOutputs, bufferOf } from '../contract';
 import { PipelineError } from '../errors';
 import { findComponents, countPixels, type ComponentOptions } from './components';
 import type { SingleChannelReading } from './activation';
@@ -53,14 +53,6 @@ export interface Segmentation {
   reading?: SingleChannelReading;
 }
 
-function checkImage(image: ImageData): void {
-  const ok = image && Buffer.isBuffer(image.data) && Number.isInteger(image.width) && Number.isInteger(image.height) &&
-    (image.channels === 3 || image.channels === 4) && image.data.length === image.width * image.height * image.channels;
-  if (!ok) {
-    throw new PipelineError('bad-image', 'msg.image is not a decoded picture (data Buffer of width × height × channels bytes); keep msg.image as mlops-image wrote it.');
-  }
-}
-
 /**
  * The geometry that maps the original picture into the output. Without msg.tensor.geometry the tensor is taken to be
  * a plain resize ("fill") of the whole of msg.image; without msg.image either, the class map stays at output size.
@@ -94,14 +86,9 @@ export function presentClasses(classes: ClassStat[], includeBackground: boolean)
 }
 
 export async function segment(input: SegmentInput, options: SegmentOptions): Promise<Segmentation> {
-  if (!input.outputs || typeof input.outputs !== 'object') {
-    throw new PipelineError('no-outputs', 'msg.outputs has no model outputs: connect this node after mlops-infer.');
-  }
-  const { name, output } = selectOutput(input.outputs as Record<string, OutputTensor>, options.outputName, input.outputOrder);
-  if (!output || !Buffer.isBuffer(output.data) || !Array.isArray(output.dims)) {
-    throw new PipelineError('bad-output', `msg.outputs["${name}"] is not a model output ({ data: Buffer, type, dims }); connect this node after mlops-infer.`, { name });
-  }
-  if (input.image) checkImage(input.image);
+  assertOutputs(input.outputs);
+  const { name, output } = selectOutput(input.outputs, options.outputName, input.outputOrder);
+  if (input.image) assertImage(input.image);
   if (options.overlay && !input.image) {
     throw new PipelineError('no-image', 'The overlay needs the original picture in msg.image, which is missing; keep msg.image from mlops-image or turn the overlay off.');
   }

@@ -1,0 +1,62 @@
+// Overload of the VQI example's POST /vqi/inspect (npm start's runtime, a child process): closed-loop clients at
+// concurrency 1…16 send the same picture; a client told 503 waits Retry-After, as a well-behaved client does.
+// Useful throughput = answers with an inspection (200) per second. Two variants side by side: the example as
+// shipped (mlops-image admits at most "Max in progress" messages, refuses the rest before decoding) and the same
+// flow without the admission limit (every request is decoded before the inference queue refuses it).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { repoRoot } from '../test/helpers/flow';
+import { freePort } from '../test/helpers/mosquitto';
+import { startRuntimeProcess } from '../test/helpers/runtime-process';
+
+export interface OverloadResult { variant: string; concurrency: number; okPerSecond: number; refused: number; errors: number }
+
+async function drive(url: string, jpeg: Buffer, concurrency: number, seconds: number): Promise<Omit<OverloadResult, 'variant'>> {
+  const until = performance.now() + seconds * 1000;
+  let ok = 0;
+  let refused = 0;
+  let errors = 0;
+  const client = async (n: number) => {
+    while (performance.now() < until) {
+      const res = await fetch(`${url}/vqi/inspect?asset=bench-${n}`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: jpeg });
+      await res.arrayBuffer();
+      if (res.status === 200) ok++;
+      else if (res.status === 503) {
+        refused++;
+        const wait = Math.min(until - performance.now(), Number(res.headers.get('retry-after') ?? 1) * 1000);
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      } else errors++;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, (_, n) => client(n)));
+  return { concurrency, okPerSecond: ok / ((performance.now() - started) / 1000), refused, errors };
+}
+
+export async function benchOverload(options: { seconds?: number; levels?: number[] } = {}): Promise<OverloadResult[]> {
+  const seconds = options.seconds ?? 8;
+  const levels = options.levels ?? [1, 2, 4, 8, 16];
+  const jpeg = fs.readFileSync(path.join(repoRoot, 'samples', 'tower-rusty.jpg'));
+  const shipped = path.join(repoRoot, 'examples', 'vqi-inspection.json');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-bench-overload-'));
+  const unlimited = path.join(dir, 'vqi-no-admission.json');
+  const flow = JSON.parse(fs.readFileSync(shipped, 'utf8')) as { type: string; maxInFlight?: number }[];
+  for (const node of flow) if (node.type === 'mlops-image') node.maxInFlight = 0;
+  fs.writeFileSync(unlimited, JSON.stringify(flow));
+  const results: OverloadResult[] = [];
+  try {
+    for (const [variant, file] of [['admission (as shipped)', shipped], ['no admission limit', unlimited]] as const) {
+      const runtime = await startRuntimeProcess(file, { TEDGE_MQTT_HOST: '127.0.0.1', TEDGE_MQTT_PORT: String(await freePort()) });
+      try {
+        await drive(runtime.url, jpeg, 2, 2); // warm-up
+        for (const level of levels) results.push({ variant, ...(await drive(runtime.url, jpeg, level, seconds)) });
+      } finally {
+        await runtime.stop();
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return results;
+}
