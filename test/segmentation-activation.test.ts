@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PipelineError } from '../lib/errors';
+import { loadModelInfoOffThread } from '../lib/inference';
 import { readSingleChannel, scoresLookLikeProbabilities } from '../lib/segmentation';
 import { outputNamesInModelOrder } from '../lib/contract';
-import { buildModel, makeNode, makeValueInfo, readModelInfo, OnnxFormatError } from '../lib/onnx';
+import { buildModel, makeNode, makeValueInfo, readModelInfo, readModelInfoInWorker, OnnxFormatError } from '../lib/onnx';
 
 const logits = new Float32Array([-4.2, -3.1, 0.4, 5.5]);
 const probabilities = new Float32Array([0.01, 0.02, 0.6, 0.99]);
@@ -73,5 +78,33 @@ describe('ONNX format errors', () => {
       assert.doesNotMatch(err.reason, /not an ONNX model/);
       assert.equal(err.message.match(/not an ONNX model/g)?.length, 1);
     }
+  });
+});
+
+describe('ONNX model description off the main thread', () => {
+  const bytes = buildModel({
+    nodes: [makeNode('Relu', ['x'], ['y'])],
+    inputs: [makeValueInfo('x', 'float32', [1, 4])],
+    outputs: [makeValueInfo('y', 'float32', [1, 4])],
+    metadata: { name: 'relu', notes: 'x'.repeat(200) },
+  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-parse-'));
+
+  it('reads the same description from a path or transferred bytes as on the main thread', async () => {
+    const file = path.join(dir, 'relu.onnx');
+    fs.writeFileSync(file, bytes);
+    assert.deepEqual(await readModelInfoInWorker({ path: file }), readModelInfo(bytes));
+    assert.deepEqual(await readModelInfoInWorker({ bytes: Buffer.from(bytes) }), readModelInfo(bytes));
+  });
+
+  it('maps errors as loadModelInfo does: truncated, not ONNX, missing', async () => {
+    const cut = path.join(dir, 'cut.onnx');
+    fs.writeFileSync(cut, bytes.subarray(0, 40));
+    await assert.rejects(loadModelInfoOffThread(cut), (err: unknown) => err instanceof PipelineError && err.code === 'model-truncated');
+    const text = path.join(dir, 'notes.onnx');
+    fs.writeFileSync(text, 'notes, not a model');
+    await assert.rejects(loadModelInfoOffThread(text), (err: unknown) => err instanceof PipelineError && err.code === 'not-onnx');
+    await assert.rejects(loadModelInfoOffThread(path.join(dir, 'gone.onnx')), (err: unknown) => err instanceof PipelineError && err.code === 'model-not-found');
+    await assert.rejects(loadModelInfoOffThread(dir), (err: unknown) => err instanceof PipelineError && err.code === 'model-not-file');
   });
 });

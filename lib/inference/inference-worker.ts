@@ -8,7 +8,11 @@ import type { FromWorker, ToWorker, WireTensor, WorkerSetup } from './protocol';
 
 function toOrtTensor(wire: WireTensor): ort.Tensor {
   if (!isElementType(wire.type)) throw new Error(`tensor type ${String(wire.type)} is not supported`);
-  const view = elementView(wire, wire.type);
+  // onnxruntime refuses views on shared memory: copy the input out of the scratch (here, off the main thread).
+  const own = wire.buffer instanceof SharedArrayBuffer
+    ? { ...wire, buffer: new Uint8Array(wire.buffer, wire.byteOffset, wire.byteLength).slice().buffer, byteOffset: 0 }
+    : wire;
+  const view = elementView(own, wire.type);
   return new ort.Tensor(wire.type, view as Float32Array, wire.dims);
 }
 

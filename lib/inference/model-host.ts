@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../errors';
 import type { ModelInfo } from '../onnx';
-import { describeLoadError, loadModelInfo, modelDisplayName, warmupInputs } from './model-source';
+import { describeLoadError, loadModelInfoOffThread, modelDisplayName, warmupInputs } from './model-source';
 import type { SessionSettings } from './protocol';
 import type { ModelFeed, ModelIdentity, ModelRunResult } from './types';
 import { WorkerPool } from './worker-pool';
@@ -33,6 +33,8 @@ export class ModelHost {
   private described: ModelInfo | undefined;
   private readonly closing = new Set<Promise<void>>();
   private currentState: ModelState = 'idle';
+  /** Counts unloads: a load that started before one must not create workers after it. */
+  private generation = 0;
   private identified: ModelIdentity | undefined;
 
   constructor(private readonly options: ModelHostOptions) {}
@@ -81,6 +83,7 @@ export class ModelHost {
   }
 
   private unload(): void {
+    this.generation++;
     const pool = this.pool;
     this.pool = undefined;
     this.loading = undefined;
@@ -96,9 +99,11 @@ export class ModelHost {
     this.setState('loading');
     const { modelPath } = this.options;
     let pool: WorkerPool | undefined;
+    const generation = this.generation;
     try {
       if (this.options.pathError) throw this.options.pathError;
-      const info = loadModelInfo(modelPath);
+      const info = await loadModelInfoOffThread(modelPath);
+      if (this.generation !== generation) throw closedWhileLoading();
       this.described = info;
       pool = new WorkerPool({ modelPath, session: this.options.session, warmup: this.options.warmup ? warmupInputs(info) : [] },
         Math.max(1, Math.floor(this.options.workers)));
@@ -116,7 +121,7 @@ export class ModelHost {
       return info;
     } catch (err) {
       const error = err instanceof PipelineError ? err : new PipelineError('load-failed', String((err as Error).message ?? err));
-      if (this.pool === pool) {
+      if (this.pool === pool && this.generation === generation) {
         this.pool = undefined;
         this.setState('error', error);
       }

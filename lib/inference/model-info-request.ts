@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PipelineError } from '../errors';
-import { OnnxFormatError, readModelInfo, type ModelInfo } from '../onnx';
+import { OnnxFormatError, readModelInfoInWorker, type ModelInfo } from '../onnx';
 import { formatError, PACKAGE_ROOT } from './model-source';
 
 /** Largest model the editor may have described (the whole file is parsed in memory). */
@@ -102,7 +102,8 @@ async function readRegularModel(real: string, shown: string, maxBytes: number): 
       offset += bytesRead;
     }
     try {
-      return readModelInfo(bytes.subarray(0, offset));
+      // Decoded on a worker thread; the bytes are handed over (transferred), not copied.
+      return await readModelInfoInWorker({ bytes: offset === bytes.length ? bytes : bytes.subarray(0, offset) });
     } catch (err) {
       if (err instanceof OnnxFormatError) throw formatError(err, shown);
       throw err;

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../errors';
-import { readModelInfo, OnnxFormatError, type ModelInfo } from '../onnx';
+import { readModelInfo, readModelInfoInWorker, OnnxFormatError, type ModelInfo } from '../onnx';
 import type { WarmupInput } from './protocol';
 
 /** The package's root (dist/lib/inference → three levels up); bundled models live in its models/ folder. */
@@ -40,29 +40,43 @@ export function resolveModelPath(spec: string, context: PathContext): string {
   return path.resolve(context.userDir, expanded);
 }
 
-/** Reads and describes the file on the main thread (no session): cheap, and gives clear errors early. */
+/** Reads and describes the file on the calling thread (no session): for tools and tests; nodes use loadModelInfoOffThread. */
 export function loadModelInfo(modelPath: string): ModelInfo {
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(modelPath);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      throw new PipelineError('model-not-found', `the model file ${modelPath} does not exist; check the path in the model configuration`,
-        { path: modelPath });
-    }
-    if (code === 'EISDIR') {
-      throw new PipelineError('model-not-file', `${modelPath} is a folder; enter the path of the .onnx file inside it`, { path: modelPath });
-    }
-    throw new PipelineError('model-unreadable', `the model file ${modelPath} cannot be read (${code ?? (err as Error).message}); check its permissions`,
-      { path: modelPath, reason: String(code ?? (err as Error).message) });
+    throw fileError(err, modelPath);
   }
   try {
     return readModelInfo(bytes);
   } catch (err) {
+    throw err instanceof OnnxFormatError ? formatError(err, modelPath) : err;
+  }
+}
+
+/** The same description read and decoded on a worker thread: a large model's protobuf must not stall the event loop. */
+export async function loadModelInfoOffThread(modelPath: string): Promise<ModelInfo> {
+  try {
+    return await readModelInfoInWorker({ path: modelPath });
+  } catch (err) {
     if (err instanceof OnnxFormatError) throw formatError(err, modelPath);
+    if (typeof (err as NodeJS.ErrnoException).code === 'string') throw fileError(err, modelPath);
     throw err;
   }
+}
+
+function fileError(err: unknown, modelPath: string): PipelineError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') {
+    return new PipelineError('model-not-found', `the model file ${modelPath} does not exist; check the path in the model configuration`,
+      { path: modelPath });
+  }
+  if (code === 'EISDIR') {
+    return new PipelineError('model-not-file', `${modelPath} is a folder; enter the path of the .onnx file inside it`, { path: modelPath });
+  }
+  return new PipelineError('model-unreadable', `the model file ${modelPath} cannot be read (${code ?? (err as Error).message}); check its permissions`,
+    { path: modelPath, reason: String(code ?? (err as Error).message) });
 }
 
 /** The decisive part first: an interrupted download is not the same mistake as choosing a wrong file. */

@@ -1,8 +1,8 @@
 import type { ElementType } from '../element-types';
 
 // Messages between the worker pool (main thread) and an inference worker.
-// Tensor data crosses as transferred ArrayBuffers: one copy into a fresh buffer on the way in
-// (the caller's Buffer may be shared with other wires), none on the way out.
+// Inputs cross in shared scratch memory, one per worker slot (one copy on the main thread: the caller's Buffer may
+// be shared with other wires); outputs as transferred ArrayBuffers, no copy.
 
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
 export type ExecutionMode = 'sequential' | 'parallel';
@@ -29,7 +29,8 @@ export interface WorkerSetup {
 }
 
 export interface WireTensor {
-  buffer: ArrayBuffer;
+  /** Inputs: the slot's shared scratch memory; outputs and warm-up zeros: an ArrayBuffer of their own. */
+  buffer: ArrayBuffer | SharedArrayBuffer;
   byteOffset: number;
   byteLength: number;
   type: ElementType;

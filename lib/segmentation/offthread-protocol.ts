@@ -1,11 +1,12 @@
 // Messages between the segmentation pool (main thread) and a segmentation worker. Pixel and score data cross as
-// transferred ArrayBuffers: one copy on the way in (msg keeps its own Buffers), none on the way out.
+// shared scratch memory on the way in (one copy: msg keeps its own Buffers) and transferred ArrayBuffers on the way out.
 import type { ImageData, OutputTensor, SegmentationResult, TensorGeometry } from '../contract';
 import type { ErrorCode } from '../errors';
 import type { Annotation, SegmentOptions } from './index';
 import type { SingleChannelReading } from './activation';
 
-export interface WireBuffer { buffer: ArrayBuffer; byteOffset: number; byteLength: number }
+/** Bytes in a transferred ArrayBuffer, or in the worker's shared scratch memory. */
+export interface WireBuffer { buffer: ArrayBuffer | SharedArrayBuffer; byteOffset: number; byteLength: number }
 
 export interface SegmentJob {
   jobId: number;
@@ -25,8 +26,8 @@ export type SegmentReply =
   | { kind: 'failed'; jobId: number; message: string; code?: ErrorCode; details?: Record<string, string | number> };
 
 /** A Buffer's bytes as a transferable ArrayBuffer: its own when it spans all of it, else a copy. */
-export function toWire(data: Buffer | Uint8Array, copy: boolean, transfer: ArrayBuffer[]): WireBuffer {
-  const own = !copy && data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
+export function toWire(data: Buffer | Uint8Array, transfer: ArrayBuffer[]): WireBuffer {
+  const own = data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
     && !transfer.includes(data.buffer);
   const buffer = own ? data.buffer as ArrayBuffer : new Uint8Array(data).buffer as ArrayBuffer;
   transfer.push(buffer);
@@ -34,5 +35,5 @@ export function toWire(data: Buffer | Uint8Array, copy: boolean, transfer: Array
 }
 
 export function fromWire(wire: WireBuffer): Buffer {
-  return Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength);
+  return Buffer.from(wire.buffer as ArrayBuffer, wire.byteOffset, wire.byteLength);
 }

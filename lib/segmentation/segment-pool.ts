@@ -8,12 +8,23 @@ import type { OutputTensor, SegmentationResult } from '../contract';
 import { PipelineError } from '../errors';
 import { selectOutput } from './decode';
 import { segment, type Segmentation, type SegmentInput, type SegmentOptions } from './index';
-import { fromWire, toWire, type SegmentJob, type SegmentReply } from './offthread-protocol';
+import { fromWire, type SegmentJob, type SegmentReply } from './offthread-protocol';
 
 const WORKER_SCRIPT = path.join(__dirname, 'segment-worker.js');
 
-interface Pending { job: SegmentJob; transfer: ArrayBuffer[]; resolve(s: Segmentation): void; reject(e: Error): void }
-interface Slot { worker: Worker; pending?: Pending }
+/** A job before it has a worker: the message's own (read-only) Buffers, copied into the worker's scratch at dispatch. */
+interface Pending {
+  job: Omit<SegmentJob, 'output' | 'image'>;
+  output: OutputTensor;
+  image?: SegmentInput['image'];
+  resolve(s: Segmentation): void;
+  reject(e: Error): void;
+}
+/**
+ * `scratch`: shared memory the worker reads its inputs from, reused job after job. Copying into memory that is
+ * already mapped costs a fraction of a fresh allocation's page faults (megabytes per message).
+ */
+interface Slot { worker: Worker; pending?: Pending; scratch?: SharedArrayBuffer }
 
 export class SegmentPool {
   private readonly users = new Set<string>();
@@ -26,7 +37,11 @@ export class SegmentPool {
 
   get workerCount(): number { return this.slots.size; }
 
-  register(userId: string): void { this.users.add(userId); }
+  /** The first user starts a worker at once, so the first message does not pay for its start-up. */
+  register(userId: string): void {
+    this.users.add(userId);
+    if (this.slots.size === 0) this.spawn();
+  }
 
   /** The last user leaving stops the workers; jobs not yet answered fail with 'node-closed'. */
   async deregister(userId: string): Promise<void> {
@@ -39,7 +54,7 @@ export class SegmentPool {
 
   /**
    * Picks the output on the main thread (a missing name fails at once, with the available names), then hands the
-   * one output and the picture to a worker. Copies both once: the message keeps its own Buffers.
+   * one output and the picture to a worker. Copies both once, into the worker's scratch: the message keeps its own.
    */
   run(input: SegmentInput, options: SegmentOptions): Promise<Segmentation> {
     if (!input.outputs || typeof input.outputs !== 'object') {
@@ -58,15 +73,9 @@ export class SegmentPool {
     }
     // A picture that is not a decoded image fails segment()'s first checks, before any heavy work: fail it here.
     if (input.image && !Buffer.isBuffer(input.image.data)) return segment(input, options);
-    const transfer: ArrayBuffer[] = [];
-    const image = input.image ? { ...input.image, encoded: undefined, data: toWire(input.image.data, true, transfer) } : undefined;
-    const job: SegmentJob = {
-      jobId: this.nextJobId++, outputName: name,
-      output: { type: output.type, dims: output.dims, data: toWire(output.data, true, transfer) },
-      geometry: input.geometry, image, metadata: input.metadata, options,
-    };
+    const job = { jobId: this.nextJobId++, outputName: name, geometry: input.geometry, metadata: input.metadata, options };
     return new Promise((resolve, reject) => {
-      this.waiting.push({ job, transfer, resolve, reject });
+      this.waiting.push({ job, output, image: input.image, resolve, reject });
       this.dispatch();
     });
   }
@@ -77,8 +86,29 @@ export class SegmentPool {
       if (!slot) return;
       const pending = this.waiting.shift()!;
       slot.pending = pending;
-      slot.worker.postMessage(pending.job, pending.transfer);
+      // Referenced while it works (a script awaiting the result must not exit), unreferenced while idle.
+      slot.worker.ref();
+      slot.worker.postMessage(this.wireJob(slot, pending));
     }
+  }
+
+  private wireJob(slot: Slot, pending: Pending): SegmentJob {
+    const { output, image } = pending;
+    const imageAt = Math.ceil(output.data.byteLength / 8) * 8;
+    const needed = imageAt + (image?.data.byteLength ?? 0);
+    if (!slot.scratch || slot.scratch.byteLength < needed) slot.scratch = new SharedArrayBuffer(Math.ceil(needed * 1.25));
+    const scratch = new Uint8Array(slot.scratch);
+    scratch.set(output.data, 0);
+    if (image) scratch.set(image.data, imageAt);
+    const job: SegmentJob = {
+      ...pending.job,
+      output: { type: output.type, dims: output.dims, data: { buffer: slot.scratch, byteOffset: 0, byteLength: output.data.byteLength } },
+    };
+    if (image) {
+      const { data, encoded: _encoded, ...described } = image;
+      job.image = { ...described, data: { buffer: slot.scratch, byteOffset: imageAt, byteLength: data.byteLength } };
+    }
+    return job;
   }
 
   private spawn(): Slot {
@@ -88,6 +118,7 @@ export class SegmentPool {
       const pending = slot.pending;
       if (!pending || pending.job.jobId !== reply.jobId) return;
       slot.pending = undefined;
+      slot.worker.unref();
       if (reply.kind === 'done') pending.resolve(toSegmentation(reply));
       else pending.reject(reply.code ? new PipelineError(reply.code, reply.message, reply.details) : new Error(reply.message));
       this.dispatch();

@@ -16,7 +16,7 @@ port.on('message', (job: SegmentJob) => {
     const { classMap, overlay, ...rest } = result;
     const reply: SegmentReply = {
       kind: 'done', jobId: job.jobId, outputName, annotations, reading,
-      result: { ...rest, classMap: toWire(classMap, false, transfer), overlay: overlay ? toWire(overlay, false, transfer) : undefined },
+      result: { ...rest, classMap: toWire(classMap, transfer), overlay: overlay ? toWire(overlay, transfer) : undefined },
     };
     port.postMessage(reply, transfer);
   }, (err: unknown) => {
