@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {
   asymmetricParams, biasScale, quantizeBias, quantizeValues, quantizeWeightsPerChannel, roundHalfToEven, symmetricParams,
 } from '../lib/quantize/math';
-import { Histogram, entropyRange, percentileRange } from '../lib/quantize/histogram';
+import { Histogram, entropyRange, mseRange, percentileRange } from '../lib/quantize/histogram';
 
 const f = Math.fround;
 
@@ -96,6 +96,20 @@ describe('histogram calibration', () => {
     const range = percentileRange(streamed, 99.9);
     assert.ok(range.max > 0.95 && range.max < 1.2, `max ${range.max}`);
     assert.equal(range.min, 0); // the lone -3 is an outlier the percentile clips
+  });
+
+  it('mse trades clipping error against rounding error by how many values each affects', () => {
+    // One value at 100: with 10⁴ others in [0, 1) keeping it costs less rounding error than clipping it …
+    assert.ok(mseRange(histogramOf(withOutlier)).max > 90);
+    // … with 10⁶ others clipping part of it is cheaper: at 44, 56² of clipping error against (44/255)²/12 per value.
+    const dense = new Histogram();
+    for (let i = 0; i < 100; i++) dense.add(Float32Array.from(bulk));
+    dense.add(Float32Array.of(100));
+    const clipped = mseRange(dense);
+    assert.equal(clipped.min, 0);
+    assert.ok(clipped.max > 30 && clipped.max < 60, `max ${clipped.max}`);
+    const uniform = mseRange(histogramOf(bulk));
+    assert.ok(uniform.max > 0.95, `a uniform distribution keeps (nearly) all its range: ${uniform.max}`);
   });
 
   it('keeps both sides of a signed distribution', () => {

@@ -9,7 +9,8 @@ export const QUANTIZE_USAGE = `usage: edge-mlops quantize <in.onnx> <out.onnx> [
   --mode static|dynamic        static: int8 QDQ with calibration (CNNs, default); dynamic: MatMul/Gemm models
   --calibration <dir>          folder of representative images (static mode)
   --conv-integer               dynamic mode: Conv too, as ConvInteger (no calibration; usually slower than float)
-  --method minmax|percentile|entropy   activation range calibration (default percentile)
+  --method minmax|percentile|entropy|mse   activation range calibration (default percentile; mse: least
+                               squared quantization error)
   --percentile <p>             share of values kept for --method percentile (default 99.999)
   --per-channel | --per-tensor weight scales per output channel (default) or one per tensor
   --activation-type uint8|int8 static activations (default uint8, which ONNX Runtime fuses everywhere)
@@ -108,7 +109,7 @@ export function parseQuantizeArgs(argv: string[]): QuantizeJob {
     preprocessing,
     options: {
       mode,
-      method: oneOf(values.method, 'method', ['minmax', 'percentile', 'entropy'] as const, 'percentile'),
+      method: oneOf(values.method, 'method', ['minmax', 'percentile', 'entropy', 'mse'] as const, 'percentile'),
       percentile: values.percentile === undefined ? undefined : positive(values.percentile, 'percentile', 99.999),
       perChannel: !values['per-tensor'],
       activationType: oneOf(values['activation-type'], 'activation-type', ['uint8', 'int8'] as const, 'uint8'),

@@ -3,10 +3,10 @@
 import type * as OrtTypes from 'onnxruntime-node';
 import { PipelineError } from '../errors';
 import { decodeModel, encodeModel } from '../onnx';
-import { Histogram, entropyRange, percentileRange } from './histogram';
+import { Histogram, entropyRange, mseRange, percentileRange } from './histogram';
 import type { QuantRange } from './math';
 
-export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy';
+export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy' | 'mse';
 
 /** One calibration input: model input name → float data and shape. */
 export type CalibrationSample = Record<string, { data: Float32Array; dims: number[] }>;
@@ -183,7 +183,7 @@ export async function calibrateRanges(
     if (!(hist.lowest <= hist.highest)) continue;
     const minMax = { min: hist.lowest, max: hist.highest };
     if (options.method === 'minmax' || options.keepMinMax?.has(name)) ranges.set(name, minMax);
-    else ranges.set(name, options.method === 'entropy' ? entropyRange(hist) : percentileRange(hist, percentile));
+    else ranges.set(name, options.method === 'entropy' ? entropyRange(hist) : options.method === 'mse' ? mseRange(hist) : percentileRange(hist, percentile));
   }
   return ranges;
 }

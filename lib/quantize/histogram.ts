@@ -155,3 +155,37 @@ export function entropyRange(hist: Histogram): QuantRange {
   const min = hist.lowest < 0 ? Math.max(hist.lowest, offset - klThresholdBins(negative) * width) : 0;
   return { min: Math.min(min, 0), max: Math.max(max, 0) };
 }
+
+/**
+ * The clipping range that minimises the expected squared quantization error over the histogram: rounding noise
+ * (step²/12) for values inside, the distance to the edge for values clipped. The range is the observed one scaled
+ * by a factor searched on a grid, so 0 stays inside and the shape (one- or two-sided) is kept.
+ */
+export function mseRange(hist: Histogram, levels = 255): QuantRange {
+  const lowest = Math.min(hist.lowest, 0);
+  const highest = Math.max(hist.highest, 0);
+  if (!(highest > lowest)) return { min: lowest, max: highest };
+  const width = hist.binWidth;
+  const centers = Float64Array.from(hist.counts, (_, i) => hist.min + (i + 0.5) * width);
+  let best = { min: lowest, max: highest };
+  let bestError = Infinity;
+  for (let step = 1; step <= 100; step++) {
+    const factor = step / 100;
+    const lo = lowest * factor;
+    const hi = highest * factor;
+    const quantum = (hi - lo) / levels;
+    const noise = (quantum * quantum) / 12;
+    let error = 0;
+    for (let i = 0; i < centers.length; i++) {
+      const count = hist.counts[i]!;
+      if (count === 0) continue;
+      const v = centers[i]!;
+      error += count * (v > hi ? (v - hi) ** 2 : v < lo ? (lo - v) ** 2 : noise);
+    }
+    if (error < bestError) {
+      bestError = error;
+      best = { min: lo, max: hi };
+    }
+  }
+  return best;
+}
