@@ -7,33 +7,16 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { pixelUncertainty } from '../lib/collect';
 import { FakeCumulocity } from './fixtures/c8y-server';
-import { catchNode, nextMessage, nodeModule, repoRoot, testHelper } from './helpers/flow';
+import { nextMessage, testHelper } from './helpers/flow';
+import { VQI_PICTURES, vqiNodes, vqiPipeline } from './helpers/vqi-pipeline';
 
-const PICTURES = ['tower-rusty.jpg', 'tower-healthy.jpg', 'tower-rust-spots.jpg'].map((f) => fs.readFileSync(path.join(repoRoot, 'samples', f)));
-const NODES = ['mlops-image', 'mlops-tensor', 'mlops-model', 'mlops-infer', 'mlops-segment', 'mlops-condition', 'mlops-collect', 'mlops-c8y'];
-
-function pipeline(collect: Record<string, unknown>, extra: object[] = []): object[] {
-  return [
-    { id: 'tab', type: 'tab', label: 'vqi', env: [{ name: 'MODULE_NAME', value: 'vqi-flow', type: 'str' }, { name: 'MODULE_VERSION', value: '1.2.0', type: 'str' }] },
-    { id: 'model', type: 'mlops-model', path: 'bundled:vqi-demo.onnx', workers: 1, warmup: false },
-    { id: 'image', type: 'mlops-image', z: 'tab', x: 1, y: 1, wires: [['tensor']] },
-    { id: 'tensor', type: 'mlops-tensor', z: 'tab', x: 1, y: 1, model: 'model', resizeMode: 'fill', layout: 'auto', wires: [['infer']] },
-    { id: 'infer', type: 'mlops-infer', z: 'tab', x: 1, y: 1, model: 'model', queueSize: 8, queuePolicy: 'queue', wires: [['segment']] },
-    { id: 'segment', type: 'mlops-segment', z: 'tab', x: 1, y: 1, model: 'model', minArea: 20, maxComponents: 50, overlay: false, wires: [['condition']] },
-    { id: 'condition', type: 'mlops-condition', z: 'tab', x: 1, y: 1, assetClasses: 'tower, cable', minAssetRatio: 0.005, minSharpness: 0, minBrightness: 0, maxBrightness: 255, wires: [['collect']] },
-    { id: 'collect', type: 'mlops-collect', z: 'tab', x: 1, y: 1, wires: [['out']], ...collect },
-    { id: 'out', type: 'helper', z: 'tab', x: 1, y: 1 },
-    { id: 'catch', type: 'catch', z: 'tab', x: 1, y: 1, scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', type: 'helper', z: 'tab', x: 1, y: 1 },
-    ...extra,
-  ];
-}
+const PICTURES = VQI_PICTURES;
 
 describe('mlops-collect in the VQI pipeline', function () {
   this.timeout(60000);
   let dir: string;
   const load = (collect: Record<string, unknown>, extra: object[] = [], credentials = {}) =>
-    testHelper.load([...NODES.map(nodeModule), catchNode], pipeline({ directory: dir, ...collect }, extra), credentials);
+    testHelper.load(vqiNodes(), vqiPipeline({ directory: dir, ...collect }, extra), credentials);
   const inspect = async (payload: Buffer | string, more: object = {}, at = 'image') => {
     const result = nextMessage('out');
     testHelper.getNode(at).receive({ payload, ...more });
