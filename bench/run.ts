@@ -154,9 +154,15 @@ async function paper(): Promise<void> {
     return;
   }
   const started = performance.now();
-  const rows = await benchPaper({ runs: 5, log: (line) => console.log(`  ${line}`) });
+  // EDGE_MLOPS_PAPER_MODELS (comma separated) and EDGE_MLOPS_PAPER_RUNS shorten the section on a busy machine.
+  const models = process.env.EDGE_MLOPS_PAPER_MODELS?.split(',').filter(Boolean);
+  const reportDir = path.resolve(__dirname, '..', '..', '.cache', 'bench');
+  const rows = await benchPaper({
+    runs: Number(process.env.EDGE_MLOPS_PAPER_RUNS) || 5, log: (line) => console.log(`  ${line}`),
+    ...(models ? { models } : {}), onRow: (done) => writePaperReport(done, reportDir),
+  });
   console.log(formatPaperBench(rows));
-  const files = writePaperReport(rows, path.resolve(__dirname, '..', '..', '.cache', 'bench'));
+  const files = writePaperReport(rows, reportDir);
   console.log(`written: ${files.text}, ${files.svg}; the paper section took ${fmt((performance.now() - started) / 60000)} min`);
   const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
   for (const row of rows) {

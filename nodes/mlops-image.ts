@@ -4,8 +4,9 @@ import { trySharp, type DecoderChoice } from '../lib/image/libraries';
 import { parseColor } from '../lib/tensor/options';
 import { admissionFor, releaseAdmission } from '../lib/inference/admission';
 import { badSetting, enumSetting, nonNegativeInteger, positiveNumber } from '../lib/settings';
-import { failMessage } from './shared/failure';
-import type { Node, NodeAPI, NodeDefinition, NodeMessage } from './shared/red';
+import type { Node, NodeAPI, NodeDefinition } from './shared/red';
+import { readyStatus } from './shared/status';
+import { createNode, onInput, readSettings } from './shared/template';
 import { addTimings } from './shared/timings';
 
 interface ImageNodeConfig extends NodeDefinition {
@@ -61,60 +62,38 @@ function urlSettings(config: ImageNodeConfig): Pick<IngestOptions, 'allowUrls' |
   return { allowUrls: config.allowUrls === true, urlHosts };
 }
 
-export = function registerImageNode(RED: NodeAPI): void {
+export = function register(RED: NodeAPI): void {
   function MlopsImageNode(this: Node<ImageCredentials>, config: ImageNodeConfig) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    let options: IngestOptions | undefined;
-    let configError: unknown;
-    try {
-      options = ingestOptions(config, node.credentials ?? {});
-    } catch (err) {
-      configError = err;
-      node.status({ fill: 'red', shape: 'ring', text: RED._('mlops-image.status.badConfig') });
-    }
-    const sharp = options?.decoder === 'auto' ? trySharp() : undefined;
+    const node = createNode(RED, this, config);
+    const settings = readSettings(node, () => ({
+      options: ingestOptions(config, node.credentials ?? {}),
+      maxInFlight: nonNegativeInteger(config.maxInFlight, 'maxInFlight', 0),
+    }));
+    const sharp = settings?.options.decoder === 'auto' ? trySharp() : undefined;
     if (sharp && !sharp.module) {
       // Works, but several times slower and without WebP/AVIF: say so once rather than on every message.
       node.warn(RED._('mlops-image.warn.jimpFallback', { reason: sharp.error?.message.split('\n')[0] ?? '' }));
     }
-
     const gate = config.model ? admissionFor(config.model) : undefined;
-    let maxInFlight = 0;
-    try {
-      maxInFlight = nonNegativeInteger(config.maxInFlight, 'maxInFlight', 0);
-    } catch (err) {
-      configError ??= err;
-      options = undefined;
-    }
     const bytesOnlyFromHttp = config.httpBytesOnly !== false;
 
-    node.on('input', (msg: NodeMessage, send, done) => {
-      if (!options) {
-        failMessage(RED, node, configError, done);
-        return;
-      }
-      try {
-        // Before any reading or decoding: a refused message costs (almost) nothing.
-        if (gate && maxInFlight > 0) gate.admit(String(msg._msgid), maxInFlight);
-      } catch (err) {
-        failMessage(RED, node, err, done);
-        return;
-      }
+    onInput(node, async (msg, send) => {
+      if (!settings) return; // unreachable: invalid settings are a configuration error, which onInput reports
+      // Before any reading or decoding: a refused message costs (almost) nothing.
+      if (gate && settings.maxInFlight > 0) gate.admit(String(msg._msgid), settings.maxInFlight);
       const fromHttp = msg.req !== undefined && msg.req !== null;
-      ingestImage(msg.payload, { ...options, bytesOnly: fromHttp && bytesOnlyFromHttp }).then(({ image, timings }) => {
-        msg.image = image;
-        addTimings(msg, timings);
-        node.status({
-          fill: 'green', shape: 'dot',
-          text: RED._('mlops-image.status.decoded', { width: image.width, height: image.height, format: image.format }),
-        });
-        send(msg);
-        done();
-      }, (err: unknown) => {
+      let decoded: Awaited<ReturnType<typeof ingestImage>>;
+      try {
+        decoded = await ingestImage(msg.payload, { ...settings.options, bytesOnly: fromHttp && bytesOnlyFromHttp });
+      } catch (err) {
         releaseAdmission(config.model, msg._msgid);
-        failMessage(RED, node, err, done);
-      });
+        throw err;
+      }
+      const { image, timings } = decoded;
+      msg.image = image;
+      addTimings(msg, timings);
+      node.status(readyStatus(RED._('mlops-image.status.decoded', { width: image.width, height: image.height, format: image.format })));
+      send(msg);
     });
   }
 

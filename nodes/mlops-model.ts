@@ -5,7 +5,10 @@ import { ModelHost, resolveModelPath, type ModelState, type PathContext, type Se
 import { addModelInfoRoot, inspectModelRequest, MODEL_INFO_STATUS } from '../lib/inference/model-info-request';
 import { ModelStore, StoreModelHost, parseStoreSpec, storeRoot, type StoreSpec } from '../lib/model-store';
 import { saturationWarning } from '../lib/quantize/cpu';
+import os from 'node:os';
+import { capacityProblem, describeCapacityProblem } from '../lib/inference';
 import { describeError, errorStatus } from './shared/failure';
+import { warningStatus } from './shared/status';
 import type { ModelConfigNode } from './shared/model-node';
 import type { Node, NodeAPI, NodeDefinition, Request, Response } from './shared/red';
 import { translate } from './shared/i18n';
@@ -17,6 +20,8 @@ interface ModelNodeDefinition extends NodeDefinition {
   executionMode?: string;
   workers?: number | string;
   warmup?: boolean;
+  memoryArena?: boolean;
+  memoryPattern?: boolean;
 }
 
 const OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
@@ -30,6 +35,8 @@ function sessionSettings(config: ModelNodeDefinition): SessionSettings {
     intraOpNumThreads: Math.max(0, Math.floor(Number(config.intraOpThreads) || 0)),
     graphOptimizationLevel: level,
     executionMode: config.executionMode === 'parallel' ? 'parallel' : 'sequential',
+    memoryArena: config.memoryArena !== false,
+    memoryPattern: config.memoryPattern !== false,
   };
 }
 
@@ -88,7 +95,17 @@ module.exports = function register(RED: NodeAPI) {
       else if (state === 'ready') {
         // A full-range int8 model on a CPU whose kernels saturate still runs, but its outputs may be wrong: say so.
         const warning = saturationWarning(host.info?.metadata ?? {});
-        if (warning) {
+        const capacity = capacityProblem({
+          workers: host.workers, intraOpThreads: common.session.intraOpNumThreads, cores: os.availableParallelism(),
+          totalMemoryBytes: os.totalmem(), freeMemoryBytes: os.freemem(), perWorkerBytes: host.memoryPerWorkerBytes,
+        });
+        if (capacity) {
+          node.warn(`${model}: ${describeCapacityProblem(capacity)}`);
+          const subs = { model, workers: String(capacity.workers), cores: String(capacity.kind === 'cores' ? capacity.cores : 0) };
+          node.status(warningStatus(capacity.kind === 'cores'
+            ? t('tooManyWorkers', '__model__ ready · __workers__ workers on __cores__ cores', subs)
+            : t('lowMemory', '__model__ ready · __workers__ workers, memory short', subs)));
+        } else if (warning) {
           node.warn(translate(RED, 'mlops-model.warnings.int8Saturates', '__model__: __warning__', { model, warning }));
           node.status({ fill: 'yellow', shape: 'dot', text: translate(RED, 'mlops-model.status.int8Saturates', '__model__ ready, int8 saturates on this CPU', { model }) });
         } else {

@@ -1,5 +1,4 @@
 // mlops-tensor: msg.image → msg.tensor (resize, place, normalise), sized and configured from a model when one is selected.
-import { PipelineError } from '../lib/errors';
 import type { DecoderChoice } from '../lib/image/libraries';
 import type { ModelInfo } from '../lib/onnx';
 import {
@@ -9,9 +8,9 @@ import {
 import type { TensorElementType, TensorLayout } from '../lib/contract';
 import { badSetting, enumSetting, positiveInteger } from '../lib/settings';
 import { releaseAdmission } from '../lib/inference/admission';
-import { failMessage } from './shared/failure';
-import type { ModelConfigNode } from './shared/model-node';
-import type { Node, NodeAPI, NodeDefinition, NodeMessage } from './shared/red';
+import type { Node, NodeAPI, NodeDefinition } from './shared/red';
+import { readyStatus } from './shared/status';
+import { createNode, onInput, readSettings, useModel } from './shared/template';
 import { addTimings } from './shared/timings';
 
 interface TensorNodeConfig extends NodeDefinition {
@@ -58,45 +57,30 @@ function explicitOptions(config: TensorNodeConfig): ExplicitOptions {
   };
 }
 
-export = function registerTensorNode(RED: NodeAPI): void {
+export = function register(RED: NodeAPI): void {
   function MlopsTensorNode(this: Node, config: TensorNodeConfig) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const modelNode = config.model ? (RED.nodes.getNode(config.model) as ModelConfigNode | null) : undefined;
-    modelNode?.register?.(node.id);
+    const node = createNode(RED, this, config);
+    const explicit = readSettings(node, () => explicitOptions(config));
+    const modelNode = useModel(RED, node, config.model, { optional: true });
     // Options depend only on the config and the model's description: resolve once per loaded model.
     let resolved: { info: ModelInfo | undefined; options: PreprocessOptions } | undefined;
 
-    async function currentOptions(): Promise<PreprocessOptions> {
-      if (modelNode === null) {
-        throw new PipelineError('no-model', 'the selected model configuration node does not exist; select a model or none', {});
-      }
+    async function currentOptions(settings: ExplicitOptions): Promise<PreprocessOptions> {
       const info = modelNode ? await modelNode.ready() : undefined;
-      if (!resolved || resolved.info !== info) resolved = { info, options: resolvePreprocessOptions(explicitOptions(config), info) };
+      if (!resolved || resolved.info !== info) resolved = { info, options: resolvePreprocessOptions(settings, info) };
       return resolved.options;
     }
 
-    node.on('input', (msg: NodeMessage, send, done) => {
-      currentOptions()
-        .then(async (options) => {
-          const started = performance.now();
-          const tensor = await imageToTensor(msg.image as Parameters<typeof imageToTensor>[0], options);
-          msg.tensor = tensor;
-          addTimings(msg, { preprocess: performance.now() - started });
-          node.status({ fill: 'green', shape: 'dot', text: RED._('mlops-tensor.status.ready', { dims: tensor.dims.join('x'), type: tensor.type }) });
-          send(msg);
-          done();
-        })
-        .catch((err: unknown) => {
-          releaseAdmission(config.model, msg._msgid); // the message will not reach the model
-          failMessage(RED, node, err, done);
-        });
-    });
-
-    node.on('close', (_removed: boolean, done: () => void) => {
-      modelNode?.deregister?.(node.id);
-      done();
-    });
+    onInput(node, async (msg, send) => {
+      if (!explicit) return; // unreachable: invalid settings are a configuration error, which onInput reports
+      const options = await currentOptions(explicit);
+      const started = performance.now();
+      const tensor = await imageToTensor(msg.image as Parameters<typeof imageToTensor>[0], options);
+      msg.tensor = tensor;
+      addTimings(msg, { preprocess: performance.now() - started });
+      node.status(readyStatus(RED._('mlops-tensor.status.ready', { dims: tensor.dims.join('x'), type: tensor.type })));
+      send(msg);
+    }, (msg) => releaseAdmission(config.model, msg._msgid)); // a failed message will not reach the model
   }
 
   RED.nodes.registerType('mlops-tensor', MlopsTensorNode);

@@ -2,6 +2,7 @@
 // with real onnxruntime, on models shaped like salient-object exports (test/fixtures/heavy-models.ts).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { catchNode, nextMessage, nodeModule, recordStatus, testHelper } from './helpers/flow';
 import { sharedSegmentPool } from '../lib/segmentation/segment-pool';
@@ -252,5 +253,50 @@ describe('heavy models: post-processing on a worker thread', function () {
     const out = nextMessage('out');
     testHelper.getNode('tensor').receive({ image: picture() });
     assertFinds((await out).segmentation.classMap, RED_OBJECT);
+  });
+});
+
+describe('heavy models: workers and memory', function () {
+  this.timeout(60000);
+  afterEach(() => testHelper.unload());
+  const model = salientModel({ size: 64 });
+
+  async function loadModel(settings: Record<string, unknown>) {
+    const flow = pipeline(model.path).map((n) => ((n as { id?: string }).id === 'model' ? { ...n, ...settings } : n));
+    await testHelper.load(nodes, flow);
+    const node = testHelper.getNode('model');
+    const status = recordStatus('model');
+    const warnings: string[] = [];
+    node.on('call:warn', (call: { args: [string] }) => warnings.push(call.args[0]));
+    await node.ready();
+    await new Promise((resolve) => setImmediate(resolve));
+    return { status, warnings };
+  }
+
+  it('warns (yellow) when the workers need more threads than there are cores', async () => {
+    const cores = os.availableParallelism();
+    const { status, warnings } = await loadModel({ workers: 2, intraOpThreads: cores });
+    assert.deepEqual(status.at(-1), { fill: 'yellow', shape: 'ring', text: `salient 64 ready · 2 workers on ${cores} cores` });
+    assert.match(warnings[0]!, new RegExp(`^salient 64: 2 workers need ${2 * cores} threads on ${cores} cores`));
+  });
+
+  it('stays green with one worker', async () => {
+    const { status, warnings } = await loadModel({ workers: 1, intraOpThreads: 0 });
+    assert.deepEqual(status.at(-1), { fill: 'green', shape: 'dot', text: 'salient 64 ready' });
+    assert.deepEqual(warnings, []);
+  });
+
+  it('runs with the memory arena and memory pattern off, with the same outputs', async () => {
+    const outputsWith = async (settings: Record<string, unknown>) => {
+      await loadModel(settings);
+      const out = nextMessage('out');
+      testHelper.getNode('tensor').receive({ image: picture() });
+      const msg = await out;
+      await testHelper.unload();
+      return msg.outputs.output.data as Buffer;
+    };
+    const plain = await outputsWith({});
+    const lean = await outputsWith({ memoryArena: false, memoryPattern: false });
+    assert.ok(plain.equals(lean));
   });
 });

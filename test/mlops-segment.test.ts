@@ -6,11 +6,14 @@ import sharp from 'sharp';
 import { catchNode, nextMessage, nodeModule, recordStatus, repoRoot, testHelper, withCatch } from './helpers/flow';
 import { floatOutput, geometry, logitsFor, solidImage } from './helpers/segmentation-fixtures';
 
-// A stand-in for the mlops-model config node offering only what mlops-segment reads: info.metadata.
+// A stand-in for the mlops-model config node offering only what mlops-segment uses: info.metadata, and the
+// reference counting every node that uses a model does.
 function fakeModelNode(RED: any) {
   function FakeModel(this: any, config: any) {
     RED.nodes.createNode(this, config);
     this.info = { metadata: { labels: '["sky","tower","line"]', colors: '["#000000","#ff0000","#0000ff"]' } };
+    this.register = () => {};
+    this.deregister = () => {};
   }
   RED.nodes.registerType('mlops-model', FakeModel);
 }

@@ -75,7 +75,7 @@ describe('quantization refusals', function () {
     assert.equal(unsqueeze.input!.length, 2);
     assert.equal(unsqueeze.attribute!.length, 0);
     const session = await ort.InferenceSession.create(model);
-    const out = await session.run({ x: new ort.Tensor('float32', convSamples(1)[0]!.x.data, [1, 8, 8, 8]) });
+    const out = await session.run({ x: new ort.Tensor('float32', convSamples(1)[0]!.x!.data, [1, 8, 8, 8]) });
     assert.deepEqual(out.z!.dims, [1, 4, 4, 4]);
   });
 

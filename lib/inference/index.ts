@@ -9,3 +9,4 @@ export * from './fetch-plan';
 export * from './model-info-request';
 export * from './micro-batch';
 export * from './admission';
+export * from './capacity';

@@ -71,6 +71,8 @@ async function main(): Promise<void> {
       intraOpNumThreads: setup.session.intraOpNumThreads,
       graphOptimizationLevel: setup.session.graphOptimizationLevel,
       executionMode: setup.session.executionMode,
+      enableCpuMemArena: setup.session.memoryArena !== false,
+      enableMemPattern: setup.session.memoryPattern !== false,
       // Failures reach the user as PipelineErrors; onnxruntime's own console log would only repeat them.
       logSeverityLevel: 4,
     });

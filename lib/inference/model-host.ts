@@ -35,6 +35,7 @@ export class ModelHost {
   private currentState: ModelState = 'idle';
   /** Counts unloads: a load that started before one must not create workers after it. */
   private generation = 0;
+  private perWorkerBytes: number | undefined;
   private identified: ModelIdentity | undefined;
 
   constructor(private readonly options: ModelHostOptions) {}
@@ -43,6 +44,8 @@ export class ModelHost {
   get state(): ModelState { return this.currentState; }
   get info(): ModelInfo | undefined { return this.loaded; }
   get workers(): number { return this.options.workers; }
+  /** About how much memory each worker took while loading (session, arena after warm-up), once loaded. */
+  get memoryPerWorkerBytes(): number | undefined { return this.loaded ? this.perWorkerBytes : undefined; }
   get userCount(): number { return this.users.size; }
   /** Name, version and sha256 of the loaded model (msg.model of every result). */
   get identity(): ModelIdentity | undefined { return this.identified; }
@@ -110,10 +113,14 @@ export class ModelHost {
       this.pool = pool;
       const identity = Promise.resolve(this.options.identity ?? fileIdentity(modelPath, info));
       identity.catch(() => undefined); // awaited below; a load failure must not leave it unhandled
+      const rssBefore = process.memoryUsage.rss();
       await pool.start().catch((err: Error) => {
         throw this.pool === pool ? describeLoadError(err.message, modelPath, info) : closedWhileLoading();
       });
       if (this.pool !== pool) throw closedWhileLoading();
+      // Threads share the process: its growth while the sessions were created and warmed up is theirs (roughly:
+      // other loads at the same moment count too).
+      this.perWorkerBytes = Math.max(0, process.memoryUsage.rss() - rssBefore) / pool.workerCount;
       this.identified = await identity;
       if (this.pool !== pool) throw closedWhileLoading();
       this.loaded = info;

@@ -12,6 +12,13 @@ export interface SessionSettings {
   intraOpNumThreads: number;
   graphOptimizationLevel: GraphOptimizationLevel;
   executionMode: ExecutionMode;
+  /**
+   * onnxruntime's CPU memory arena (default on): keeps freed blocks for reuse — faster, but a 1024² model's arena
+   * holds gigabytes per worker. Off: memory is returned after each run, at some speed cost.
+   */
+  memoryArena?: boolean;
+  /** Memory pattern planning (default on): pre-plans allocations for fixed input shapes; more memory held. */
+  memoryPattern?: boolean;
 }
 
 /** An input to warm a session up with: zeros of this type and shape. */

@@ -47,6 +47,7 @@ export class StoreModelHost {
   get info(): ModelInfo | undefined { return this.current?.host.info; }
   get identity(): ModelIdentity | undefined { return this.current?.identity; }
   get workers(): number { return this.options.workers; }
+  get memoryPerWorkerBytes(): number | undefined { return this.current?.host.memoryPerWorkerBytes; }
   get displayName(): string { return `${this.options.name} ${this.current?.model.version ?? this.options.version ?? ''}`.trim(); }
 
   register(userId: string): void {

@@ -103,7 +103,7 @@ export class RestDelivery {
     }
     for (let i = progress.attached; i < images.length; i++) {
       const image = images[i]!;
-      let target = progress.eventId;
+      let target: string | undefined = progress.eventId;
       if (i > 0) {
         target = progress.companions[i];
         if (!target) {

@@ -87,21 +87,26 @@ export type InputHandler = (msg: NodeMessage, send: SendFunction) => void | Prom
 /**
  * The node's input handler: a message meets the configuration error first (if any), then `handler`. When the
  * handler finishes, done() is called; when it throws, failMessage reports the error (red status, done(err)).
+ * `onFailure` runs for every failed message, configuration errors included (e.g. to release what it holds).
  */
-export function onInput(node: Node, handler: InputHandler): void {
+export function onInput(node: Node, handler: InputHandler, onFailure?: (msg: NodeMessage) => void): void {
   const state = stateOf(node);
   node.on('input', (msg, send, done) => {
+    const fail = (err: unknown) => {
+      onFailure?.(msg);
+      failMessage(state.RED, node, err, done);
+    };
     if (state.configError !== undefined) {
-      failMessage(state.RED, node, state.configError, done);
+      fail(state.configError);
       return;
     }
     let running: void | Promise<void>;
     try {
       running = handler(msg, send);
     } catch (err) {
-      failMessage(state.RED, node, err, done);
+      fail(err);
       return;
     }
-    Promise.resolve(running).then(() => done(), (err: unknown) => failMessage(state.RED, node, err, done));
+    Promise.resolve(running).then(() => done(), fail);
   });
 }
