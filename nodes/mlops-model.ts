@@ -10,10 +10,11 @@ import { capacityProblem, describeCapacityProblem } from '../lib/inference';
 import { describeError, errorStatus } from './shared/failure';
 import { warningStatus } from './shared/status';
 import type { ModelConfigNode } from './shared/model-node';
+import { serveOnV2, type ServeConfig } from './shared/v2-endpoint';
 import type { Node, NodeAPI, NodeDefinition, Request, Response } from './shared/red';
 import { translate } from './shared/i18n';
 
-interface ModelNodeDefinition extends NodeDefinition {
+interface ModelNodeDefinition extends NodeDefinition, ServeConfig {
   path: string;
   intraOpThreads?: number | string;
   optimization?: string;
@@ -121,9 +122,15 @@ module.exports = function register(RED: NodeAPI) {
     node.deregister = (userId) => host.deregister(userId);
     Object.defineProperty(node, 'info', { get: () => host.info });
     Object.defineProperty(node, 'workers', { get: () => host.workers });
+    Object.defineProperty(node, 'identity', { get: () => host.identity });
     node.on('close', (_removed: boolean, done: () => void) => {
       host.close().then(() => done(), () => done());
     });
+    const notServed = serveOnV2(RED, node, config);
+    if (notServed) {
+      node.error(describeError(RED, node.type, notServed));
+      node.status(errorStatus(describeError(RED, node.type, notServed)));
+    }
   }
   RED.nodes.registerType('mlops-model', MlopsModelNode);
 
