@@ -38,14 +38,14 @@ function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-export function boxPlotSvg(title: string, yLabel: string, groups: BoxGroup[]): string {
+export function boxPlotSvg(title: string, yLabel: string, groups: BoxGroup[], subtitle = ''): string {
   const seriesLabels = [...new Set(groups.flatMap((g) => g.series.map((s) => s.label)))];
   const boxWidth = 22;
   const groupWidth = seriesLabels.length * (boxWidth + 8) + 40;
   const left = 70;
-  const top = 50;
+  const top = subtitle ? 64 : 50;
   const plotHeight = 320;
-  const width = left + groups.length * groupWidth + 20;
+  const width = Math.max(720, left + groups.length * groupWidth + 20);
   const height = top + plotHeight + 70 + 18 * Math.ceil(seriesLabels.length / 3);
   const all = groups.flatMap((g) => g.series.flatMap((s) => s.values));
   const maxValue = Math.max(1, ...all) * 1.05;
@@ -54,12 +54,13 @@ export function boxPlotSvg(title: string, yLabel: string, groups: BoxGroup[]): s
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans, sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${width / 2}" y="22" text-anchor="middle" font-size="13" font-weight="bold">${escape(title)}</text>`,
+    ...(subtitle ? [`<text x="${width / 2}" y="40" text-anchor="middle" font-size="12">${escape(subtitle)}</text>`] : []),
     `<text transform="translate(16 ${top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escape(yLabel)}</text>`,
   ];
   for (let i = 0; i <= 5; i++) {
     const value = (maxValue * i) / 5;
     parts.push(`<line x1="${left}" x2="${width - 10}" y1="${y(value)}" y2="${y(value)}" stroke="#ddd"/>`,
-      `<text x="${left - 6}" y="${y(value) + 4}" text-anchor="end">${value >= 100 ? value.toFixed(0) : value.toFixed(1)}</text>`);
+      `<text x="${left - 6}" y="${y(value) + 4}" text-anchor="end">${value >= 100 || value === 0 ? value.toFixed(0) : value.toFixed(1)}</text>`);
   }
   groups.forEach((group, g) => {
     const x0 = left + g * groupWidth + 20;

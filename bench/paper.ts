@@ -36,6 +36,8 @@ export interface PaperBenchOptions {
   runs?: number;
   calibrationCount?: number;
   log?: (line: string) => void;
+  /** After each model, with the rows so far (to write the report as it grows: R101 models take long). */
+  onRow?: (rows: PaperRow[]) => void;
 }
 
 /** Why the paper section cannot run here, or undefined when it can. */
@@ -115,6 +117,7 @@ export async function benchPaper(options: PaperBenchOptions = {}): Promise<Paper
       model: name, bytes: [original.length, staticModel.length, dynamicModel.length], runs,
       agreement: { static: agreeStatic!, dynamic: agreeDynamic! }, quantizeSeconds: { static: staticSeconds, dynamic: dynamicSeconds },
     });
+    options.onRow?.(rows);
   }
   return rows;
 }
@@ -156,7 +159,8 @@ export function paperBoxPlot(rows: PaperRow[]): string {
     label: `${row.model.replace('_resnet', ' R')} ${threads}T`,
     series: variants.map((values, i) => ({ label: VARIANTS[i]!, values })),
   })));
-  return boxPlotSvg(`FP32 vs int8 static vs int8 dynamic, 512×512 — ${cpuTitle()}`, 'latency per image (ms)', groups);
+  return boxPlotSvg('DeepLabV3 / FCN, 512×512: FP32 vs int8 static vs int8 dynamic (ConvInteger)', 'latency per image (ms)', groups,
+    `${cpuTitle()} — ${new Date().toISOString().slice(0, 16)}Z, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 }
 
 /** Writes paper.txt and paper.svg into `dir` and returns their paths. */

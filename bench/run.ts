@@ -83,14 +83,22 @@ async function heavyModel(): Promise<void> {
   const r = await benchHeavyModel(8);
   const max = (xs: number[]) => Math.max(...xs);
   const mb = (bytes: number) => fmt(bytes / 2 ** 20, 1);
-  console.log(`model parse (${mb(r.parse.modelBytes)} MB) on deploy / model-info: main thread worst lag ${r.parse.mainThreadMs.map((x) => fmt(x)).join(', ')} ms; worker thread ${r.parse.workerMs.map((x) => fmt(x)).join(', ')} ms`);
+  const list = (xs: number[]) => xs.map((x) => fmt(x)).join(', ');
+  console.log('(lag = how late a 5 ms timer fired; busy = CPU the main thread itself used between two ticks, which a loaded machine does not inflate)');
+  console.log(`model parse (${mb(r.parse.modelBytes)} MB), deploy / model-info: main thread lag ${list(r.parse.mainThreadMs)} ms, busy ${list(r.parse.mainThreadBusyMs)} ms`);
+  console.log(`                                   worker thread lag ${list(r.parse.workerMs)} ms, busy ${list(r.parse.workerBusyMs)} ms`);
   for (const [label, s] of [['today (all outputs, main-thread post-processing)', r.pipeline.today], ['new   (outputs read, worker post-processing)   ', r.pipeline.next]] as const) {
-    console.log(`${label}: worst lag per message median ${fmt(median(s.perMessageWorstMs))} ms, max ${fmt(max(s.perMessageWorstMs))} ms; ${mb(s.outputBytes)} MB of outputs on msg`);
+    console.log(`${label}: per message lag median ${fmt(median(s.perMessageWorstMs))} / max ${fmt(max(s.perMessageWorstMs))} ms, busy median ${fmt(median(s.perMessageBusyMs))} / max ${fmt(max(s.perMessageBusyMs))} ms; ${mb(s.outputBytes)} MB of outputs on msg`);
   }
-  const newWorst = Math.max(max(r.pipeline.next.perMessageWorstMs), max(r.parse.workerMs));
-  const todayWorst = Math.max(max(r.pipeline.today.perMessageWorstMs), max(r.parse.mainThreadMs));
-  console.log(`worst of all: today ${fmt(todayWorst)} ms, new ${fmt(newWorst)} ms (ratio ${fmt(todayWorst / Math.max(newWorst, 0.1), 1)}x)`);
-  goals.push({ name: 'heavy model: worst event-loop lag', value: `${fmt(newWorst)} ms (today ${fmt(todayWorst, 0)} ms)`, goal: '< 20 ms', met: newWorst < 20 });
+  const worst = (side: LagPick) => Math.max(max(side.pipeline), max(side.parse));
+  type LagPick = { pipeline: number[]; parse: number[] };
+  const lagToday = worst({ pipeline: r.pipeline.today.perMessageWorstMs, parse: r.parse.mainThreadMs });
+  const lagNew = worst({ pipeline: r.pipeline.next.perMessageWorstMs, parse: r.parse.workerMs });
+  const busyToday = worst({ pipeline: r.pipeline.today.perMessageBusyMs, parse: r.parse.mainThreadBusyMs });
+  const busyNew = worst({ pipeline: r.pipeline.next.perMessageBusyMs, parse: r.parse.workerBusyMs });
+  console.log(`worst of all: lag today ${fmt(lagToday)} ms, new ${fmt(lagNew)} ms; busy today ${fmt(busyToday)} ms, new ${fmt(busyNew)} ms (${fmt(busyToday / Math.max(busyNew, 0.1), 1)}x less)`);
+  goals.push({ name: 'heavy model: worst event-loop lag', value: `${fmt(lagNew)} ms (today ${fmt(lagToday, 0)} ms)`, goal: '< 20 ms', met: lagNew < 20 });
+  goals.push({ name: 'heavy model: worst main-thread busy', value: `${fmt(busyNew)} ms (today ${fmt(busyToday, 0)} ms)`, goal: '< 20 ms', met: busyNew < 20 });
 }
 
 async function preprocessing(): Promise<void> {
@@ -154,9 +162,15 @@ async function paper(): Promise<void> {
     return;
   }
   const started = performance.now();
-  const rows = await benchPaper({ runs: 5, log: (line) => console.log(`  ${line}`) });
+  // EDGE_MLOPS_PAPER_MODELS (comma separated) and EDGE_MLOPS_PAPER_RUNS shorten the section on a busy machine.
+  const models = process.env.EDGE_MLOPS_PAPER_MODELS?.split(',').filter(Boolean);
+  const reportDir = path.resolve(__dirname, '..', '..', '.cache', 'bench');
+  const rows = await benchPaper({
+    runs: Number(process.env.EDGE_MLOPS_PAPER_RUNS) || 5, log: (line) => console.log(`  ${line}`),
+    ...(models ? { models } : {}), onRow: (done) => writePaperReport(done, reportDir),
+  });
   console.log(formatPaperBench(rows));
-  const files = writePaperReport(rows, path.resolve(__dirname, '..', '..', '.cache', 'bench'));
+  const files = writePaperReport(rows, reportDir);
   console.log(`written: ${files.text}, ${files.svg}; the paper section took ${fmt((performance.now() - started) / 60000)} min`);
   const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
   for (const row of rows) {
@@ -169,7 +183,7 @@ async function paper(): Promise<void> {
 }
 
 async function overload(): Promise<void> {
-  section('Overload of the VQI example (POST /vqi/inspect, closed-loop clients honouring Retry-After, 8 s per level)');
+  section('Overload of the VQI example (POST /vqi/inspect, closed-loop clients honouring Retry-After; 3 rounds of 3 s per level and variant, interleaved)');
   const results = await benchOverload();
   for (const r of results) {
     console.log(`${r.variant.padEnd(24)} concurrency ${String(r.concurrency).padStart(2)}: ${fmt(r.okPerSecond, 2)} inspections/s, ${r.refused} answered 503, ${r.errors} other errors`);

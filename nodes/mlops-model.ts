@@ -12,10 +12,11 @@ import { describeError, errorStatus } from './shared/failure';
 import { configError, createNode, readSettings } from './shared/template';
 import { warningStatus } from './shared/status';
 import type { ModelConfigNode } from './shared/model-node';
+import { serveOnV2, type ServeConfig } from './shared/v2-endpoint';
 import type { Node, NodeAPI, NodeDefinition, Request, Response } from './shared/red';
 import { translate } from './shared/i18n';
 
-interface ModelNodeConfig extends NodeDefinition {
+interface ModelNodeConfig extends NodeDefinition, ServeConfig {
   path: string;
   intraOpThreads?: number | string;
   optimization?: string;
@@ -132,9 +133,15 @@ export = function register(RED: NodeAPI): void {
     node.deregister = (userId) => host.deregister(userId);
     Object.defineProperty(node, 'info', { get: () => host.info });
     Object.defineProperty(node, 'workers', { get: () => host.workers });
+    Object.defineProperty(node, 'identity', { get: () => host.identity });
     node.on('close', (_removed: boolean, done: () => void) => {
       host.close().then(() => done(), () => done());
     });
+    const notServed = serveOnV2(RED, node, config);
+    if (notServed) {
+      node.error(describeError(RED, node.type, notServed));
+      node.status(errorStatus(describeError(RED, node.type, notServed)));
+    }
   }
   RED.nodes.registerType('mlops-model', MlopsModelNode);
 
