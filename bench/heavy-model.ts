@@ -17,9 +17,10 @@ helper.init(require.resolve('node-red'));
 const distNodes = path.resolve(__dirname, '..', 'nodes');
 const nodeModules = ['mlops-tensor', 'mlops-model', 'mlops-infer', 'mlops-segment'].map((t) => require(path.join(distNodes, `${t}.js`)));
 
-export interface LagSeries { perMessageWorstMs: number[]; outputBytes: number }
+/** Per message: worst timer lag (wall clock) and worst main-thread CPU between two ticks (load-independent). */
+export interface LagSeries { perMessageWorstMs: number[]; perMessageBusyMs: number[]; outputBytes: number }
 export interface HeavyBenchResult {
-  parse: { mainThreadMs: number[]; workerMs: number[]; modelBytes: number };
+  parse: { mainThreadMs: number[]; workerMs: number[]; mainThreadBusyMs: number[]; workerBusyMs: number[]; modelBytes: number };
   pipeline: { today: LagSeries; next: LagSeries };
 }
 
@@ -36,13 +37,16 @@ function heavyModelFile(dir: string): string {
 }
 
 async function parseLag(file: string, rounds: number): Promise<HeavyBenchResult['parse']> {
-  const mainThreadMs: number[] = [];
-  const workerMs: number[] = [];
+  const r: HeavyBenchResult['parse'] = { mainThreadMs: [], workerMs: [], mainThreadBusyMs: [], workerBusyMs: [], modelBytes: fs.statSync(file).size };
   for (let i = 0; i < rounds; i++) {
-    mainThreadMs.push((await measureLoopLag(async () => loadModelInfo(file), 5)).worstLagMs);
-    workerMs.push((await measureLoopLag(() => loadModelInfoOffThread(file), 5)).worstLagMs);
+    const main = await measureLoopLag(async () => loadModelInfo(file), 5);
+    const worker = await measureLoopLag(() => loadModelInfoOffThread(file), 5);
+    r.mainThreadMs.push(main.worstLagMs);
+    r.workerMs.push(worker.worstLagMs);
+    r.mainThreadBusyMs.push(main.worstBusyMs ?? NaN);
+    r.workerBusyMs.push(worker.worstBusyMs ?? NaN);
   }
-  return { mainThreadMs, workerMs, modelBytes: fs.statSync(file).size };
+  return r;
 }
 
 function outputBytes(msg: { outputs?: Record<string, { data: Buffer }> }): number {
@@ -75,7 +79,8 @@ export async function benchHeavyModel(messages = 8): Promise<HeavyBenchResult> {
       helper.getNode(`out-${side}`).once('input', (msg: { outputs?: Record<string, { data: Buffer }> }) => resolve(outputBytes(msg)));
       helper.getNode(`tensor-${side}`).receive({ image: picture });
     });
-    const series = { today: { perMessageWorstMs: [] as number[], outputBytes: 0 }, next: { perMessageWorstMs: [] as number[], outputBytes: 0 } };
+    const empty = (): LagSeries => ({ perMessageWorstMs: [], perMessageBusyMs: [], outputBytes: 0 });
+    const series = { today: empty(), next: empty() };
     // One warm-up message per side (first sharp resize, first worker), then alternate which side goes first.
     await send('today');
     await send('next');
@@ -83,6 +88,7 @@ export async function benchHeavyModel(messages = 8): Promise<HeavyBenchResult> {
       for (const side of (i % 2 === 0 ? ['today', 'next'] : ['next', 'today']) as ('today' | 'next')[]) {
         const lag = await measureLoopLag(() => send(side), 5);
         series[side].perMessageWorstMs.push(lag.worstLagMs);
+        series[side].perMessageBusyMs.push(lag.worstBusyMs ?? NaN);
         series[side].outputBytes = lag.result;
         // The test helper's spies keep every message (100 MB each here): forget them.
         helper._sandbox.resetHistory();

@@ -112,6 +112,7 @@ export const ERROR_CODES = {
   'out-of-order': 'a reading is older than the previous one of its signal',
   'duplicate-time': 'a reading has the same time as the previous one of its signal',
   'no-asset': 'the topic has no level to take the asset id from',
+  'served-name-taken': 'another mlops-model already serves this name on the V2 inference API',
   // classification (mlops-classify) and judging predictions (mlops-condition)
   'label-count': "the number of labels differs from the classifier output's classes",
   'bad-prediction': 'msg.prediction is not a prediction { label, score, scores }',

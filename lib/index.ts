@@ -14,3 +14,4 @@ export * as align from './align';
 export * as classify from './classify';
 export * as aps from './aps';
 export * as http from './http';
+export * as serving from './serving';

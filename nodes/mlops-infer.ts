@@ -1,7 +1,7 @@
 // mlops-infer: runs msg.tensor(s) through the model of an mlops-model config node on worker threads.
 import { outputNamesInModelOrder } from '../lib/contract';
 import {
-  BoundedQueue, FETCH_MODES, MicroBatcher, QUEUE_POLICIES, feedFromMessage, hasFreeBatchDimension, modelDisplayName, planFetch,
+  BoundedQueue, FETCH_MODES, MicroBatcher, QUEUE_POLICIES, feedFromMessage, microBatcherFor, modelDisplayName, planFetch,
   type DownstreamNode, type FetchMode, type FetchPlan, type ModelFeed, type QueuePolicy,
 } from '../lib/inference';
 import type { ModelInfo } from '../lib/onnx';
@@ -76,9 +76,8 @@ export = function register(RED: NodeAPI): void {
     let batcher: { info: ModelInfo; batcher: MicroBatcher | undefined } | undefined;
     function batcherFor(info: ModelInfo): MicroBatcher | undefined {
       if (batcher?.info !== info) {
-        const usable = batchSize > 1 && model && hasFreeBatchDimension(info);
-        batcher = { info, batcher: usable ? new MicroBatcher((feed, fetch) => model.run(feed, fetch),
-          { maxBatch: batchSize, maxDelayMs: settings!.batchDelayMs, concurrency: model.workers ?? 1 }) : undefined };
+        batcher = { info, batcher: model && microBatcherFor(info, (feed, fetch) => model.run(feed, fetch),
+          { maxBatch: batchSize, maxDelayMs: settings!.batchDelayMs, concurrency: model.workers ?? 1 }) };
       }
       return batcher.batcher;
     }
@@ -126,6 +125,7 @@ export = function register(RED: NodeAPI): void {
       const { outputs, queueMs, runMs } = outcome.value;
       if ('batchSize' in outcome.value) msg.batchSize = outcome.value.batchSize;
       lastLatencyMs = runMs;
+      loadError = undefined; // a store model may arrive after the flow started
       msg.outputs = outputs;
       if (outcome.value.model) msg.model = { ...outcome.value.model };
       // An object lists integer-like names ("1890") first; consumers that want "the first output" read this order.

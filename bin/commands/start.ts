@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import { currentSituation, ensureBroker, mayEmbedBroker, thinEdgeEvidence, type BrokerHandle } from '../runtime/broker';
 import { packageRoot, startEmbeddedNodeRed, type EmbeddedNodeRed } from '../runtime/embedded-node-red';
 
-const EXAMPLE_FLOW = path.join(packageRoot, 'examples', 'vqi-inspection.json');
+/** Deployed side by side, each on its own tab: picture inspection and predictive maintenance (served on the V2 API). */
+const EXAMPLE_FLOWS = ['vqi-inspection.json', 'predictive-maintenance.json'].map((f) => path.join(packageRoot, 'examples', f));
 const SAMPLES_DIR = path.join(packageRoot, 'samples');
 const IMAGE_TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp' };
 
@@ -72,7 +73,10 @@ function brokerLog(broker: BrokerHandle, situation: ReturnType<typeof currentSit
 
 function deployFlow(userDir: string, reset: boolean): void {
   const flowFile = path.join(userDir, 'flows.json');
-  if (reset || !fs.existsSync(flowFile)) fs.copyFileSync(EXAMPLE_FLOW, flowFile);
+  if (reset || !fs.existsSync(flowFile)) {
+    const nodes = EXAMPLE_FLOWS.flatMap((file) => JSON.parse(fs.readFileSync(file, 'utf8')) as unknown[]);
+    fs.writeFileSync(flowFile, JSON.stringify(nodes, null, 1));
+  }
 }
 
 export async function startCommand(argv: string[]): Promise<number> {
@@ -115,6 +119,7 @@ export async function startCommand(argv: string[]): Promise<number> {
       console.log(JSON.stringify(line));
     }
     if (once) return failures === 0 ? 0 : 1;
+    console.log(`Predictive maintenance: two replayed trucks → ${runtime.url}/v2/models/aps-demo (V2 inference API); alarms go to thin-edge.`);
     console.log(`Drop more pictures into ${process.env.VQI_INBOX} (the file name is the asset id) or POST one to ${runtime.url}/vqi/inspect?asset=<id>; Ctrl-C stops.`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);

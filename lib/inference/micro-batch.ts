@@ -42,6 +42,11 @@ function batchKey(feed: ModelFeed, fetch?: readonly string[]): string {
   return `${inputs.join('|')}>${fetch ? fetch.join(',') : '*'}`;
 }
 
+/** A batcher for this model, or undefined when batching is off (maxBatch 1) or the model has no free batch dimension. */
+export function microBatcherFor(info: ModelInfo, run: RunFunction, options: MicroBatchOptions): MicroBatcher | undefined {
+  return options.maxBatch > 1 && hasFreeBatchDimension(info) ? new MicroBatcher(run, options) : undefined;
+}
+
 export class MicroBatcher {
   private readonly waiting: Request[] = [];
   private running = 0;

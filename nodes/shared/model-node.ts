@@ -1,6 +1,6 @@
 // What an `mlops-model` config node offers the nodes that use it (looked up with RED.nodes.getNode(id)).
 import type { ModelInfo } from '../../lib/onnx';
-import type { ModelFeed, ModelRunResult } from '../../lib/inference/types';
+import type { ModelFeed, ModelIdentity, ModelRunResult } from '../../lib/inference/types';
 
 export type { ModelFeed, ModelRunResult };
 
@@ -19,4 +19,6 @@ export interface ModelConfigNode {
   deregister(userNodeId: string): void;
   /** Worker threads running this model (added later, optional for compatibility): how many messages can run at once. */
   readonly workers?: number;
+  /** Name, version and file hash of the model that runs, once loaded. */
+  readonly identity?: ModelIdentity;
 }

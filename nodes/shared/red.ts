@@ -56,6 +56,8 @@ export interface NodeAPI {
   };
   _(key: string, substitutions?: Record<string, string | number>): string;
   settings: Record<string, unknown> & { userDir?: string };
+  /** Node-RED's express app for flow endpoints (under httpNodeRoot, behind httpNodeAuth). */
+  httpNode: { use(path: string, handler: ((req: any, res: any, next: () => void) => void) | ((err: unknown, req: any, res: any, next: (err?: unknown) => void) => void)): void };
   httpAdmin: { get(path: string, ...handlers: (Handler | object)[]): void; post(path: string, ...handlers: (Handler | object)[]): void };
   auth: { needsPermission(permission: string): object };
   util: {

@@ -1,0 +1,2 @@
+export * from './v2-protocol';
+export * from './v2-service';
