@@ -12,7 +12,7 @@ import { startRuntimeProcess } from '../test/helpers/runtime-process';
 
 export interface OverloadResult { variant: string; concurrency: number; okPerSecond: number; refused: number; errors: number }
 
-async function drive(url: string, jpeg: Buffer, concurrency: number, seconds: number): Promise<Omit<OverloadResult, 'variant'>> {
+async function drive(url: string, jpeg: Buffer, concurrency: number, seconds: number): Promise<{ ok: number; elapsed: number; refused: number; errors: number }> {
   const until = performance.now() + seconds * 1000;
   let ok = 0;
   let refused = 0;
@@ -31,11 +31,12 @@ async function drive(url: string, jpeg: Buffer, concurrency: number, seconds: nu
   };
   const started = performance.now();
   await Promise.all(Array.from({ length: concurrency }, (_, n) => client(n)));
-  return { concurrency, okPerSecond: ok / ((performance.now() - started) / 1000), refused, errors };
+  return { ok, elapsed: (performance.now() - started) / 1000, refused, errors };
 }
 
-export async function benchOverload(options: { seconds?: number; levels?: number[] } = {}): Promise<OverloadResult[]> {
-  const seconds = options.seconds ?? 8;
+export async function benchOverload(options: { seconds?: number; rounds?: number; levels?: number[] } = {}): Promise<OverloadResult[]> {
+  const seconds = options.seconds ?? 4;
+  const rounds = options.rounds ?? 4;
   const levels = options.levels ?? [1, 2, 4, 8, 16];
   const jpeg = fs.readFileSync(path.join(repoRoot, 'samples', 'tower-rusty.jpg'));
   const shipped = path.join(repoRoot, 'examples', 'vqi-inspection.json');
@@ -44,19 +45,38 @@ export async function benchOverload(options: { seconds?: number; levels?: number
   const flow = JSON.parse(fs.readFileSync(shipped, 'utf8')) as { type: string; maxInFlight?: number }[];
   for (const node of flow) if (node.type === 'mlops-image') node.maxInFlight = 0;
   fs.writeFileSync(unlimited, JSON.stringify(flow));
-  const results: OverloadResult[] = [];
+  const variants = [['admission (as shipped)', shipped], ['no admission limit', unlimited]] as const;
+  const runtimes: { variant: string; url: string; stop(): Promise<void> }[] = [];
+  const totals = new Map<string, { ok: number; seconds: number; refused: number; errors: number }>();
   try {
-    for (const [variant, file] of [['admission (as shipped)', shipped], ['no admission limit', unlimited]] as const) {
+    for (const [variant, file] of variants) {
       const runtime = await startRuntimeProcess(file, { TEDGE_MQTT_HOST: '127.0.0.1', TEDGE_MQTT_PORT: String(await freePort()) });
-      try {
-        await drive(runtime.url, jpeg, 2, 2); // warm-up
-        for (const level of levels) results.push({ variant, ...(await drive(runtime.url, jpeg, level, seconds)) });
-      } finally {
-        await runtime.stop();
+      runtimes.push({ variant, url: runtime.url, stop: runtime.stop });
+      await drive(runtime.url, jpeg, 2, 2); // warm-up
+    }
+    // Short slices, every level and both variants in each round, in alternating order: machine load that drifts
+    // (other work on the machine) lands on all of them alike. Only one runtime is driven at a time.
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? runtimes : [...runtimes].reverse();
+      for (const level of round % 2 === 0 ? levels : [...levels].reverse()) {
+        for (const runtime of order) {
+          const slice = await drive(runtime.url, jpeg, level, seconds);
+          const key = `${runtime.variant}\u0000${level}`;
+          const total = totals.get(key) ?? { ok: 0, seconds: 0, refused: 0, errors: 0 };
+          total.ok += slice.ok;
+          total.seconds += slice.elapsed;
+          total.refused += slice.refused;
+          total.errors += slice.errors;
+          totals.set(key, total);
+        }
       }
     }
   } finally {
+    for (const runtime of runtimes) await runtime.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  return results;
+  return variants.flatMap(([variant]) => levels.map((concurrency) => {
+    const total = totals.get(`${variant}\u0000${concurrency}`)!;
+    return { variant, concurrency, okPerSecond: total.ok / total.seconds, refused: total.refused, errors: total.errors };
+  }));
 }

@@ -125,6 +125,7 @@ export = function register(RED: NodeAPI): void {
       const { outputs, queueMs, runMs } = outcome.value;
       if ('batchSize' in outcome.value) msg.batchSize = outcome.value.batchSize;
       lastLatencyMs = runMs;
+      loadError = undefined; // a store model may arrive after the flow started
       msg.outputs = outputs;
       if (outcome.value.model) msg.model = { ...outcome.value.model };
       // An object lists integer-like names ("1890") first; consumers that want "the first output" read this order.

@@ -40,11 +40,19 @@ describe('mlops-infer keeps the event loop free', function () {
   });
 
   it('timers keep firing on time during an inference of more than a second', async () => {
-    await loadSlowModel(repeats);
-    await infer();
-    // The same machine with nothing of ours running: the lag any timer sees here is the machine's, not ours.
-    const idle = await measureLoopLag(() => new Promise((resolve) => setTimeout(resolve, MIN_INFERENCE_MS)));
-    const { result: msg, worstLagMs, ticks } = await measureLoopLag(infer);
+    // On a loaded machine one run can be much faster than the one measured before it: re-size until it lasts ≥ 1 s.
+    let measured: { idle: Awaited<ReturnType<typeof measureLoopLag>>; run: Awaited<ReturnType<typeof measureLoopLag<any>>> };
+    for (let attempt = 0; ; attempt++) {
+      await loadSlowModel(repeats);
+      await infer();
+      // The same machine with nothing of ours running: the lag any timer sees here is the machine's, not ours.
+      const idle = await measureLoopLag(() => new Promise((resolve) => setTimeout(resolve, MIN_INFERENCE_MS)));
+      measured = { idle, run: await measureLoopLag(infer) };
+      const ms = measured.run.result.timings.infer as number;
+      if (ms >= MIN_INFERENCE_MS || attempt === 3) break;
+      repeats = Math.ceil(repeats * (MIN_INFERENCE_MS * 1.6) / Math.max(ms, 1));
+    }
+    const { idle, run: { result: msg, worstLagMs, ticks } } = measured;
     const inferMs = msg.timings.infer as number;
     console.log(`      worst timer lag ${worstLagMs.toFixed(1)} ms during a ${inferMs.toFixed(0)} ms inference `
       + `(${repeats} MatMuls of ${SIZE}²; idle loop: ${idle.worstLagMs.toFixed(1)} ms)`);

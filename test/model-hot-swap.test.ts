@@ -153,4 +153,28 @@ describe('mlops-model store models: hot swap under load', function () {
     const bad = await testHelper.request().get('/edge-mlops/model-info').query({ path: 'store:../etc' }).expect(400);
     assert.equal(bad.body.error, 'store-bad-name');
   });
+
+  it('a flow deployed before its store model arrives loads it as soon as the plugin installs it', async () => {
+    await testHelper.load(nodes, withCatch({ id: 'infer', type: 'mlops-infer', model: 'model' },
+      [{ id: 'model', type: 'mlops-model', path: 'store:later', workers: 1 }]));
+    const model = testHelper.getNode('model');
+    const statuses: { fill?: string; text?: string }[] = [];
+    let onStatus: (() => void) | undefined;
+    const status = model.status.bind(model);
+    model.status = (s: { fill?: string; text?: string }) => { statuses.push(s); onStatus?.(); return status(s); };
+    const shown = (fill: string) => new Promise<void>((resolve) => {
+      const check = () => { if (statuses.some((s) => s.fill === fill)) { onStatus = undefined; resolve(); } };
+      onStatus = check;
+      check();
+    });
+    await assert.rejects((model as unknown as { ready(): Promise<unknown> }).ready(), /no active version of later/);
+    await shown('red');
+    assert.equal((await plugin('install', 'later', '--module-version', '1.0', '--file', writeDownload(dir, 'later_1', offsetModel(7)))).code, 0);
+    await shown('green');
+    const out = new Promise<any>((resolve) => testHelper.getNode('out').once('input', resolve));
+    testHelper.getNode('infer').receive({ tensor: tensorMessage([1, 2, 3, 4], [1, 4]) });
+    const msg = await out;
+    assert.deepEqual(floatsOf(msg.outputs.y.data), [8, 9, 10, 11]);
+    assert.deepEqual(msg.model, { name: 'later', version: '1.0', sha256: sha256Of(offsetModel(7)) });
+  });
 });

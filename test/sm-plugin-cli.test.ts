@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ModelStore } from '../lib/model-store';
 import { repoRoot } from './helpers/flow';
 import { offsetModel, packBundle, tempDir, unloadableModel, writeDownload } from './fixtures/store-models';
 
@@ -109,6 +110,19 @@ describe('onnx-model sm-plugin (edge-mlops sm-plugin) end to end', function () {
     r = await run(plugin, ['update-list'], { stdin: 'upgrade\tx\t1\t\n' });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /line 1 starts with "upgrade"/);
+  });
+
+  it('two installs at once from two processes both land, one after the other (lock file); the store stays consistent', async () => {
+    const [a, b] = await Promise.all([
+      run(plugin, ['install', 'pair', '--module-version', '1', '--file', download('pair_1', offsetModel(1))]),
+      run(plugin, ['install', 'pair', '--module-version', '2', '--file', download('pair_2', offsetModel(2))]),
+    ]);
+    assert.deepEqual([a.code, b.code], [0, 0], a.stderr + b.stderr);
+    assert.match(await list(), /^pair\t[12]$/m);
+    const inStore = new ModelStore(store);
+    assert.deepEqual(inStore.versions('pair').map((v) => v.version).sort(), ['1', '2']);
+    assert.deepEqual(inStore.check(), []);
+    assert.ok(!fs.existsSync(path.join(store, '.lock')));
   });
 
   it('prepare and finalize exit 0; usage errors exit 1; bad names exit 2 with the reason', async () => {

@@ -61,7 +61,12 @@ export class StoreModelHost {
 
   ready(): Promise<ModelInfo> {
     this.closed = false;
-    this.first ??= this.loadFirst();
+    if (!this.first) {
+      const first = this.loadFirst();
+      this.first = first;
+      // A failed load is tried again by the next run, or by the watcher once another version is active.
+      first.catch(() => { if (this.first === first) this.first = undefined; });
+    }
     return this.first;
   }
 
@@ -90,13 +95,15 @@ export class StoreModelHost {
 
   /** Re-reads the active record and starts a swap when it names another version. Called by the watcher and the poll. */
   checkActive(): void {
-    if (this.closed || this.options.version !== undefined || !this.current) return;
-    let version: string | undefined;
-    try {
-      version = readActive(this.options.store.root, this.options.name)?.version;
-    } catch {
-      return; // a record being replaced right now: the rename's own event follows
+    if (this.closed || this.options.version !== undefined) return;
+    if (!this.current) {
+      // Deployed before the model arrived: load it as soon as a version is active.
+      const active = readActiveSafely(this.options.store.root, this.options.name);
+      if (!this.first && this.users.size > 0 && active && active !== this.failedVersion) void this.ready().catch(() => undefined);
+      return;
     }
+    // An unreadable record is being replaced right now: the rename's own event follows.
+    const version = readActiveSafely(this.options.store.root, this.options.name);
     if (!version || version === this.current.model.version || version === this.pendingVersion) return;
     if (version === this.failedVersion) return;
     this.pendingVersion = version;
@@ -105,8 +112,11 @@ export class StoreModelHost {
 
   private async loadFirst(): Promise<ModelInfo> {
     this.options.onState?.('loading');
+    let tried: string | undefined;
     try {
-      const loaded = await this.load(this.options.store.resolve(this.options.name, this.options.version));
+      const model = this.options.store.resolve(this.options.name, this.options.version);
+      tried = model.version;
+      const loaded = await this.load(model);
       if (this.closed) {
         this.release(loaded);
         throw new PipelineError('model-closed', 'the model was unloaded (redeploy) while it was loading');
@@ -116,7 +126,8 @@ export class StoreModelHost {
       this.options.onState?.('ready');
       return loaded.host.info!;
     } catch (err) {
-      this.first = undefined; // the next run or register tries again (the model may be installed by then)
+      this.failedVersion = tried;
+      if (!this.closed) this.startWatching();
       const error = err instanceof PipelineError ? err : new PipelineError('load-failed', String((err as Error).message ?? err));
       this.options.onState?.('error', error);
       throw error;
@@ -200,5 +211,13 @@ export class StoreModelHost {
     this.watcher = undefined;
     if (this.poll) clearInterval(this.poll);
     this.poll = undefined;
+  }
+}
+
+function readActiveSafely(root: string, name: string): string | undefined {
+  try {
+    return readActive(root, name)?.version;
+  } catch {
+    return undefined;
   }
 }

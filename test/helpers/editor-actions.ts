@@ -52,11 +52,17 @@ export async function wire(page: Page, from: string, to: string, port = 0): Prom
 }
 
 /**
- * Presses Deploy (a full deploy, the editor's default) and resolves when the runtime accepted the flow. Fails with
+ * Presses Deploy (a full deploy, the editor's default) and resolves when the runtime has started the new flows. Fails with
  * the editor's text when it asks for confirmation instead (invalid, unknown or unused nodes).
  */
 export async function deployFromEditor(page: Page): Promise<void> {
   if (!(await page.evaluate(() => RED.nodes.dirty()))) throw new Error('nothing to deploy: the editor has no changes');
+  await page.evaluate(() => {
+    const g = globalThis as any;
+    if (g.__startedRevisions) return;
+    g.__startedRevisions = [];
+    RED.comms.subscribe('notification/runtime-deploy', (_topic: string, event: { revision: string }) => g.__startedRevisions.push(event.revision));
+  });
   const accepted = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/flows');
   await page.click('#red-ui-header-button-deploy');
   const outcome = await Promise.race([
@@ -74,6 +80,9 @@ export async function deployFromEditor(page: Page): Promise<void> {
   }
   if (!outcome.response.ok()) throw new Error(`deploy answered ${outcome.response.status()}: ${await outcome.response.text()}`);
   await page.waitForFunction(() => !RED.nodes.dirty());
+  // POST /flows answers before the new flows have started (HTTP routes, models); the runtime says so afterwards.
+  const { rev } = (await outcome.response.json()) as { rev: string };
+  await page.waitForFunction((revision) => ((globalThis as any).__startedRevisions as string[]).includes(revision), rev, { timeout: 60000 });
 }
 
 /** The flow as the runtime now has it (GET /flows, as thin-edge reads it back). */
@@ -81,4 +90,92 @@ export async function deployedFlow(url: string): Promise<Record<string, any>[]> 
   const res = await fetch(`${url}/flows`, { headers: { accept: 'application/json', 'Node-RED-API-Version': 'v1' } });
   if (!res.ok) throw new Error(`GET /flows: ${res.status}`);
   return (await res.json()) as Record<string, any>[];
+}
+
+/** Import ▸ Examples ▸ <package> ▸ `name`, as a user picks it; resolves with the id of the tab it added. */
+export async function importExample(page: Page, packageName: string, name: string): Promise<string> {
+  const tabsBefore = await page.evaluate(() => RED.nodes.getWorkspaceOrder() as string[]);
+  await page.evaluate(() => RED.actions.invoke('core:show-examples-import-dialog'));
+  const tree = page.locator('.red-ui-clipboard-dialog-tab-library:visible');
+  await tree.locator('.red-ui-treeList-label', { hasText: packageName }).first().click();
+  await tree.locator('.red-ui-treeList-label', { hasText: new RegExp(`^${name}$`) }).click();
+  await page.click('#red-ui-clipboard-dialog-ok');
+  const handle = await page.waitForFunction((known) => (RED.nodes.getWorkspaceOrder() as string[]).find((id) => !known.includes(id)), tabsBefore);
+  return (await handle.jsonValue()) as string;
+}
+
+/** The ids of the nodes of `type` on tab `tabId`, in the order of their position (top to bottom, left to right). */
+export async function nodesOnTab(page: Page, tabId: string, type: string): Promise<string[]> {
+  return page.evaluate(({ z, t }) => RED.nodes.filterNodes({ z, type: t })
+    .sort((a: { x: number; y: number }, b: { x: number; y: number }) => a.y - b.y || a.x - b.x)
+    .map((n: { id: string }) => n.id), { z: tabId, t: type });
+}
+
+/** Opens the config node selected in the open dialog's `property` with its pencil button. */
+export async function openConfigFromDialog(page: Page, property: string): Promise<void> {
+  await page.click(`#node-input-btn-${property}-edit`);
+  await page.waitForSelector('#node-config-dialog-ok', { state: 'visible' });
+  await page.waitForFunction(() => !$('.red-ui-tray').is(':animated'));
+}
+
+/** Presses Update in an open config node dialog and waits until its tray has gone. */
+export async function pressUpdate(page: Page): Promise<void> {
+  await page.click('#node-config-dialog-ok');
+  await page.waitForFunction(() => $('#node-config-dialog-ok').length === 0 && !$('.red-ui-tray').is(':animated'));
+}
+
+/** Starts recording the debug messages the runtime sends the editor (what the debug sidebar shows). */
+export async function recordDebugMessages(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const seen: unknown[] = [];
+    (globalThis as any).__debugMessages = seen;
+    RED.comms.subscribe('debug', (_topic: string, message: unknown) => seen.push(message));
+  });
+}
+
+/** Waits for a debug message from node `nodeId` whose text matches `pattern`; resolves with that text. */
+export async function debugMessage(page: Page, nodeId: string, pattern: RegExp, timeout = 30000): Promise<string> {
+  const handle = await page.waitForFunction(({ id, source, flags }) => {
+    const re = new RegExp(source, flags);
+    const found = ((globalThis as any).__debugMessages as { id: string; msg: unknown }[])
+      .find((m) => m.id === id && re.test(String(m.msg)));
+    return found ? String(found.msg) : undefined;
+  }, { id: nodeId, source: pattern.source, flags: pattern.flags }, { timeout });
+  return (await handle.jsonValue()) as string;
+}
+
+/** Clears the recorded debug messages. */
+export async function clearDebugMessages(page: Page): Promise<void> {
+  await page.evaluate(() => { ((globalThis as any).__debugMessages as unknown[]).length = 0; });
+}
+
+/** Waits until the status under node `nodeId` in the editor matches `pattern` (it comes over comms, after the work). */
+export async function waitForStatus(page: Page, nodeId: string, pattern: RegExp, timeout = 30000): Promise<{ fill?: string; text?: string }> {
+  try {
+    const handle = await page.waitForFunction(({ id, source, flags }) => {
+      const status = RED.nodes.node(id)?.status;
+      return status && new RegExp(source, flags).test(String(status.text)) ? { fill: status.fill, text: status.text } : undefined;
+    }, { id: nodeId, source: pattern.source, flags: pattern.flags }, { timeout });
+    return (await handle.jsonValue()) as { fill?: string; text?: string };
+  } catch (err) {
+    throw new Error(`the editor shows ${JSON.stringify(await shownStatus(page, nodeId))} under ${nodeId}, not ${pattern}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** Closes every open edit tray with its Cancel button (after a failed step, so the next one starts clean). */
+export async function cancelDialogs(page: Page): Promise<void> {
+  for (let open = await page.locator('.red-ui-tray').count(); open > 0; open--) {
+    await page.evaluate(() => $('.red-ui-tray').last().find('.red-ui-tray-toolbar button').filter(function (this: unknown) {
+      return /cancel/.test(String($(this).attr('id')));
+    }).trigger('click'));
+    await page.waitForFunction((n) => $('.red-ui-tray').length < n && !$('.red-ui-tray').is(':animated'), open);
+  }
+}
+
+/** The status the editor shows under node `nodeId` (as the runtime last sent it). */
+export async function shownStatus(page: Page, nodeId: string): Promise<{ fill?: string; shape?: string; text?: string } | undefined> {
+  return page.evaluate((id) => {
+    const status = RED.nodes.node(id)?.status;
+    return status ? { fill: status.fill, shape: status.shape, text: status.text } : undefined;
+  }, nodeId);
 }
