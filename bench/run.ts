@@ -12,6 +12,8 @@ import { describeTuning } from '../lib/quantize/job';
 import { describeCpu, hasVnni } from '../lib/quantize/cpu';
 import { median } from '../lib/quantize/evaluate';
 import { benchOverload } from './overload';
+import { benchAlign } from './align';
+import { benchInferenceApi, formatInferenceApi, wrkAvailable } from './inference-api';
 import path from 'node:path';
 
 interface Goal { name: string; value: string; goal: string; met: boolean }
@@ -183,7 +185,7 @@ async function paper(): Promise<void> {
 }
 
 async function overload(): Promise<void> {
-  section('Overload of the VQI example (POST /vqi/inspect, closed-loop clients honouring Retry-After; 3 rounds of 3 s per level and variant, interleaved)');
+  section('Overload of the VQI example (POST /vqi/inspect, closed-loop clients honouring Retry-After; 4 rounds of 4 s per level and variant, interleaved)');
   const results = await benchOverload();
   for (const r of results) {
     console.log(`${r.variant.padEnd(24)} concurrency ${String(r.concurrency).padStart(2)}: ${fmt(r.okPerSecond, 2)} inspections/s, ${r.refused} answered 503, ${r.errors} other errors`);
@@ -197,9 +199,39 @@ async function overload(): Promise<void> {
   goals.push({ name: 'useful throughput at 16 / best', value: `${fmt(ratio, 3)}x`, goal: '≥ 0.9x', met: ratio >= 0.9 });
 }
 
+async function inferenceApi(): Promise<void> {
+  section('V2 inference API, aps-demo MLP (171 → 2), one row per request, load from wrk in a second process, 5 s per cell');
+  if (!wrkAvailable()) {
+    console.log('skipped: wrk is not installed (apt-get install wrk; scripts/system-packages.js lists it)');
+    return;
+  }
+  const bench = await benchInferenceApi({ seconds: 5, concurrency: [1, 16, 64] });
+  console.log(formatInferenceApi(bench));
+  const at = (side: string, c: number) => bench.rows[side]![c]!;
+  const nr = at('Node-RED V2, batching 16/2 ms', 64);
+  const bare = at('bare http + onnxruntime-node', 64);
+  const service = at('V2 service, no Node-RED, batching', 64);
+  const off = at('Node-RED V2, batching off', 64);
+  const errors = Object.values(bench.rows).flatMap((byC) => Object.values(byC)).reduce((sum, r) => sum + r.errors, 0);
+  console.log(`at c=64: Node-RED batching / bare = ${fmt(nr.requestsPerSecond / bare.requestsPerSecond, 3)}, batching on / off = ${fmt(nr.requestsPerSecond / off.requestsPerSecond, 2)}, ` +
+    `Node-RED / the same service without Node-RED = ${fmt(nr.requestsPerSecond / service.requestsPerSecond, 3)} (the rest is Node-RED's HTTP stack: express, its middleware, the admin body parser)`);
+  goals.push({ name: 'V2 API req/s at c=64 (batching)', value: fmt(nr.requestsPerSecond, 0), goal: '≥ 3000', met: nr.requestsPerSecond >= 3000 });
+  goals.push({ name: 'V2 API / bare script at c=64', value: `${fmt(nr.requestsPerSecond / bare.requestsPerSecond, 3)}x`, goal: '≥ 0.5x', met: nr.requestsPerSecond / bare.requestsPerSecond >= 0.5 });
+  goals.push({ name: 'V2 API p99 at c=64 (batching)', value: `${fmt(nr.p99Ms, 2)} ms`, goal: '< 20 ms', met: nr.p99Ms < 20 });
+  goals.push({ name: 'V2 API errors (all cells)', value: String(errors), goal: '0', met: errors === 0 });
+}
+
+function alignBench(): void {
+  section('mlops-align in a real runtime: 10 signals × 100 assets, trigger mode; memory per asset with 171 signals');
+  const r = benchAlign();
+  console.log(`${fmt(r.readingsPerSecond, 0)} readings/s in, ${fmt(r.samplesPerSecond, 0)} samples/s out (${r.readings} readings); ` +
+    `${fmt(r.bytesPerAsset / 1024, 1)} KiB heap per asset with ${r.memorySignals} signals (${fmt(r.bytesPerAsset / r.memorySignals, 0)} bytes per signal)`);
+  goals.push({ name: 'mlops-align readings/s', value: fmt(r.readingsPerSecond, 0), goal: 'reported', met: true });
+}
+
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
-  const parts: Record<string, () => Promise<void> | void> = { pipelineLatency, throughput, eventLoop, heavyModel, preprocessing, fanOut, quantization, tuning, paper, overload };
+  const parts: Record<string, () => Promise<void> | void> = { pipelineLatency, throughput, eventLoop, heavyModel, preprocessing, fanOut, quantization, tuning, paper, overload, inferenceApi, alignBench };
   console.log(`# edge-mlops benchmark — ${new Date().toISOString()}, Node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model} (${describeCpu()}), load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const benchStarted = performance.now();
   for (const [name, run] of Object.entries(parts)) if (only.length === 0 || only.includes(name)) await run();

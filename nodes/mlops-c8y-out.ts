@@ -4,9 +4,8 @@ import { assertCondition, assertSegmentation, type Timings } from '../lib/contra
 import { PipelineError } from '../lib/errors';
 import { buildPublication, type InspectionInput, type PublishSettings } from '../lib/publishing/inspection';
 import type { PublisherStatus } from '../lib/publishing/publisher';
-import type { C8yConnectionNode } from './mlops-c8y';
-import { failMessage } from './shared/failure';
 import { translate } from './shared/i18n';
+import { createNode, onInput, useConnection } from './shared/template';
 import type { Node, NodeAPI, NodeDefinition, NodeMessage, NodeStatus } from './shared/red';
 
 interface OutConfig extends NodeDefinition {
@@ -46,9 +45,8 @@ module.exports = function register(RED: NodeAPI) {
   }
 
   function MlopsC8yOutNode(this: Node, config: OutConfig) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const connection = RED.nodes.getNode(config.connection) as C8yConnectionNode | null;
+    const node = createNode(RED, this, config);
+    const connection = useConnection(RED, node, config.connection);
     const settings: PublishSettings = {
       measurementType: config.measurementType || 'mlops_Inspection',
       eventType: config.eventType || 'mlops_Inspection',
@@ -60,9 +58,7 @@ module.exports = function register(RED: NodeAPI) {
       },
     };
     let shown = '';
-    if (!connection) {
-      node.status({ fill: 'red', shape: 'ring', text: translate(RED, `${TYPE}.status.no-connection`, 'no connection configured') });
-    } else {
+    if (connection) {
       settings.externalIdPrefix = connection.externalIdPrefix;
       // Coalesce bursts of state changes into one status update per tick, and skip repeats.
       let pending: PublisherStatus | undefined;
@@ -76,11 +72,10 @@ module.exports = function register(RED: NodeAPI) {
         pending = state;
       };
       const unwatch = connection.watch(onState);
-      connection.register(node);
       if (connection.state) show(statusOf(connection.state));
       node.on('close', (_removed: boolean, done: () => void) => {
         unwatch();
-        connection.deregister(node).then(done, done);
+        done();
       });
     }
 
@@ -89,42 +84,36 @@ module.exports = function register(RED: NodeAPI) {
       return typeof value === 'string' && value !== '' ? value : undefined;
     };
 
-    node.on('input', (msg: NodeMessage, send, done) => {
-      try {
-        if (!connection) throw new PipelineError('no-connection', 'no mlops-c8y connection is configured; select one in the node', {});
-        // Hand-made objects from function nodes are checked here, so a wrong one fails with what is wrong in it.
-        const { condition, segmentation } = msg;
-        if (condition !== undefined) assertCondition(condition);
-        if (segmentation !== undefined) assertSegmentation(segmentation);
-        const assetId = [msg.assetId, condition?.assetId, config.assetId].find((id): id is string => typeof id === 'string' && id !== '');
-        if (!assetId) throw new PipelineError('no-asset-id', 'no asset id: set msg.assetId or the node\'s asset id', {});
-        const model = msg.model as { name?: string; version?: string; sha256?: string } | undefined;
-        const input: InspectionInput = {
-          assetId, condition,
-          segmentation,
-          timings: msg.timings as Timings | undefined,
-          // In an inspection message msg.payload often still holds the image or a file name: only a plain object counts.
-          payload: condition || segmentation ? (isPlainObject(msg.payload) ? msg.payload : undefined) : msg.payload,
-          units: msg.units as Record<string, string> | undefined,
-          image: msg.image as InspectionInput['image'],
-          eventText: typeof msg.eventText === 'string' ? msg.eventText : undefined,
-          eventFragments: msg.eventFragments as Record<string, unknown> | undefined,
-          model: {
-            name: model?.name ?? (config.modelName || undefined), version: model?.version ?? (config.modelVersion || undefined),
-            sha256: typeof model?.sha256 === 'string' ? model.sha256 : undefined,
-          },
-          flow: { name: env('MODULE_NAME', msg), version: env('MODULE_VERSION', msg) },
-        };
-        const publication = buildPublication(input, settings);
-        const result = connection.publish(publication, settings.alarmType);
-        msg.published = { assetId, queued: result.queued, dropped: result.dropped };
-        send(msg);
-        done();
-      } catch (err) {
-        shown = '';
-        failMessage(RED, node, err, done);
-      }
-    });
+    onInput(node, (msg, send) => {
+      if (!connection) return; // unreachable: a missing connection is a configuration error, which onInput reports
+      // Hand-made objects from function nodes are checked here, so a wrong one fails with what is wrong in it.
+      const { condition, segmentation } = msg;
+      if (condition !== undefined) assertCondition(condition);
+      if (segmentation !== undefined) assertSegmentation(segmentation);
+      const assetId = [msg.assetId, condition?.assetId, config.assetId].find((id): id is string => typeof id === 'string' && id !== '');
+      if (!assetId) throw new PipelineError('no-asset-id', 'no asset id: set msg.assetId or the node\'s asset id', {});
+      const model = msg.model as { name?: string; version?: string; sha256?: string } | undefined;
+      const input: InspectionInput = {
+        assetId, condition,
+        segmentation,
+        timings: msg.timings as Timings | undefined,
+        // In an inspection message msg.payload often still holds the image or a file name: only a plain object counts.
+        payload: condition || segmentation ? (isPlainObject(msg.payload) ? msg.payload : undefined) : msg.payload,
+        units: msg.units as Record<string, string> | undefined,
+        image: msg.image as InspectionInput['image'],
+        eventText: typeof msg.eventText === 'string' ? msg.eventText : undefined,
+        eventFragments: msg.eventFragments as Record<string, unknown> | undefined,
+        model: {
+          name: model?.name ?? (config.modelName || undefined), version: model?.version ?? (config.modelVersion || undefined),
+          sha256: typeof model?.sha256 === 'string' ? model.sha256 : undefined,
+        },
+        flow: { name: env('MODULE_NAME', msg), version: env('MODULE_VERSION', msg) },
+      };
+      const publication = buildPublication(input, settings);
+      const result = connection.publish(publication, settings.alarmType);
+      msg.published = { assetId, queued: result.queued, dropped: result.dropped };
+      send(msg);
+    }, () => { shown = ''; }); // the red status replaced the connection's: show the next state change again
   }
 
   RED.nodes.registerType(TYPE, MlopsC8yOutNode);

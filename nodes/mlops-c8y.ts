@@ -8,13 +8,15 @@ import type { Publication } from '../lib/publishing/inspection';
 import type { SetAside } from '../lib/publishing/forwarder';
 import { Publisher, type PublisherStatus } from '../lib/publishing/publisher';
 import { publisherOptions, type ConnectionConfig, type ConnectionCredentials } from '../lib/publishing/settings';
+import { SharedResource } from '../lib/shared-resource';
 import { describeError } from './shared/failure';
+import { createNode } from './shared/template';
 import { translate } from './shared/i18n';
 import type { Node, NodeAPI, NodeDefinition } from './shared/red';
 
 export interface C8yConnectionNode extends Node<ConnectionCredentials> {
-  register(user: { id: string }): void;
-  deregister(user: { id: string }): Promise<void>;
+  register(userId: string): void;
+  deregister(userId: string): Promise<void>;
   /** Queues a publication; throws a PipelineError when it cannot (bad settings, queue full). */
   publish(publication: Publication, alarmType: string): { queued: number; dropped: number };
   readonly state: PublisherStatus | undefined;
@@ -30,9 +32,7 @@ export function queueDirectory(RED: NodeAPI, nodeId: string): string {
 
 module.exports = function register(RED: NodeAPI) {
   function MlopsC8yNode(this: C8yConnectionNode, config: NodeDefinition & ConnectionConfig & { externalIdPrefix?: string }) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const users = new Set<string>();
+    const node = createNode(RED, this, config);
     let publisher: Publisher | undefined;
     let closing: Promise<void> | undefined;
     const watchers = new EventEmitter();
@@ -72,18 +72,19 @@ module.exports = function register(RED: NodeAPI) {
 
     Object.defineProperty(node, 'state', { get: () => publisher?.status });
     Object.defineProperty(node, 'externalIdPrefix', { value: (config.externalIdPrefix ?? '').trim() });
-    node.register = (user) => {
-      users.add(user.id);
-      try {
-        start();
-      } catch (err) {
-        node.warn(describeError(RED, 'mlops-c8y', err));
-      }
-    };
-    node.deregister = async (user) => {
-      users.delete(user.id);
-      if (users.size === 0) await stop();
-    };
+    // The publisher starts with the first publishing node and stops after the last one.
+    const users = new SharedResource({
+      onFirstUser: () => {
+        try {
+          start();
+        } catch (err) {
+          node.warn(describeError(RED, 'mlops-c8y', err));
+        }
+      },
+      onLastUser: () => stop(),
+    });
+    node.register = (userId) => users.register(userId);
+    node.deregister = (userId) => users.deregister(userId);
     node.publish = (publication, alarmType) => start().publish(publication, alarmType);
 
     node.on('close', (removed: boolean, done: () => void) => {

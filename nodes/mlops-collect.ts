@@ -30,8 +30,8 @@ export = function register(RED: NodeAPI): void {
       if (!connection) rejectConfig(node, new PipelineError('no-connection', 'uploading is on but no mlops-c8y connection is selected; select one or turn uploading off', {}));
       else {
         const used = connection;
-        used.register(node);
-        node.on('close', (_removed: boolean, done: () => void) => { used.deregister(node).then(done, done); });
+        used.register(node.id);
+        node.on('close', (_removed: boolean, done: () => void) => { used.deregister(node.id).then(done, done); });
       }
     }
     let limited = 0;

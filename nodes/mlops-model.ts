@@ -7,14 +7,16 @@ import { ModelStore, StoreModelHost, parseStoreSpec, storeRoot, type StoreSpec }
 import { saturationWarning } from '../lib/quantize/cpu';
 import os from 'node:os';
 import { capacityProblem, describeCapacityProblem } from '../lib/inference';
+import { enumSetting, nonNegativeInteger, positiveInteger } from '../lib/settings';
 import { describeError, errorStatus } from './shared/failure';
+import { configError, createNode, readSettings } from './shared/template';
 import { warningStatus } from './shared/status';
 import type { ModelConfigNode } from './shared/model-node';
 import { serveOnV2, type ServeConfig } from './shared/v2-endpoint';
 import type { Node, NodeAPI, NodeDefinition, Request, Response } from './shared/red';
 import { translate } from './shared/i18n';
 
-interface ModelNodeDefinition extends NodeDefinition, ServeConfig {
+interface ModelNodeConfig extends NodeDefinition, ServeConfig {
   path: string;
   intraOpThreads?: number | string;
   optimization?: string;
@@ -30,26 +32,31 @@ const INFO_STATUS: Record<string, number> = {
   ...MODEL_INFO_STATUS, 'store-bad-name': 400, 'store-bad-version': 400, 'store-model-not-found': 404, 'store-version-not-found': 404,
 };
 
-function sessionSettings(config: ModelNodeDefinition): SessionSettings {
-  const level = OPTIMIZATION_LEVELS.find((l) => l === config.optimization) ?? 'all';
+function modelSettings(config: ModelNodeConfig): { session: SessionSettings; workers: number } {
   return {
-    intraOpNumThreads: Math.max(0, Math.floor(Number(config.intraOpThreads) || 0)),
-    graphOptimizationLevel: level,
-    executionMode: config.executionMode === 'parallel' ? 'parallel' : 'sequential',
-    memoryArena: config.memoryArena !== false,
-    memoryPattern: config.memoryPattern !== false,
+    session: {
+      intraOpNumThreads: nonNegativeInteger(config.intraOpThreads, 'intraOpThreads', 0),
+      graphOptimizationLevel: enumSetting(config.optimization, 'optimization', OPTIMIZATION_LEVELS, 'all'),
+      executionMode: enumSetting(config.executionMode, 'executionMode', ['sequential', 'parallel'] as const, 'sequential'),
+      memoryArena: config.memoryArena !== false,
+      memoryPattern: config.memoryPattern !== false,
+    },
+    workers: positiveInteger(config.workers, 'workers', 1),
   };
 }
 
-module.exports = function register(RED: NodeAPI) {
+export = function register(RED: NodeAPI): void {
   const userDir = () => RED.settings.userDir ?? process.cwd();
   const openStore = () => new ModelStore(storeRoot({ userDir: RED.settings.userDir }));
   // The editor may inspect the store's models (model-info is confined to known roots).
   addModelInfoRoot(openStore().root);
 
-  function MlopsModelNode(this: Node & ModelConfigNode, config: ModelNodeDefinition) {
-    RED.nodes.createNode(this, config);
-    const node = this;
+  function MlopsModelNode(this: Node & ModelConfigNode, config: ModelNodeConfig) {
+    const node = createNode(RED, this, config);
+    // Invalid settings: the model never loads, and ready() rejects with the reason, so every user fails with it.
+    const checked = readSettings(node, () => modelSettings(config));
+    const settings = checked ?? modelSettings({ id: config.id, type: config.type, path: '' });
+    const settingsError = checked ? undefined : configError(node);
     const context: PathContext = {
       userDir: userDir(),
       env: (name) => {
@@ -66,9 +73,13 @@ module.exports = function register(RED: NodeAPI) {
       node.modelPath = String(config.path ?? '');
       pathError = err as PipelineError;
     }
+    if (settingsError !== undefined) {
+      storeSpec = undefined;
+      pathError = settingsError as PipelineError;
+    }
     const common = {
-      session: sessionSettings(config),
-      workers: Math.max(1, Math.floor(Number(config.workers) || 1)),
+      session: settings.session,
+      workers: settings.workers,
       warmup: config.warmup !== false,
       onState,
     };

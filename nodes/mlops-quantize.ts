@@ -4,12 +4,13 @@ import { PipelineError } from '../lib/errors';
 import { CalibrationCollector, int8ModelPath } from '../lib/quantize/collector';
 import { normalisationText, type QuantizeJob, type QuantizeSummary } from '../lib/quantize/job';
 import { runQuantizeJobInWorker } from '../lib/quantize/run-in-worker';
-import { failMessage } from './shared/failure';
+import { badSetting, enumSetting, numberSetting, positiveInteger } from '../lib/settings';
 import { translate } from './shared/i18n';
-import type { ModelConfigNode } from './shared/model-node';
-import type { Node, NodeAPI, NodeDefinition, NodeMessage } from './shared/red';
+import type { Node, NodeAPI, NodeDefinition } from './shared/red';
+import { waitingStatus } from './shared/status';
+import { createNode, onInput, readSettings, useModel } from './shared/template';
 
-interface QuantizeNodeDefinition extends NodeDefinition {
+interface QuantizeNodeConfig extends NodeDefinition {
   model: string;
   mode?: string;
   method?: string;
@@ -35,40 +36,45 @@ const STATUS_ENGLISH = {
   done: 'int8: __ratio__× size__details__',
 };
 
-module.exports = function register(RED: NodeAPI) {
-  function MlopsQuantizeNode(this: Node, config: QuantizeNodeDefinition) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const target = Math.max(1, Math.floor(Number(config.samples) || 20));
-    const collector = new CalibrationCollector(target);
+/** The node's settings, checked once at deploy (the editor validates the same ranges). */
+function quantizeSettings(config: QuantizeNodeConfig) {
+  const targetAgreement = numberSetting(config.targetAgreement, 'targetAgreement', undefined, { min: 0, max: 1 });
+  if (targetAgreement === 0) throw badSetting('targetAgreement', 'number above 0 and at most 1', config.targetAgreement);
+  const judged = String(config.judgeOutputs ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const threshold = numberSetting(config.threshold, 'threshold', 0.5, { min: 0, max: 1, exclusive: true });
+  const weightBits = enumSetting(config.weightBits, 'weightBits', ['auto', '7', '8'] as const, 'auto');
+  return {
+    samples: positiveInteger(config.samples, 'samples', 20),
+    options: {
+      mode: enumSetting(config.mode, 'mode', ['static', 'dynamic'] as const, 'static'),
+      method: enumSetting(config.method, 'method', ['percentile', 'minmax', 'entropy'] as const, 'percentile'),
+      perChannel: config.perChannel !== false,
+      activationType: enumSetting(config.activationType, 'activationType', ['uint8', 'int8'] as const, 'uint8'),
+      exclude: String(config.exclude ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      weightBits: weightBits === 'auto' ? weightBits : weightBits === '7' ? 7 as const : 8 as const,
+      threshold,
+      ...(targetAgreement !== undefined ? { targetAgreement } : {}),
+      ...(judged.length > 0 ? { outputs: judged.includes('all') ? 'all' as const : judged } : {}),
+    },
+    compare: config.compare === false ? false as const : { runs: positiveInteger(config.runs, 'runs', 10), threads: 1, threshold },
+  } satisfies { samples: number; options: QuantizeJob['options']; compare: QuantizeJob['compare'] };
+}
+
+export = function register(RED: NodeAPI): void {
+  function MlopsQuantizeNode(this: Node, config: QuantizeNodeConfig) {
+    const node = createNode(RED, this, config);
+    const settings = readSettings(node, () => quantizeSettings(config));
+    const model = useModel(RED, node, config.model);
+    const collector = new CalibrationCollector(settings?.samples ?? 1);
     let running: AbortController | undefined;
     const t = (key: keyof typeof STATUS_ENGLISH, subs: Record<string, string | number>) =>
       translate(RED, `mlops-quantize.status.${key}`, STATUS_ENGLISH[key], subs);
 
-    const modelNode = (): ModelConfigNode => {
-      const model = RED.nodes.getNode(config.model) as ModelConfigNode | null;
-      if (!model) throw new PipelineError('no-model', 'no mlops-model is selected; choose the model to quantize in the node', {});
-      return model;
-    };
-
-    const wantedAgreement = Number(config.targetAgreement);
-    const targetAgreement = String(config.targetAgreement ?? '').trim() !== '' && wantedAgreement > 0 && wantedAgreement <= 1 ? wantedAgreement : undefined;
-    const judged = String(config.judgeOutputs ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    const baseJob = (modelPath: string): Omit<QuantizeJob, 'samples' | 'calibrationDir'> => ({
+    const baseJob = (modelPath: string, { options, compare }: NonNullable<typeof settings>): Omit<QuantizeJob, 'samples' | 'calibrationDir'> => ({
       inputPath: modelPath,
       outputPath: int8ModelPath(modelPath),
-      options: {
-        mode: config.mode === 'dynamic' ? 'dynamic' : 'static',
-        method: config.method === 'minmax' || config.method === 'entropy' ? config.method : 'percentile',
-        perChannel: config.perChannel !== false,
-        activationType: config.activationType === 'int8' ? 'int8' : 'uint8',
-        exclude: String(config.exclude ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-        weightBits: config.weightBits === '7' ? 7 : config.weightBits === '8' ? 8 : 'auto',
-        threshold: Number(config.threshold) || 0.5,
-        ...(targetAgreement !== undefined ? { targetAgreement } : {}),
-        ...(judged.length > 0 ? { outputs: judged.includes('all') ? 'all' : judged } : {}),
-      },
-      compare: config.compare === false ? false : { runs: Math.max(1, Number(config.runs) || 10), threads: 1, threshold: Number(config.threshold) || 0.5 },
+      options,
+      compare,
     });
 
     async function quantize(job: QuantizeJob): Promise<QuantizeSummary> {
@@ -82,55 +88,47 @@ module.exports = function register(RED: NodeAPI) {
       }
     }
 
-    // Reference counting like mlops-infer: the model stays loaded while a node uses it.
-    const registered = RED.nodes.getNode(config.model) as ModelConfigNode | null;
-    registered?.register(node.id);
     node.on('close', (_removed: boolean, closed: () => void) => {
       running?.abort();
-      registered?.deregister(node.id);
       closed();
     });
 
-    node.on('input', (msg: NodeMessage, send, done) => {
-      (async () => {
-        const model = modelNode();
-        const info = await model.ready();
-        // Checked after the last await before a job starts, so two messages cannot both start one.
-        if (running) throw new PipelineError('busy', 'a quantization is already running; send the next calibration input when it has finished', {});
-        let job: QuantizeJob;
-        const folder = typeof msg.folder === 'string' && msg.folder ? msg.folder : config.folder;
-        if (msg.tensor !== undefined) {
-          const named = (msg.tensor as { name?: unknown } | null)?.name;
-          const count = collector.add(msg.tensor, typeof named === 'string' && named ? named : info.inputs[0]?.name ?? 'input');
-          if (!collector.full) {
-            node.status({ fill: 'grey', shape: 'ring', text: t('collecting', { count, target }) });
-            done();
-            return;
-          }
-          job = { ...baseJob(model.modelPath), samples: collector.take() };
-        } else if (folder) {
-          job = { ...baseJob(model.modelPath), calibrationDir: folder };
-        } else if (config.mode === 'dynamic') {
-          job = baseJob(model.modelPath);
-        } else {
-          throw new PipelineError('no-calibration', 'the message has no msg.tensor and no calibration folder is set; send float32 tensors from mlops-tensor or set a folder (msg.folder)', {});
+    onInput(node, async (msg, send) => {
+      if (!model || !settings) return; // unreachable: configuration errors are reported by onInput
+      const info = await model.ready();
+      // Checked after the last await before a job starts, so two messages cannot both start one.
+      if (running) throw new PipelineError('busy', 'a quantization is already running; send the next calibration input when it has finished', {});
+      let job: QuantizeJob;
+      const folder = typeof msg.folder === 'string' && msg.folder ? msg.folder : config.folder;
+      if (msg.tensor !== undefined) {
+        const named = (msg.tensor as { name?: unknown } | null)?.name;
+        const count = collector.add(msg.tensor, typeof named === 'string' && named ? named : info.inputs[0]?.name ?? 'input');
+        if (!collector.full) {
+          node.status(waitingStatus(t('collecting', { count, target: settings.samples })));
+          return;
         }
-        const summary = await quantize(job);
-        const speed = summary.latency ? ` · ${summary.latency.speedup.toFixed(2)}×` : '';
-        const agreement = summary.agreement?.[0];
-        const tuning = summary.record.accuracyTuning;
-        node.status({
-          fill: tuning && !tuning.met ? 'yellow' : 'green', shape: 'dot',
-          text: t('done', { ratio: summary.sizeRatio.toFixed(2), details: `${speed}${agreement ? ` · ${agreement.metric} ${agreement.score.toFixed(3)}` : ''}${tuning ? ` · ${tuning.floatNodes.length} float` : ''}` }),
-        });
-        if (summary.normalisation && summary.normalisation.defaulted.length > 0) {
-          node.warn(translate(RED, 'mlops-quantize.warnings.normalisationDefaults', NORMALISATION_DEFAULTS_ENGLISH, { settings: normalisationText(summary.normalisation) }));
-        }
-        msg.payload = summary;
-        msg.modelPath = summary.outputPath;
-        send(msg);
-        done();
-      })().catch((err) => failMessage(RED, node, err, done));
+        job = { ...baseJob(model.modelPath, settings), samples: collector.take() };
+      } else if (folder) {
+        job = { ...baseJob(model.modelPath, settings), calibrationDir: folder };
+      } else if (settings.options.mode === 'dynamic') {
+        job = baseJob(model.modelPath, settings);
+      } else {
+        throw new PipelineError('no-calibration', 'the message has no msg.tensor and no calibration folder is set; send float32 tensors from mlops-tensor or set a folder (msg.folder)', {});
+      }
+      const summary = await quantize(job);
+      const speed = summary.latency ? ` · ${summary.latency.speedup.toFixed(2)}×` : '';
+      const agreement = summary.agreement?.[0];
+      const tuning = summary.record.accuracyTuning;
+      node.status({
+        fill: tuning && !tuning.met ? 'yellow' : 'green', shape: 'dot',
+        text: t('done', { ratio: summary.sizeRatio.toFixed(2), details: `${speed}${agreement ? ` · ${agreement.metric} ${agreement.score.toFixed(3)}` : ''}${tuning ? ` · ${tuning.floatNodes.length} float` : ''}` }),
+      });
+      if (summary.normalisation && summary.normalisation.defaulted.length > 0) {
+        node.warn(translate(RED, 'mlops-quantize.warnings.normalisationDefaults', NORMALISATION_DEFAULTS_ENGLISH, { settings: normalisationText(summary.normalisation) }));
+      }
+      msg.payload = summary;
+      msg.modelPath = summary.outputPath;
+      send(msg);
     });
   }
   RED.nodes.registerType('mlops-quantize', MlopsQuantizeNode);

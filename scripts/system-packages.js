@@ -13,6 +13,7 @@ const SYSTEM_PACKAGES = {
   'python3-onnx': 'the training recipe export',
   'python3-pil': 'the training recipe data loader',
   'python3-torchvision': 'the paper-architecture models of the benchmark and their tests',
+  wrk: 'npm run bench: HTTP load from a second process on the V2 inference API',
 };
 
 function has(command) {

@@ -3,6 +3,7 @@
 // prediction measurements arrive as te/ data, the healthy truck raises none, and the model answers on the V2 API.
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { APS_FEATURES, generateAps } from '../lib/aps';
 import { repoRoot } from './helpers/flow';
 import { Mosquitto, Recorder } from './helpers/mosquitto';
 import { startRuntimeProcess, type RuntimeProcess } from './helpers/runtime-process';
@@ -41,6 +42,21 @@ describe('predictive-maintenance example flow', function () {
     assert.ok(failing.some((m) => m.condition.state === 2 && m.class_ratio.failure > 0.8), JSON.stringify(failing));
     assert.equal(JSON.parse(recorder.on('te/device/truck-12//')[0]!.payload)['@type'], 'child-device');
     assert.deepEqual(recorder.on('te/device/truck-07///a/mlops_AssetCondition').filter((m) => m.payload !== ''), []);
+  });
+
+  it('answers POST /pm/predict through the http in → function → infer → classify path, and a bad body with 400', async () => {
+    const test = generateAps('test', 14, 400);
+    const failing = test.labels.indexOf(1);
+    const features: Record<string, number> = {};
+    APS_FEATURES.forEach((name, i) => { const v = test.features[failing * 171 + i]!; if (!Number.isNaN(v)) features[name] = v; });
+    const res = await fetch(`${runtime.url}/pm/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ features }) });
+    assert.equal(res.status, 200);
+    const prediction = await res.json() as { label: string; scores: Record<string, number> };
+    assert.equal(prediction.label, 'failure');
+    assert.deepEqual(Object.keys(prediction.scores), ['normal', 'failure']);
+    const bad = await fetch(`${runtime.url}/pm/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ features: { speed: 3 } }) });
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: string }).error, /unknown features speed/);
   });
 
   it('serves the same model as aps-demo on the V2 inference API', async () => {

@@ -60,6 +60,21 @@ function replayFunction(rows: Record<string, (number | null)[][]>): string {
   ].join('\n');
 }
 
+/** A function node's own pre-processing: named features in the model's order into msg.tensor; absent = missing (NaN). */
+function tensorFunction(): string {
+  return [
+    `const FEATURES = ${JSON.stringify(APS_FEATURES)};`,
+    'const given = msg.payload && typeof msg.payload.features === "object" ? msg.payload.features : null;',
+    'if (!given) { throw new Error(\'send {"features": {"aa_000": 12, …}}: feature name → number; absent features count as missing\'); }',
+    'const unknown = Object.keys(given).filter((k) => !FEATURES.includes(k));',
+    'if (unknown.length) { throw new Error(`unknown features ${unknown.slice(0, 5).join(", ")}; the model reads ${FEATURES.length} features named like aa_000`); }',
+    'const values = new Float32Array(FEATURES.length);',
+    'FEATURES.forEach((name, i) => { const v = given[name]; values[i] = typeof v === "number" && Number.isFinite(v) ? v : NaN; });',
+    'msg.tensor = { data: Buffer.from(values.buffer), type: "float32", dims: [1, FEATURES.length] };',
+    'return msg;',
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   const { normal, failing } = await replayRows();
   if (normal.length < 4 || failing.length < 2) throw new Error('not enough clear replay rows in the first 3000 test rows');
@@ -93,7 +108,16 @@ async function main(): Promise<void> {
     { id: id(13), type: 'mlops-c8y-out', z: TAB, name: 'to thin-edge', connection: id(21), assetId: '', measurementType: 'mlops_Prediction', eventType: 'mlops_Prediction',
       alarmType: 'mlops_AssetCondition', sendMeasurements: true, sendEvent: false, sendAlarm: true, sendTwin: true, sendOriginal: false, sendOverlay: false,
       modelName: '', modelVersion: '', x: 1520, y: 160, wires: [[]] },
-    { id: id(14), type: 'catch', z: TAB, name: 'pipeline errors', scope: null, uncaught: false, x: 140, y: 320, wires: [[id(15)]] },
+    { id: id(16), type: 'comment', z: TAB, name: 'Custom pre-processing over HTTP: POST /pm/predict {"features": {"aa_000": 12, …}} (absent = missing)', info: '', x: 400, y: 400, wires: [] },
+    { id: id(17), type: 'http in', z: TAB, name: '', url: '/pm/predict', method: 'post', upload: false, swaggerDoc: '', x: 140, y: 460, wires: [[id(18)]] },
+    { id: id(18), type: 'function', z: TAB, name: 'features → tensor', func: tensorFunction(), outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], x: 340, y: 460, wires: [[id(19)]] },
+    { id: id(19), type: 'mlops-infer', z: TAB, name: '', model: id(20), queueSize: 16, queuePolicy: 'queue', batchSize: 8, batchDelayMs: 2, x: 530, y: 460, wires: [[id(22)]] },
+    { id: id(22), type: 'mlops-classify', z: TAB, name: '', model: id(20), output: '', scores: 'auto', labels: '', threshold: '', x: 700, y: 460, wires: [[id(23)]] },
+    { id: id(23), type: 'change', z: TAB, name: 'prediction as the answer', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'prediction', tot: 'msg' }], x: 910, y: 460, wires: [[id(24)]] },
+    { id: id(24), type: 'http response', z: TAB, name: '', statusCode: '', headers: {}, x: 1100, y: 460, wires: [] },
+    { id: id(14), type: 'catch', z: TAB, name: 'pipeline errors', scope: null, uncaught: false, x: 140, y: 320, wires: [[id(15), id(25)]] },
+    { id: id(25), type: 'switch', z: TAB, name: 'came by HTTP?', property: 'res', propertyType: 'msg', rules: [{ t: 'nnull' }], checkall: 'true', repair: false, outputs: 1, x: 340, y: 520, wires: [[id(26)]] },
+    { id: id(26), type: 'function', z: TAB, name: 'error JSON (400)', func: 'msg.statusCode = 400;\nmsg.payload = { error: msg.error.message };\nreturn msg;', outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], x: 540, y: 520, wires: [[id(24)]] },
     { id: id(15), type: 'debug', z: TAB, name: 'errors', active: true, tosidebar: true, console: true, tostatus: false, complete: 'error', targetType: 'msg', statusVal: '', statusType: 'auto', x: 330, y: 320, wires: [] },
     { id: id(20), type: 'mlops-model', name: 'APS demo model', path: 'bundled:aps-demo.onnx', intraOpThreads: 1, optimization: 'all', executionMode: 'sequential', workers: 1, warmup: true,
       serve: true, servedName: 'aps-demo', serveQueueSize: 64, serveBatchSize: 16, serveBatchDelayMs: 2 },

@@ -1,5 +1,6 @@
 // One loaded model shared by the nodes that use it: reference counted, loaded on first use, unloaded when the
 // last user leaves or the owner closes (redeploy). Knows nothing of Node-RED; mlops-model wraps it.
+import { SharedResource } from '../shared-resource';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,7 +27,8 @@ export interface ModelHostOptions {
 }
 
 export class ModelHost {
-  private readonly users = new Set<string>();
+  /** The model loads for its first user and unloads after its last. */
+  private readonly users = new SharedResource({ onFirstUser: () => void this.ready().catch(() => undefined), onLastUser: () => this.unload() });
   private pool: WorkerPool | undefined;
   private loading: Promise<ModelInfo> | undefined;
   private loaded: ModelInfo | undefined;
@@ -46,19 +48,18 @@ export class ModelHost {
   get workers(): number { return this.options.workers; }
   /** About how much memory each worker took while loading (session, arena after warm-up), once loaded. */
   get memoryPerWorkerBytes(): number | undefined { return this.loaded ? this.perWorkerBytes : undefined; }
-  get userCount(): number { return this.users.size; }
+  get userCount(): number { return this.users.userCount; }
   /** Name, version and sha256 of the loaded model (msg.model of every result). */
   get identity(): ModelIdentity | undefined { return this.identified; }
   /** Model name and version from its metadata (or file name), known as soon as the file was read. */
   get displayName(): string { return modelDisplayName(this.described, this.options.modelPath); }
 
   register(userId: string): void {
-    this.users.add(userId);
-    void this.ready().catch(() => undefined);
+    this.users.register(userId);
   }
 
-  deregister(userId: string): void {
-    if (this.users.delete(userId) && this.users.size === 0) this.unload();
+  deregister(userId: string): Promise<void> {
+    return this.users.deregister(userId);
   }
 
   ready(): Promise<ModelInfo> {

@@ -1,6 +1,7 @@
 // Segmentation post-processing off the main thread: a small pool of worker threads shared by every mlops-segment
 // node of the process. Started on the first job, reference counted by its users, stopped when the last one leaves
 // (a redeploy leaves no thread behind). The result equals segment() on the main thread; only where it runs differs.
+import { SharedResource } from '../shared-resource';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -27,7 +28,8 @@ interface Pending {
 interface Slot { worker: Worker; pending?: Pending; scratch?: SharedArrayBuffer }
 
 export class SegmentPool {
-  private readonly users = new Set<string>();
+  /** The first user starts a worker at once (the first message does not pay for its start-up); the last one leaving stops them. */
+  private readonly users = new SharedResource({ onFirstUser: () => { if (this.slots.size === 0) this.spawn(); }, onLastUser: () => this.stopAll() });
   private readonly slots = new Set<Slot>();
   private readonly waiting: Pending[] = [];
   private nextJobId = 1;
@@ -37,15 +39,16 @@ export class SegmentPool {
 
   get workerCount(): number { return this.slots.size; }
 
-  /** The first user starts a worker at once, so the first message does not pay for its start-up. */
   register(userId: string): void {
-    this.users.add(userId);
-    if (this.slots.size === 0) this.spawn();
+    this.users.register(userId);
   }
 
-  /** The last user leaving stops the workers; jobs not yet answered fail with 'node-closed'. */
-  async deregister(userId: string): Promise<void> {
-    if (!this.users.delete(userId) || this.users.size > 0) return;
+  deregister(userId: string): Promise<void> {
+    return this.users.deregister(userId);
+  }
+
+  /** Stops the workers; jobs not yet answered fail with 'node-closed'. */
+  private async stopAll(): Promise<void> {
     const slots = [...this.slots];
     this.slots.clear();
     for (const pending of [...this.waiting.splice(0), ...slots.flatMap((s) => (s.pending ? [s.pending] : []))]) pending.reject(closed());

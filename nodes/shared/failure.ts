@@ -11,7 +11,7 @@ export function describeError(RED: NodeAPI, nodeType: string, err: unknown): str
 }
 
 /** Fails one message: red status with the reason, done(err) with msg.error.code set, so Catch nodes can switch on it. */
-export function failMessage(RED: NodeAPI, node: Node, err: unknown, done: DoneFunction): void {
+export function failMessage(RED: NodeAPI, node: Node<unknown>, err: unknown, done: DoneFunction): void {
   const text = describeError(RED, node.type, err);
   node.status(errorStatus(text));
   const reported = new Error(text);
@@ -20,7 +20,7 @@ export function failMessage(RED: NodeAPI, node: Node, err: unknown, done: DoneFu
 }
 
 /** Red status with the translated reason of `err`, from the catalog of `catalogType` (the node's own by default). */
-export function showError(RED: NodeAPI, node: Node, err: unknown, catalogType: string = node.type): void {
+export function showError(RED: NodeAPI, node: Node<unknown>, err: unknown, catalogType: string = node.type): void {
   node.status(errorStatus(describeError(RED, catalogType, err)));
 }
 

@@ -1,10 +1,11 @@
 // The house template: every node is created, configured, wired to its model and fed messages the same way.
 //   const node = createNode(RED, this, config);            // instead of RED.nodes.createNode(this, config)
 //   const settings = readSettings(node, () => parse(config)); // invalid → red status now, every message fails with it
-//   const model = useModel(RED, node, config.model);         // lookup, register, deregister on close
+//   const model = useModel(RED, node, config.model);         // lookup, register, deregister on close (useConnection alike)
 //   onInput(node, async (msg, send) => { …; send(msg); });   // config-error gate, failMessage, done
 import { PipelineError } from '../../lib/errors';
 import { failMessage, showError } from './failure';
+import type { C8yConnectionNode } from '../mlops-c8y';
 import type { ModelConfigNode } from './model-node';
 import type { Node, NodeAPI, NodeDefinition, NodeMessage, SendFunction } from './red';
 
@@ -16,14 +17,14 @@ interface NodeState {
 
 const states = new WeakMap<object, NodeState>();
 
-function stateOf(node: Node): NodeState {
+function stateOf(node: Node<unknown>): NodeState {
   const state = states.get(node);
   if (!state) throw new Error(`${node.type} ${node.id} was not made with createNode(RED, this, config) from nodes/shared/template`);
   return state;
 }
 
 /** Node-RED's createNode, and the start of the template's bookkeeping for this node. */
-export function createNode<N extends Node>(RED: NodeAPI, node: N, config: NodeDefinition): N {
+export function createNode<N extends Node<unknown>>(RED: NodeAPI, node: N, config: NodeDefinition): N {
   RED.nodes.createNode(node, config);
   states.set(node, { RED });
   return node;
@@ -33,7 +34,7 @@ export function createNode<N extends Node>(RED: NodeAPI, node: N, config: NodeDe
  * Marks the node's configuration as unusable: a red status with the reason now, and every message fails with it.
  * The first error wins (it is usually the cause of the others).
  */
-export function rejectConfig(node: Node, err: unknown): void {
+export function rejectConfig(node: Node<unknown>, err: unknown): void {
   const state = stateOf(node);
   if (state.configError !== undefined) return;
   state.configError = err;
@@ -41,12 +42,12 @@ export function rejectConfig(node: Node, err: unknown): void {
 }
 
 /** The configuration error recorded for the node, if any. */
-export function configError(node: Node): unknown {
+export function configError(node: Node<unknown>): unknown {
   return stateOf(node).configError;
 }
 
 /** Reads the node's settings once, at deploy. An invalid setting → rejectConfig, and undefined is returned. */
-export function readSettings<T>(node: Node, read: () => T): T | undefined {
+export function readSettings<T>(node: Node<unknown>, read: () => T): T | undefined {
   try {
     return read();
   } catch (err) {
@@ -55,30 +56,46 @@ export function readSettings<T>(node: Node, read: () => T): T | undefined {
   }
 }
 
-export interface UseModelOptions {
-  /** True when the node works without a model (then an empty id is fine, a dangling one is still an error). */
+export interface UseOptions {
+  /** True when the node works without it (then an empty id is fine, a dangling one is still an error). */
   optional?: boolean;
 }
 
+/** What a shared config node offers its users: reference counting by node id (SharedResource in lib/). */
+interface Shared {
+  register(userId: string): void;
+  deregister(userId: string): void | Promise<void>;
+}
+
 /**
- * The mlops-model config node `id`: registered while this node lives (the model stays loaded), deregistered on
- * close. No such node → `no-model` configuration error (unless optional and no id was given) and undefined.
+ * The shared config node `id`: registered while this node lives, deregistered on close. No such node →
+ * configuration error `missing` (unless optional and no id was given) and undefined.
  */
-export function useModel(RED: NodeAPI, node: Node, id: unknown, options: UseModelOptions = {}): ModelConfigNode | undefined {
+function useShared<T extends Shared>(RED: NodeAPI, node: Node<unknown>, id: unknown, missing: () => PipelineError, options: UseOptions): T | undefined {
   const wanted = typeof id === 'string' ? id.trim() : '';
   if (wanted === '' && options.optional) return undefined;
-  const model = wanted === '' ? undefined : (RED.nodes.getNode(wanted) as ModelConfigNode | null) ?? undefined;
-  if (!model) {
-    rejectConfig(node, new PipelineError('no-model',
-      'no mlops-model configuration is selected; open this node and choose or add a model', { id: wanted }));
+  const shared = wanted === '' ? undefined : (RED.nodes.getNode(wanted) as T | null) ?? undefined;
+  if (!shared) {
+    rejectConfig(node, missing());
     return undefined;
   }
-  model.register(node.id);
+  shared.register(node.id);
   node.on('close', (_removed: boolean, done: () => void) => {
-    model.deregister(node.id);
-    done();
+    Promise.resolve(shared.deregister(node.id)).then(() => done(), () => done());
   });
-  return model;
+  return shared;
+}
+
+/** The mlops-model config node `id` (see useShared): the model stays loaded while this node lives. */
+export function useModel(RED: NodeAPI, node: Node<unknown>, id: unknown, options: UseOptions = {}): ModelConfigNode | undefined {
+  return useShared<ModelConfigNode>(RED, node, id, () => new PipelineError('no-model',
+    'no mlops-model configuration is selected; open this node and choose or add a model', { id: String(id ?? '') }), options);
+}
+
+/** The mlops-c8y connection node `id` (see useShared): its publisher runs while this node lives. */
+export function useConnection(RED: NodeAPI, node: Node<unknown>, id: unknown, options: UseOptions = {}): C8yConnectionNode | undefined {
+  return useShared<C8yConnectionNode>(RED, node, id, () => new PipelineError('no-connection',
+    'no mlops-c8y connection is configured; select one in the node', {}), options);
 }
 
 /** Handles one message: send what it produces with `send`; throw (or reject) to fail the message. */
@@ -89,7 +106,7 @@ export type InputHandler = (msg: NodeMessage, send: SendFunction) => void | Prom
  * handler finishes, done() is called; when it throws, failMessage reports the error (red status, done(err)).
  * `onFailure` runs for every failed message, configuration errors included (e.g. to release what it holds).
  */
-export function onInput(node: Node, handler: InputHandler, onFailure?: (msg: NodeMessage) => void): void {
+export function onInput(node: Node<unknown>, handler: InputHandler, onFailure?: (msg: NodeMessage) => void): void {
   const state = stateOf(node);
   node.on('input', (msg, send, done) => {
     const fail = (err: unknown) => {
