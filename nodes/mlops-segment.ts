@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ImageData, SegmentationResult, TensorData } from '../lib/contract';
 import {
-  segment, presentClasses, type SegmentOptions, type ReadingBasis, type SingleChannelMode, type SingleChannelReading,
+  segment, presentClasses, type ReadingBasis, type SingleChannelMode, type SingleChannelReading,
 } from '../lib/segmentation';
 import { segmentOptionsFromConfig, type SegmentNodeConfig as SegmentSettingsConfig } from '../lib/segmentation/config';
 import { translate } from './shared/i18n';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MicroBatcher, ModelHost, hasFreeBatchDimension, loadModelInfo, type ModelFeed } from '../lib/inference';
-import { buildModel, makeNode, makeTensor, makeValueInfo } from '../lib/onnx';
+import { buildModel, makeNode, makeValueInfo } from '../lib/onnx';
 import { floats, floatsOf, modelDir, weightedSumModel } from './fixtures/inference-models';
 
 /** y = xᵀ: the output's first dimension is 2, not the batch, so stacked requests cannot be split. */

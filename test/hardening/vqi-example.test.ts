@@ -9,7 +9,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { bodyValue } from '../../lib/http/body-limit';
 import { repoRoot } from '../helpers/flow';
-import { freePort, Mosquitto, Recorder } from '../helpers/mosquitto';
+import { Mosquitto, Recorder } from '../helpers/mosquitto';
 import { startRuntimeProcess, type RuntimeProcess } from '../helpers/runtime-process';
 
 const MB = 1024 * 1024;
