@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ModelStore, sha256Of } from '../lib/model-store';
-import { readModelInfo } from '../lib/onnx';
-import { quantizeModel } from '../lib/quantize';
-import { convModel, convSamples } from './helpers/quant-models';
+import { ModelStore, sha256Of } from '../../../lib/model-store';
+import { readModelInfo } from '../../../lib/onnx';
+import { quantizeModel } from '../../../lib/quantize';
+import { convModel, convSamples } from '../../helpers/quant-models';
 
 describe('int8 models in the model store', function () {
   this.timeout(30000);
