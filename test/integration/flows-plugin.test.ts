@@ -5,14 +5,14 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FlowNode } from '../lib/flows/flow-json';
-import { FlowModules } from '../lib/flows/flow-modules';
-import type { NodeRedAdmin } from '../lib/flows/node-red-admin';
-import { freePort } from '../tools/free-port';
-import { repoRoot } from './helpers/flow';
-import { refusal } from './helpers/refusal';
-import { startRuntimeProcess, type RuntimeProcess } from './helpers/runtime-process';
-import { exportFlows } from './helpers/stock-nodered-plugin';
+import type { FlowNode } from '../../lib/flows/flow-json';
+import { FlowModules } from '../../lib/flows/flow-modules';
+import type { NodeRedAdmin } from '../../lib/flows/node-red-admin';
+import { freePort } from '../../tools/free-port';
+import { repoRoot } from '../helpers/flow';
+import { refusal } from '../helpers/refusal';
+import { startRuntimeProcess, type RuntimeProcess } from '../helpers/runtime-process';
+import { exportFlows } from '../helpers/stock-nodered-plugin';
 
 const CLI = path.join(repoRoot, 'dist', 'bin', 'edge-mlops.js');
 const moduleFile = (tabId: string, label: string, extra: object[] = []) => JSON.stringify([
