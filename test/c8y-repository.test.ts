@@ -132,6 +132,13 @@ describe('edge-mlops c8y publish and deploy', function () {
       assert.match(link.stderr, /creating version 1\.0\.0 of "vqi-demo" failed with HTTP 500/);
       assert.equal(tenant.inventoryBinaries.size, 0, 'the uploaded binary was deleted again');
 
+      const first = await publishModel('0.9.0');
+      tenant.failRequest(new RegExp(`^POST /inventory/managedObjects/(?!${first.json.softwareId}/)\\d+/childAdditions$`), { status: 500 });
+      const linking = await publishModel('1.0.0');
+      assert.match(linking.stderr, /linking the binary to its version failed with HTTP 500/);
+      assert.deepEqual(tenant.managedObjectsOfType('c8y_SoftwareBinary').map((v) => v.c8y_Software.version), ['0.9.0'], 'the half-made version was removed');
+      assert.deepEqual([...tenant.inventoryBinaries.keys()], [first.json.binaryId]);
+
       tenant.failRequest(/^GET \/inventory\/managedObjects$/, { hang: true });
       const hung = await publishModel('1.0.0', '--timeout', '0.5');
       assert.equal(hung.code, 1);

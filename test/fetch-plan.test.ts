@@ -23,6 +23,15 @@ describe('fetch plan: which outputs mlops-infer asks for', () => {
     assert.deepEqual(auto(['s1', 's2'], nodes), { names: ['output', '1891'], reason: 'downstream' });
   });
 
+  it('adds the outputs classify and collect nodes name', () => {
+    const nodes = flow(
+      { id: 's', type: 'mlops-segment', output: '', wires: [['k']] },
+      { id: 'k', type: 'mlops-collect', output: '1890', wires: [[]] },
+      { id: 'c', type: 'mlops-classify', output: 'decoder_0', wires: [[]] },
+    );
+    assert.deepEqual(auto(['s', 'c'], nodes), { names: ['output', '1890', 'decoder_0'], reason: 'downstream' });
+  });
+
   it('fetches all when a node may read msg.outputs or what it is is unknown', () => {
     const segment = { id: 's', type: 'mlops-segment', output: '', wires: [['x']] };
     const cases: [DownstreamNode | undefined, string][] = [

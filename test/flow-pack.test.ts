@@ -75,6 +75,9 @@ describe('flow pack', () => {
     const first = packFlows(flows, { ...options, declaredModels: [{ name: 'vqi-demo', version: '3' }, { name: 'detector' }] });
     assert.deepEqual(JSON.parse(String(first.flows[0]!.env!.at(-1)!.value)).models, ['vqi-demo@3', 'detector']);
     assert.deepEqual(codes(first.flows), [], 'a packed file re-packs with the models it declared');
+    const bad = packFlows([tab(), { id: 'm9', type: 'mlops-model', path: 'store:../etc' }], options).problems;
+    assert.deepEqual(bad.map((p) => `${p.code} ${p.nodeId}`), ['model-not-available m9']);
+    assert.match(bad[0]!.message, /"\.\.\/etc" is not a valid model name/);
   });
 
   it('moves loopback broker and proxy settings onto env and refuses fixed addresses', () => {

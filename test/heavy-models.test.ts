@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { catchNode, nextMessage, nodeModule, recordStatus, testHelper } from './helpers/flow';
+import { onnx } from '../lib/onnx';
 import { sharedSegmentPool } from '../lib/segmentation/segment-pool';
 import { coverage, heavyDir, salientModel, threeObjectPicture, type Rect } from './fixtures/heavy-models';
 
@@ -57,6 +58,8 @@ describe('heavy models: the right output, read the right way', function () {
 
   it('segments the model\'s first output "output", not the integer-named side output JavaScript lists first', async () => {
     const { msg } = await run(model.path, {}, { fetch: 'all' });
+    // Weights are float16, cast to float32 in the graph, as in fp16 exports.
+    assert.ok(onnx.ModelProto.decode(model.bytes).graph!.initializer!.every((t) => t.dataType === onnx.TensorProto.DataType.FLOAT16));
     // The trap is real: the object's own key order puts "1890" first.
     assert.equal(Object.keys(msg.outputs)[0], '1890');
     assert.deepEqual(msg.outputNames, model.outputs);

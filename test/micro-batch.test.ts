@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { MicroBatcher, ModelHost, hasFreeBatchDimension, loadModelInfo, type BatchedRunResult, type ModelFeed } from '../lib/inference';
+import { MicroBatcher, ModelHost, hasFreeBatchDimension, loadModelInfo, type ModelFeed } from '../lib/inference';
 import { buildModel, makeNode, makeValueInfo } from '../lib/onnx';
 import { floats, floatsOf, modelDir, weightedSumModel } from './fixtures/inference-models';
 
@@ -54,8 +54,8 @@ describe('micro-batching (lib/inference/micro-batch)', function () {
     const results = await Promise.allSettled([batcher.submit(row(1, 1)), batcher.submit(other), batcher.submit(row(2, 2)), batcher.submit(row(3, 3))]);
     const [a, wrong, b, c] = results;
     assert.equal(wrong!.status, 'rejected'); // [1, 3] does not fit the model, and fails alone
-    assert.deepEqual([a, b, c].map((r) => (r as PromiseFulfilledResult<BatchedRunResult>).value.batchSize), [3, 3, 3]);
-    assert.deepEqual([a, b, c].map((r) => floatsOf((r as PromiseFulfilledResult<BatchedRunResult>).value.outputs.y!.data)), [[11], [22], [33]]);
+    assert.deepEqual([a, b, c].map((r) => (r as PromiseFulfilledResult<any>).value.batchSize), [3, 3, 3]);
+    assert.deepEqual([a, b, c].map((r) => floatsOf((r as PromiseFulfilledResult<any>).value.outputs.y.data)), [[11], [22], [33]]);
   });
 
   it('a model whose outputs do not keep the batch dimension runs each request alone, each with its own answer', async () => {

@@ -6,7 +6,7 @@ import { nextMessage, nextMessages, nodeModule, recordStatus, testHelper, withCa
 import { quadrants, raw } from './fixtures/images';
 
 // Stands in for the mlops-model config node (another module): only ready() and reference counting are used.
-function stubModelModule(RED: { nodes: { createNode(node: object, config: object): void; registerType(type: string, ctor: Function): void } }) {
+function stubModelModule(RED: { nodes: { createNode(node: object, config: object): void; registerType(type: string, ctor: (this: never, config: never) => void): void } }) {
   function StubModel(this: Record<string, unknown>, config: { info: string }) {
     RED.nodes.createNode(this, config);
     const info = JSON.parse(config.info) as ModelInfo;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { distNodes } from './helpers/flow';
 import { convModel } from './fixtures/inference-models';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const bcrypt = require('bcryptjs') as { hashSync(text: string, rounds: number): string };
 
 const PASSWORD = 'correct horse';

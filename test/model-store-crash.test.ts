@@ -42,7 +42,7 @@ describe('model store crash safety (kill -9 at each step)', function () {
 
   const upgrade = (): StoreAction[] => [{ action: 'install', name: 'm', version: '2', file: writeDownload(dir, 'm_2', offsetModel(2)) }];
   const cases: [StoreStep, string, string[]][] = [
-    ['journal', '1', ['1']], ['staged', '1', ['1']], ['verified', '1', ['1']], ['moved', '1', ['1']],
+    ['journal', '1', ['1']], ['writing', '1', ['1']], ['staged', '1', ['1']], ['verified', '1', ['1']], ['moved', '1', ['1']],
     ['activated', '1', ['1']], ['committed', '2', ['1', '2']], ['pruned', '2', ['1', '2']],
   ];
   for (const [step, activeAfter, versionsAfter] of cases) {

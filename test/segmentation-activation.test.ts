@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { classify, classifySettings, resolveClassifier } from '../lib/classify';
 import { PipelineError } from '../lib/errors';
 import { loadModelInfoOffThread } from '../lib/inference';
 import { readSingleChannel, scoresLookLikeProbabilities } from '../lib/segmentation';
@@ -106,5 +107,15 @@ describe('ONNX model description off the main thread', () => {
     await assert.rejects(loadModelInfoOffThread(text), (err: unknown) => err instanceof PipelineError && err.code === 'not-onnx');
     await assert.rejects(loadModelInfoOffThread(path.join(dir, 'gone.onnx')), (err: unknown) => err instanceof PipelineError && err.code === 'model-not-found');
     await assert.rejects(loadModelInfoOffThread(dir), (err: unknown) => err instanceof PipelineError && err.code === 'model-not-file');
+  });
+});
+
+describe('output order in mlops-classify', () => {
+  it('reads the model\'s first output, not the integer-named one the object lists first', () => {
+    const scores = (values: number[]) => ({ data: Buffer.from(new Float32Array(values).buffer), type: 'float32' as const, dims: [1, values.length] });
+    const outputs = { output: scores([0.1, 0.9]), 1890: scores([0.8, 0.2]) };
+    const classifier = resolveClassifier(classifySettings({ labels: 'normal, failure', scores: 'probabilities' }));
+    assert.equal(classify(outputs, classifier)[0]!.label, 'normal', 'without the model order the object order wins: the trap');
+    assert.equal(classify(outputs, classifier, ['output', '1890'])[0]!.label, 'failure');
   });
 });

@@ -77,7 +77,10 @@ describe('tensor pre-processing', () => {
 
     it('uses only the colour channels of RGBA pixels', async () => {
       const rgba = Buffer.alloc(4 * 2 * 4);
-      for (let p = 0; p < 8; p++) image4x2.data.copy(rgba, p * 4, p * 3, p * 3 + 3), (rgba[p * 4 + 3] = 7);
+      for (let p = 0; p < 8; p++) {
+        image4x2.data.copy(rgba, p * 4, p * 3, p * 3 + 3);
+        rgba[p * 4 + 3] = 7;
+      }
       const tensor = await tensorFor({ type: 'uint8', layout: 'NHWC' }, { data: rgba, width: 4, height: 2, channels: 4 });
       assert.deepEqual(values(tensor), [...image4x2.data]);
     });

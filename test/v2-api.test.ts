@@ -29,7 +29,7 @@ function tinyInputSlowModel(): string {
 }
 import { installIntoUserDir } from '../bin/runtime/embedded-node-red';
 import { freePort } from '../tools/free-port';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const bcrypt = require('bcryptjs') as { hashSync(text: string, rounds: number): string };
 
 const AUTH = `Basic ${Buffer.from('edge:secret').toString('base64')}`;

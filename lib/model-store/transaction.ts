@@ -13,7 +13,7 @@ import {
 import { parseBundleManifest, type Manifest } from './manifest';
 import { checkLoads, checkSha256, checkSignature, parseModel, sha256Of } from './verify';
 
-export type StoreStep = 'journal' | 'staged' | 'verified' | 'moved' | 'activated' | 'committed' | 'pruned';
+export type StoreStep = 'journal' | 'writing' | 'staged' | 'verified' | 'moved' | 'activated' | 'committed' | 'pruned';
 
 export type StoreAction =
   | { action: 'install'; name: string; version: string; file?: string; allowBreaking?: boolean; /** Default true. */ activate?: boolean }
@@ -161,7 +161,7 @@ export class Transaction {
       throw new PipelineError('store-version-not-installed', `${name} ${version} is not in the model store and no file was given; ` +
         'install it with a file (in Cumulocity: a software version with a binary)', { name, version });
     }
-    const stage = this.stage(action, action.file);
+    const stage = await this.stage(action, action.file);
     await this.step('staged', action);
     const manifest = await this.verify(action, stage);
     writeDurable(path.join(stage, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -179,7 +179,7 @@ export class Transaction {
   }
 
   /** Unpacks the artefact into a staging folder next to its final place (same file system: the move is a rename). */
-  private stage(action: Extract<StoreAction, { action: 'install' }>, file: string): string {
+  private async stage(action: Extract<StoreAction, { action: 'install' }>, file: string): Promise<string> {
     const { files, format } = readArtefact(readFile(file));
     let modelName = files.has(MODEL_FILE) ? MODEL_FILE : undefined;
     if (!modelName) {
@@ -201,6 +201,7 @@ export class Transaction {
       const target = path.join(stage, relative === modelName ? MODEL_FILE : relative);
       fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
       writeDurable(target, bytes);
+      await this.step('writing', action); // crash tests stop here: a half-written staging folder
     }
     fs.writeFileSync(path.join(stage, '.source'), JSON.stringify({ source: file, format }));
     return stage;

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { releaseAdmission } from '../../lib/inference/admission';
+import { Admission, releaseAdmission } from '../../lib/inference/admission';
 import { catchNode, nextMessage, nodeModule, repoRoot, testHelper, withCatch } from '../helpers/flow';
 
 const JPEG = fs.readFileSync(path.join(repoRoot, 'samples', 'tower-rusty.jpg'));
@@ -98,5 +98,22 @@ describe('hardening: what a message may make mlops-image do', function () {
     assert.match(busy.message, /2 of 2 messages in progress/);
     releaseAdmission('model-under-load', passed[0]!._msgid);
     assert.equal((await caughtFor({ payload: Buffer.from('garbage') })).code, 'not-an-image');
+  });
+
+  it('forgets an admitted message that never reached the model after the stale time', () => {
+    const admission = new Admission(1000);
+    admission.admit('a', 1, 0);
+    assert.throws(() => admission.admit('b', 1, 999), (err: Error & { code?: string }) => err.code === 'pipeline-busy');
+    admission.admit('b', 1, 1000);
+    assert.deepEqual([admission.inFlight, admission.refused], [1, 1]);
+  });
+
+  it('suggests a Retry-After that follows the pace at which messages leave', () => {
+    const admission = new Admission();
+    assert.equal(admission.retryAfterS(6), 1, 'nothing known yet: the minimum');
+    for (let n = 0; n < 10; n++) admission.admit(`m${n}`, 100, 0);
+    for (let n = 0; n < 10; n++) admission.release(`m${n}`, n * 1000); // one per second
+    assert.equal(admission.retryAfterS(6), 6);
+    assert.equal(admission.retryAfterS(100), 30, 'capped');
   });
 });

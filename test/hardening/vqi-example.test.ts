@@ -9,7 +9,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { bodyValue } from '../../lib/http/body-limit';
 import { repoRoot } from '../helpers/flow';
-import { freePort, Mosquitto, Recorder } from '../helpers/mosquitto';
+import { Mosquitto, Recorder } from '../helpers/mosquitto';
 import { startRuntimeProcess, type RuntimeProcess } from '../helpers/runtime-process';
 
 const MB = 1024 * 1024;
@@ -36,7 +36,13 @@ function upload(url: string, total: number, declareLength: boolean): Promise<{ s
       res.on('end', () => resolve({ status: res.statusCode!, sent, body }));
       res.on('error', () => resolve({ status: res.statusCode!, sent, body }));
     });
-    req.on('error', (err) => { if (!answered) reject(err); });
+    // The server stops reading a body over the limit and closes the connection after its 413; the client may then
+    // see the reset before it has read the answer (status 0), which also means the rest was never read.
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (answered) return;
+      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') resolve({ status: 0, sent, body: '' });
+      else reject(err);
+    });
     const pump = () => {
       while (!answered && sent < total) {
         sent += chunk.length;
@@ -89,7 +95,7 @@ describe('hardening: the VQI example under hostile requests (npm start runtime)'
       status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { state?: string; code?: string },
     }))));
     for (const answer of answers) {
-      if (answer.status === 503) assert.deepEqual([answer.retryAfter, answer.body.code], ['1', 'pipeline-busy']);
+      if (answer.status === 503) assert.ok(Number(answer.retryAfter) >= 1 && answer.body.code === 'pipeline-busy', JSON.stringify(answer));
       else assert.deepEqual([answer.status, answer.body.state], [200, 'CRITICAL'], JSON.stringify(answer));
     }
     assert.ok(answers.some((a) => a.status === 200));
@@ -115,7 +121,7 @@ describe('hardening: the VQI example under hostile requests (npm start runtime)'
     const before = rssBytes(runtime.child.pid!);
     const answers = await Promise.all([1, 2, 3].map(() => upload(`${runtime.url}/vqi/inspect?asset=big`, 300 * MB, false)));
     for (const answer of answers) {
-      assert.equal(answer.status, 413);
+      assert.ok(answer.status === 413 || answer.status === 0, `answered ${answer.status}`);
       assert.ok(answer.sent < 150 * MB, `the runtime stopped reading: ${Math.round(answer.sent / MB)} MB were sent of 300`);
     }
     const grown = rssBytes(runtime.child.pid!) - before;

@@ -3,7 +3,7 @@
 import type { Page } from 'playwright-core';
 
 // The editor page's globals, as the functions passed to page.evaluate see them there (they run in the page).
-/* eslint-disable @typescript-eslint/no-explicit-any -- the editor's globals are untyped */
+ 
 declare const RED: any;
 declare const $: any;
 
