@@ -25,6 +25,7 @@ export const COMMAND_LINE_CODES: readonly string[] = [
   'store-locked', 'store-bad-update-list', 'store-check-parse', 'store-check-signature', 'store-check-load',
   'c8y-unauthorized', 'c8y-request-failed', 'c8y-timeout', 'c8y-unreachable', 'c8y-no-connection', 'no-devices', 'device-not-found', 'group-not-found', 'bad-software-name', 'bad-software-version', 'empty-file', 'software-version-exists', 'software-not-found', 'software-ambiguous', 'software-version-not-found',
   'not-a-flow-export', 'bad-flow-name', 'bad-flow-version', 'no-tab',
+  'flow-id-collision', 'flow-start-failed', 'flow-version-not-found', 'node-red-unreachable', 'node-red-unauthorized', 'node-red-refused',
 ];
 
 export function errorCodesPage(): string {
