@@ -207,7 +207,7 @@ describe('every node through the editor: Import ▸ Examples, dialog, Deploy, ru
 
   it('mlops-classify: labels set in the dialog name the prediction in its status', async function () {
     if (!tabs['predictive-maintenance']) this.skip();
-    const classify = await only('predictive-maintenance', 'mlops-classify');
+    const classify = (await nodesOnTab(page, tabs['predictive-maintenance']!, 'mlops-classify'))[0]!;
     await editAndDeploy(classify, () => page.fill('#node-input-labels', 'fine, failing'));
     await waitForStatus(page, classify, /\b(fine|failing)\b/);
   });
