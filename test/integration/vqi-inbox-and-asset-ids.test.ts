@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { assetIdProblem } from '../lib/publishing/topic-rules';
-import { repoRoot } from './helpers/flow';
-import { Mosquitto, Recorder } from './helpers/mosquitto';
-import { startRuntimeProcess, type RuntimeProcess } from './helpers/runtime-process';
+import { assetIdProblem } from '../../lib/publishing/topic-rules';
+import { repoRoot } from '../helpers/flow';
+import { Mosquitto, Recorder } from '../helpers/mosquitto';
+import { startRuntimeProcess, type RuntimeProcess } from '../helpers/runtime-process';
 
 const samples = fs.readdirSync(path.join(repoRoot, 'samples')).filter((f) => f.endsWith('.jpg')).sort();
 const picture = fs.readFileSync(path.join(repoRoot, 'samples', 'tower-rusty.jpg'));
