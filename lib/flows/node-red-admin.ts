@@ -8,6 +8,8 @@ export interface AdminTarget { api: string; token?: string; timeoutMs: number }
 export class NodeRedAdmin {
   constructor(readonly target: AdminTarget) {}
 
+  // Node-RED's admin API answers are read field by field where used.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   private async request(method: string, route: string, body?: unknown, extra: Record<string, string> = {}): Promise<{ status: number; json: any }> {
     const headers: Record<string, string> = { 'Node-RED-API-Version': 'v2', 'Content-Type': 'application/json', ...extra };
     if (this.target.token) headers.Authorization = `Bearer ${this.target.token}`;
