@@ -207,7 +207,12 @@ describe('every node through the editor: Import ▸ Examples, dialog, Deploy, ru
 
   it('mlops-classify: labels set in the dialog name the prediction in its status', async function () {
     if (!tabs['predictive-maintenance']) this.skip();
-    const classify = (await nodesOnTab(page, tabs['predictive-maintenance']!, 'mlops-classify'))[0]!;
+    // The classify node of the replayed sensor stream (the one feeding mlops-condition), not the /pm/predict one.
+    const classify = await page.evaluate((z) => {
+      const RED = (globalThis as any).RED;
+      return RED.nodes.filterNodes({ z, type: 'mlops-classify' })
+        .find((n: object) => RED.nodes.filterLinks({ source: n }).some((l: { target: { type: string } }) => l.target.type === 'mlops-condition')).id as string;
+    }, tabs['predictive-maintenance']!);
     await editAndDeploy(classify, () => page.fill('#node-input-labels', 'fine, failing'));
     await waitForStatus(page, classify, /\b(fine|failing)\b/);
   });
