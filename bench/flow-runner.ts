@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { PipelineSpec } from './pipeline';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const helper = require('node-red-node-test-helper');
 helper.init(require.resolve('node-red'));
 const distNodes = path.resolve(__dirname, '..', 'nodes');

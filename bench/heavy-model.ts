@@ -11,7 +11,7 @@ import { makeTensor, onnx } from '../lib/onnx';
 import { salientModel, threeObjectPicture } from '../test/fixtures/heavy-models';
 import { measureLoopLag } from './loop-lag';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const helper = require('node-red-node-test-helper');
 helper.init(require.resolve('node-red'));
 const distNodes = path.resolve(__dirname, '..', 'nodes');

@@ -35,8 +35,8 @@ async function drive(url: string, jpeg: Buffer, concurrency: number, seconds: nu
 }
 
 export async function benchOverload(options: { seconds?: number; rounds?: number; levels?: number[] } = {}): Promise<OverloadResult[]> {
-  const seconds = options.seconds ?? 3;
-  const rounds = options.rounds ?? 3;
+  const seconds = options.seconds ?? 4;
+  const rounds = options.rounds ?? 4;
   const levels = options.levels ?? [1, 2, 4, 8, 16];
   const jpeg = fs.readFileSync(path.join(repoRoot, 'samples', 'tower-rusty.jpg'));
   const shipped = path.join(repoRoot, 'examples', 'vqi-inspection.json');

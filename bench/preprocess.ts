@@ -5,7 +5,7 @@ import { ingestImage } from '../lib/image';
 import { loadSharp } from '../lib/image/libraries';
 import { imageToTensor, resolvePreprocessOptions, type ResizeMode } from '../lib/tensor';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const { util: redUtil } = require('@node-red/util') as { util: { cloneMessage<T>(msg: T): T } };
 
 export interface PreprocessBenchOptions {

@@ -185,7 +185,7 @@ async function paper(): Promise<void> {
 }
 
 async function overload(): Promise<void> {
-  section('Overload of the VQI example (POST /vqi/inspect, closed-loop clients honouring Retry-After; 3 rounds of 3 s per level and variant, interleaved)');
+  section('Overload of the VQI example (POST /vqi/inspect, closed-loop clients honouring Retry-After; 4 rounds of 4 s per level and variant, interleaved)');
   const results = await benchOverload();
   for (const r of results) {
     console.log(`${r.variant.padEnd(24)} concurrency ${String(r.concurrency).padStart(2)}: ${fmt(r.okPerSecond, 2)} inspections/s, ${r.refused} answered 503, ${r.errors} other errors`);

@@ -27,6 +27,10 @@ const commands: Record<string, { summary: string; load: () => Command }> = {
     summary: 'pack a Node-RED flow export for thin-edge software management (flow pack --help)',
     load: () => (require('./commands/flow') as typeof import('./commands/flow')).flowCommand,
   },
+  'flows-plugin': {
+    summary: 'thin-edge software plugin for flows as modules (type mlops-flows; flows-plugin --help)',
+    load: () => (require('./commands/flows-plugin') as typeof import('./commands/flows-plugin')).flowsPluginCommand,
+  },
   dataset: {
     summary: 'turn mlops-collect samples into a training data set (dataset export --help)',
     load: () => (require('./commands/dataset') as typeof import('./commands/dataset')).datasetCommand,

@@ -155,6 +155,12 @@ export const ERROR_CODES = {
   'bad-flow-name': 'the flow package name has characters a package name cannot have',
   'bad-flow-version': 'the flow package version is empty or has spaces',
   'no-tab': 'the flow export holds no flow tab',
+  'flow-id-collision': 'a node of a flow module has the id of a node of another flow on the Node-RED instance',
+  'flow-start-failed': 'a flow module cannot start on this Node-RED (missing node types, or its flows did not start and the previous ones were restored)',
+  'flow-version-not-found': 'the flow module has no stored version of that number',
+  'node-red-unreachable': 'the Node-RED Admin API cannot be reached',
+  'node-red-unauthorized': 'the Node-RED Admin API refused the request (adminAuth needs a token)',
+  'node-red-refused': 'the Node-RED Admin API answered with an error status',
   // collecting training data (mlops-collect)
   'sample-too-large': 'a collected sample is larger than the whole collect store may hold',
   'collect-write-failed': 'a collected sample cannot be written to the collect store',

@@ -2,6 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import { classify, classifySettings, resolveClassifier } from '../lib/classify';
 import { translate } from './shared/i18n';
+import { outputOrder } from './shared/output-order';
 import type { Node, NodeAPI, NodeDefinition } from './shared/red';
 import { readyStatus } from './shared/status';
 import { createNode, onInput, readSettings, useModel } from './shared/template';
@@ -23,7 +24,7 @@ export = function register(RED: NodeAPI): void {
     onInput(node, (msg, send) => {
       const started = performance.now();
       // Read per message: the model may finish loading after this node starts.
-      const predictions = classify(msg.outputs, resolveClassifier(settings!, model?.info?.metadata));
+      const predictions = classify(msg.outputs, resolveClassifier(settings!, model?.info?.metadata), outputOrder(msg.outputNames, model));
       const first = predictions[0]!;
       msg.prediction = first;
       if (predictions.length > 1) msg.predictions = predictions;

@@ -3,11 +3,12 @@
 import os from 'node:os';
 import path from 'node:path';
 import { CollectPolicy, SampleStore, checkSampleInput, collectSettings, pixelUncertainty, sampleFiles, type CollectSettings, type Uncertainty } from '../lib/collect';
-import type { ConditionResult, ImageData, OutputTensor } from '../lib/contract';
+import { outputNamesInModelOrder, type ConditionResult, type ImageData, type OutputTensor } from '../lib/contract';
 import { PipelineError } from '../lib/errors';
 import { buildPublication } from '../lib/publishing/inspection';
 import type { C8yConnectionNode } from './mlops-c8y';
 import { translate } from './shared/i18n';
+import { outputOrder } from './shared/output-order';
 import type { Node, NodeAPI, NodeDefinition, NodeMessage } from './shared/red';
 import { readyStatus, warningStatus } from './shared/status';
 import { createNode, onInput, readSettings, rejectConfig } from './shared/template';
@@ -55,7 +56,7 @@ export = function register(RED: NodeAPI): void {
       const segmentation = msg.segmentation;
       const condition = msg.condition as ConditionResult | undefined;
       const outputs = msg.outputs as Record<string, OutputTensor> | undefined;
-      const outputName = settings.output ?? segmentation.output ?? (outputs ? Object.keys(outputs)[0] : undefined);
+      const outputName = settings.output ?? segmentation.output ?? (outputs ? outputNamesInModelOrder(outputs, outputOrder(msg.outputNames))[0] : undefined);
       const lowConfidence = settings.rules.find((r) => r.kind === 'uncertain' && r.measure === 'low-confidence');
       let uncertainty: Uncertainty | undefined;
       // Measured only when an uncertainty rule is reached, once per message.

@@ -2,6 +2,7 @@
 import { DEFAULT_INGEST_OPTIONS, ingestImage, type AlphaMode, type IngestOptions } from '../lib/image';
 import { trySharp, type DecoderChoice } from '../lib/image/libraries';
 import { parseColor } from '../lib/tensor/options';
+import { isPipelineError } from '../lib/errors';
 import { admissionFor, releaseAdmission } from '../lib/inference/admission';
 import { badSetting, enumSetting, nonNegativeInteger, positiveNumber } from '../lib/settings';
 import type { Node, NodeAPI, NodeDefinition } from './shared/red';
@@ -80,7 +81,13 @@ export = function register(RED: NodeAPI): void {
     onInput(node, async (msg, send) => {
       if (!settings) return; // unreachable: invalid settings are a configuration error, which onInput reports
       // Before any reading or decoding: a refused message costs (almost) nothing.
-      if (gate && settings.maxInFlight > 0) gate.admit(String(msg._msgid), settings.maxInFlight);
+      try {
+        if (gate && settings.maxInFlight > 0) gate.admit(String(msg._msgid), settings.maxInFlight);
+      } catch (err) {
+        // For an HTTP flow's Retry-After: msg.error carries only message and code.
+        if (isPipelineError(err)) msg.retryAfter = err.details.retryAfterS;
+        throw err;
+      }
       const fromHttp = msg.req !== undefined && msg.req !== null;
       let decoded: Awaited<ReturnType<typeof ingestImage>>;
       try {

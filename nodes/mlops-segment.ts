@@ -2,11 +2,11 @@
 import { performance } from 'node:perf_hooks';
 import type { ImageData, SegmentationResult, TensorData } from '../lib/contract';
 import {
-  segment, presentClasses, type SegmentOptions, type ReadingBasis, type SingleChannelMode, type SingleChannelReading,
+  segment, presentClasses, type ReadingBasis, type SingleChannelMode, type SingleChannelReading,
 } from '../lib/segmentation';
 import { segmentOptionsFromConfig, type SegmentNodeConfig as SegmentSettingsConfig } from '../lib/segmentation/config';
 import { translate } from './shared/i18n';
-import type { ModelConfigNode } from './shared/model-node';
+import { outputOrder } from './shared/output-order';
 import type { Node, NodeAPI, NodeDefinition, NodeStatus } from './shared/red';
 import { readyStatus, warningStatus } from './shared/status';
 import { createNode, onInput, readSettings, useModel } from './shared/template';
@@ -40,12 +40,6 @@ function statusText(RED: NodeAPI, result: SegmentationResult, includeBackground:
   return count === 1
     ? translated(RED, 'status.summaryOne', `1 component · ${summary}`, values)
     : translated(RED, 'status.summary', `${count} components · ${summary}`, values);
-}
-
-/** The model's output order: msg.outputNames from mlops-infer, else the selected model's description. */
-function outputOrder(fromMessage: unknown, modelNode: ModelConfigNode | undefined): string[] | undefined {
-  if (Array.isArray(fromMessage) && fromMessage.every((n) => typeof n === 'string')) return fromMessage as string[];
-  return modelNode?.info?.outputs?.map((o) => o.name);
 }
 
 const READING_WORD: Record<SingleChannelMode, string> = { sigmoid: 'logits', probability: 'probabilities' };

@@ -71,11 +71,11 @@ function looksLikeProbabilities(row: number[]): boolean {
   return row.length === 1 || Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-3;
 }
 
-function pickOutput(outputs: unknown, name: string): [string, OutputTensor] {
+function pickOutput(outputs: unknown, name: string, modelOrder?: readonly string[]): [string, OutputTensor] {
   if (!outputs || typeof outputs !== 'object') {
     throw new PipelineError('no-outputs', 'msg.outputs has no model outputs: connect this node after mlops-infer.');
   }
-  const { name: outputName, output } = selectOutput(outputs as Record<string, OutputTensor>, name || undefined);
+  const { name: outputName, output } = selectOutput(outputs as Record<string, OutputTensor>, name || undefined, modelOrder);
   if (!Buffer.isBuffer(output.data) || !Array.isArray(output.dims) || (output.type !== 'float32' && output.type !== 'float64')) {
     throw new PipelineError('bad-output', `msg.outputs["${outputName}"] is not a float32 model output ({ data: Buffer, type, dims }); connect this node after mlops-infer`,
       { name: outputName });
@@ -84,8 +84,9 @@ function pickOutput(outputs: unknown, name: string): [string, OutputTensor] {
 }
 
 /** One prediction per row of a [batch, classes] (or [batch]) output. */
-export function classify(outputs: unknown, classifier: ResolvedClassifier): Prediction[] {
-  const [name, tensor] = pickOutput(outputs, classifier.output);
+/** `modelOrder`: the model's output names in its order (msg.outputNames), for "the first output". */
+export function classify(outputs: unknown, classifier: ResolvedClassifier, modelOrder?: readonly string[]): Prediction[] {
+  const [name, tensor] = pickOutput(outputs, classifier.output, modelOrder);
   const dims = tensor.dims;
   const classes = dims.length >= 2 ? dims[dims.length - 1]! : 1;
   const values = Array.from(typedView(tensor.data, tensor.type) as Float32Array | Float64Array);

@@ -90,7 +90,13 @@ function checkModels(nodes: readonly FlowNode[], options: PackOptions, declared:
   const used: ModelReference[] = [];
   for (const node of nodes) {
     if (node.type !== 'mlops-model') continue;
-    const ref = storeReference(node.path);
+    let ref: ModelReference | undefined;
+    try {
+      ref = typeof node.path === 'string' ? parseStoreSpec(node.path) : undefined;
+    } catch (err) {
+      problems.push({ code: 'model-not-available', nodeId: node.id, nodeType: node.type, message: `${describeNode(node)}: ${(err as Error).message}` });
+      continue;
+    }
     if (!ref) continue;
     if (!declares(used, ref)) used.push(ref);
     if (declares(declared, ref) || options.storeHas?.(ref)) continue;

@@ -45,7 +45,7 @@ export function bodyLimit(options: BodyLimitOptions = {}): (req: Request, res: S
     const declared = Number(req.headers['content-length']);
     if (declared > maxBytes) {
       tooLarge(res, maxBytes);
-      req.destroy();
+      res.once('finish', () => req.destroy()); // after the answer is out, so the client can read it
       return;
     }
     const type = String(req.headers['content-type'] ?? '').toLowerCase();

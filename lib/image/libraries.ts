@@ -9,7 +9,10 @@ export type DecoderChoice = 'auto' | 'sharp' | 'jimp';
 
 /** How the libraries are loaded; tests replace `sharp` to simulate a device where it cannot load. */
 export const libraryLoaders = {
+  // Loaded on first use, not at import: a device without a working sharp must still load this package.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   sharp: (): SharpModule => require('sharp') as SharpModule,
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   jimp: (): JimpModule => require('jimp') as JimpModule,
 };
 

@@ -6,12 +6,16 @@
 import { PipelineError } from '../errors';
 
 export const DEFAULT_STALE_MS = 60_000;
-/** What the refusal suggests as Retry-After (seconds). */
-export const RETRY_AFTER_S = 1;
+/** Bounds of the Retry-After (seconds) a refusal suggests. */
+export const MIN_RETRY_AFTER_S = 1;
+export const MAX_RETRY_AFTER_S = 30;
 
 export class Admission {
   private readonly admitted = new Map<string, number>();
   refused = 0;
+  private lastRelease: number | undefined;
+  /** Smoothed time between two messages leaving (the pipeline's pace); undefined until two have left. */
+  private releaseIntervalMs: number | undefined;
 
   constructor(private readonly staleMs = DEFAULT_STALE_MS) {}
 
@@ -23,15 +27,30 @@ export class Admission {
     if (this.admitted.size >= limit) this.expire(now);
     if (this.admitted.size >= limit) {
       this.refused++;
+      const retryAfterS = this.retryAfterS(limit);
       throw new PipelineError('pipeline-busy',
-        `the pipeline is busy (${this.admitted.size} of ${limit} messages in progress); retry in ${RETRY_AFTER_S} s, or raise "Max in progress" if the device has spare capacity`,
-        { inFlight: this.admitted.size, limit, retryAfterS: RETRY_AFTER_S });
+        `the pipeline is busy (${this.admitted.size} of ${limit} messages in progress); retry in ${retryAfterS} s, or raise "Max in progress" if the device has spare capacity`,
+        { inFlight: this.admitted.size, limit, retryAfterS });
     }
     this.admitted.set(id, now);
   }
 
-  release(id: string): void {
-    this.admitted.delete(id);
+  /**
+   * When a refused client should come back: about the time the admitted messages take to leave at the current pace.
+   * Sooner would only cost refusals (each one still passes through the flow); later would leave the model idle.
+   */
+  retryAfterS(limit: number): number {
+    const paceMs = this.releaseIntervalMs ?? 0;
+    return Math.min(MAX_RETRY_AFTER_S, Math.max(MIN_RETRY_AFTER_S, Math.ceil((limit * paceMs) / 1000)));
+  }
+
+  release(id: string, now = Date.now()): void {
+    if (!this.admitted.delete(id)) return;
+    if (this.lastRelease !== undefined) {
+      const interval = now - this.lastRelease;
+      this.releaseIntervalMs = this.releaseIntervalMs === undefined ? interval : 0.8 * this.releaseIntervalMs + 0.2 * interval;
+    }
+    this.lastRelease = now;
   }
 
   private expire(now: number): void {

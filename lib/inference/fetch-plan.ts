@@ -16,6 +16,8 @@ export interface DownstreamNode {
 
 /** Package nodes that pass msg.outputs on without reading it. */
 const PASS_THROUGH = new Set(['mlops-condition', 'mlops-c8y-out']);
+/** Package nodes that read one output: the one named in their `output` setting, else the model's first. */
+const READS_ONE_OUTPUT = new Set(['mlops-segment', 'mlops-classify', 'mlops-collect']);
 // What the editor keeps on every node, and the docs text: none of it reads a message.
 const NOT_SETTINGS = new Set(['id', 'type', 'z', 'g', 'x', 'y', 'w', 'h', 'wires', 'name', 'info', 'inputs', 'outputs', 'l']);
 
@@ -33,7 +35,8 @@ function mayReadOutputs(node: DownstreamNode): boolean {
 }
 
 /**
- * Walks the wires from the inference node. mlops-segment reads its configured output (else the model's first);
+ * Walks the wires from the inference node. mlops-segment, mlops-classify and mlops-collect read their configured
+ * output (else the model's first; mlops-collect else the segmentation's, which a segment node before it asked for);
  * mlops-condition and mlops-c8y-out read none; another mlops-infer replaces msg.outputs. Any other node may read
  * msg.outputs when one of its settings mentions it (function code, change rules, a debug node showing it or the whole
  * message) — then, and for subflows and ids that are not deployed, everything is fetched.
@@ -60,7 +63,7 @@ export function planFetch(mode: FetchMode, named: readonly string[], modelOutput
     const node = lookUp(id);
     if (!node) return { names: undefined, reason: `node ${id} is not deployed` };
     if (node.type === 'mlops-infer') continue;
-    if (node.type === 'mlops-segment') {
+    if (READS_ONE_OUTPUT.has(node.type)) {
       const output = typeof node.output === 'string' ? node.output.trim() : '';
       const name = output || modelOutputs[0];
       if (name !== undefined) wanted.add(name);
@@ -73,7 +76,7 @@ export function planFetch(mode: FetchMode, named: readonly string[], modelOutput
     // Link out (and link call) nodes continue at the link in nodes they name.
     if (Array.isArray(node.links)) queue.push(...node.links.filter((l): l is string => typeof l === 'string'));
   }
-  // No segment node reads an output: nothing says which are wanted, so all are fetched.
+  // No node reads a known output: nothing says which are wanted, so all are fetched.
   const names = modelOutputs.filter((name) => wanted.has(name));
   return names.length > 0 ? { names, reason: 'downstream' } : { names: undefined, reason: 'no reader' };
 }

@@ -133,14 +133,13 @@ export class Forwarder extends EventEmitter {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const timer = ms === undefined ? undefined : setTimeout(done, ms);
-      const self = this;
-      function done() {
+      const timer = ms === undefined ? undefined : setTimeout(() => done(), ms);
+      const done = () => {
         if (timer) clearTimeout(timer);
-        self.wake = undefined;
-        self.kicked = false;
+        this.wake = undefined;
+        this.kicked = false;
         resolve();
-      }
+      };
       this.wake = done;
     });
   }

@@ -8,7 +8,7 @@ import { RetryableError } from './forwarder';
 export interface RestResponse {
   status: number;
   text: string;
-  json: any;
+  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- Cumulocity's JSON answers, read field by field
 }
 
 export interface RestClient {

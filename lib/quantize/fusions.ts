@@ -2,7 +2,7 @@
 // - Conv/ConvTranspose followed by Mul/Add/BatchNormalization with constants folds into its weights and bias;
 // - ConvTranspose with kernel 2, stride 2 becomes a 1×1 Conv (quantizable, fused by ORT) and a DepthToSpace.
 import { onnx, makeNode, makeTensor } from '../onnx';
-import { GraphIndex, NameAllocator, attributeFloat, attributeInt, attributeInts, dimsOf, floatValues } from './graph';
+import { GraphIndex, NameAllocator, attributeFloat, attributeInt, attributeInts, dimsOf } from './graph';
 
 function isDefaultDomain(node: onnx.INodeProto): boolean {
   return !node.domain || node.domain === 'ai.onnx';

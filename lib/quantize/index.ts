@@ -1,8 +1,8 @@
 // int8 quantization of ONNX models: static (QDQ, calibrated) for CNNs, dynamic for MatMul/Gemm-heavy models.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../errors';
+import { sha256Of } from '../model-store/verify';
 import { decodeModel, encodeModel, type onnx } from '../onnx';
 import { needsReducedRange } from './cpu';
 import { calibrateRanges, type CalibrationEstimate, type CalibrationMethod, type CalibrationSample } from './calibrate';
@@ -125,10 +125,6 @@ export const QUANTIZATION_METADATA_KEY = 'quantization';
 export const SOURCE_SHA256_METADATA_KEY = 'source_sha256';
 export const SOURCE_VERSION_METADATA_KEY = 'source_version';
 
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
 /**
  * Version of the int8 model: the source's version with a pre-release tag that says how it was made, e.g.
  * 1.0.0-int8 (8-bit weights), 1.0.0-int8.w7 (7-bit weights), 1.0.0-int8.dynamic. Without a source version: 0.0.0-….
@@ -195,7 +191,7 @@ export async function quantizeModel(
   let model = prepared.model;
   const sourceVersion = (model.metadataProps ?? []).find((p) => p.key === 'version')?.value || undefined;
   const source: QuantizationSource = {
-    sha256: sha256Hex(bytes), ...(sourceVersion ? { version: sourceVersion } : {}),
+    sha256: sha256Of(bytes), ...(sourceVersion ? { version: sourceVersion } : {}),
     precision: prepared.float16 ? 'float16' : 'float32', ...(prepared.float16 ? { float16: prepared.float16 } : {}),
   };
   let record: QuantizationRecord;

@@ -1,5 +1,5 @@
 // Segmentation post-processing: model output → class map on the original picture, statistics, components, overlay.
-import type { ClassStat, ImageData, OutputTensor, SegmentationResult, TensorGeometry } from '../contract';
+import type { ClassStat, ImageData, SegmentationResult, TensorGeometry } from '../contract';
 import { assertImage, assertOutputs, bufferOf } from '../contract';
 import { PipelineError } from '../errors';
 import { findComponents, countPixels, type ComponentOptions } from './components';

@@ -40,6 +40,25 @@ async function softwareItem(c8y: TenantServices, request: PublishRequest): Promi
   return { item: { id: String(data.id), name: request.name, softwareType: request.softwareType }, created: true };
 }
 
+/** The version under the item and the binary under the version; on failure neither is left behind. */
+async function addVersion(c8y: TenantServices, request: PublishRequest, item: SoftwareItem, binaryId: string, url: string): Promise<string> {
+  let versionId: string | undefined;
+  try {
+    const { data: version } = await c8y.call(`creating version ${request.version} of "${request.name}"`, () => c8y.inventory.childAdditionsCreate({
+      type: VERSION_TYPE, name: request.name, c8y_Global: {}, c8y_Software: { version: request.version, url },
+    }, item.id));
+    const createdId = String(version.id);
+    versionId = createdId;
+    // Under the version, a cascading delete of the software removes the binary too.
+    await c8y.call('linking the binary to its version', () => c8y.inventory.childAdditionsAdd(binaryId, createdId));
+    return createdId;
+  } catch (err) {
+    if (versionId) await c8y.inventory.delete(versionId).catch(() => undefined);
+    await c8y.binaries.delete(binaryId).catch(() => undefined);
+    throw err;
+  }
+}
+
 export async function publishSoftware(c8y: TenantServices, request: PublishRequest): Promise<Publication> {
   checkName(request.name, 'software name');
   if (!request.version.trim() || /[\s']/.test(request.version)) throw new PipelineError('bad-software-version', `version "${request.version}" must be a non-empty word without spaces or quotes`, { version: request.version });
@@ -54,26 +73,12 @@ export async function publishSoftware(c8y: TenantServices, request: PublishReque
   }));
   const binaryId = String(binary.id);
   const url = String(binary.self);
-  let versionId: string | undefined;
-  try {
-    const { data: version } = await c8y.call(`creating version ${request.version} of "${request.name}"`, () => c8y.inventory.childAdditionsCreate({
-      type: VERSION_TYPE, name: request.name, c8y_Global: {}, c8y_Software: { version: request.version, url },
-    }, item.id));
-    const createdId = String(version.id);
-    versionId = createdId;
-    // Under the version, a cascading delete of the software removes the binary too.
-    await c8y.call('linking the binary to its version', () => c8y.inventory.childAdditionsAdd(binaryId, createdId));
-  } catch (err) {
-    // Leave no version pointing at nothing, and no orphan binary.
-    if (versionId) await c8y.inventory.delete(versionId).catch(() => undefined);
-    await c8y.binaries.delete(binaryId).catch(() => undefined);
-    throw err;
-  }
+  const versionId = await addVersion(c8y, request, item, binaryId, url);
   if (previous) {
     await c8y.call(`removing the replaced version ${request.version}`, () => c8y.inventory.delete(previous.id, { forceCascade: true }));
   }
   return {
-    softwareId: item.id, versionId: versionId!, binaryId, url, name: request.name, version: request.version, softwareType: request.softwareType, created,
+    softwareId: item.id, versionId, binaryId, url, name: request.name, version: request.version, softwareType: request.softwareType, created,
     ...(previous ? { replacedVersionId: previous.id } : {}),
   };
 }

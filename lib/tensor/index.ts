@@ -1,6 +1,5 @@
 // Pre-processing: msg.image (HWC uint8 pixels) → msg.tensor, usable without Node-RED.
 import { assertImage, bufferOf, type ImagePixels, type TensorData } from '../contract';
-import { PipelineError } from '../errors';
 import { chooseLibrary } from '../image/libraries';
 import { planGeometry } from './geometry';
 import { writeTensor } from './normalize';

@@ -49,7 +49,7 @@ type Handler = (req: Request, res: Response) => void;
 export interface NodeAPI {
   nodes: {
     createNode(node: object, config: NodeDefinition): void;
-    registerType(type: string, constructor: Function, options?: { credentials?: Record<string, { type: string }>; settings?: object }): void;
+    registerType(type: string, constructor: (this: never, config: never) => void, options?: { credentials?: Record<string, { type: string }>; settings?: object }): void;
     getNode(id: string): unknown;
     /** Calls back with the deployed configuration of every node. */
     eachNode(callback: (config: NodeDefinition) => void): void;
@@ -57,6 +57,8 @@ export interface NodeAPI {
   _(key: string, substitutions?: Record<string, string | number>): string;
   settings: Record<string, unknown> & { userDir?: string };
   /** Node-RED's express app for flow endpoints (under httpNodeRoot, behind httpNodeAuth). */
+  // Express middleware: Node-RED passes its own request and response objects (typed by express, which this package does not use).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   httpNode: { use(path: string, handler: ((req: any, res: any, next: () => void) => void) | ((err: unknown, req: any, res: any, next: (err?: unknown) => void) => void)): void };
   httpAdmin: { get(path: string, ...handlers: (Handler | object)[]): void; post(path: string, ...handlers: (Handler | object)[]): void };
   auth: { needsPermission(permission: string): object };

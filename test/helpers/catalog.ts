@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { distNodes } from './flow';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const { i18n } = require('@node-red/util') as {
   i18n: {
     init(settings: object): void;

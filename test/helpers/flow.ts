@@ -1,7 +1,7 @@
 // Test harness around node-red-node-test-helper: a real Node-RED runtime with our built nodes,
 // plus a Catch node, so tests observe errors exactly as a user's flow would.
 import path from 'node:path';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const helper = require('node-red-node-test-helper');
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
