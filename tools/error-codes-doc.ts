@@ -1,5 +1,5 @@
 // Writes docs/error-codes.md from ERROR_CODES and the node catalogs: `node dist/tools/error-codes-doc.js`.
-// test/error-codes.test.ts fails when the page and the table disagree, so rerun this after adding a code.
+// test/unit/errors/error-codes.test.ts fails when the page and the table disagree, so rerun this after adding a code.
 import fs from 'node:fs';
 import path from 'node:path';
 import { ERROR_CODES } from '../lib/errors';
@@ -41,7 +41,7 @@ switch on the code, not on the text. The text comes from the node's locale catal
 \`edge-mlops\` command prints).
 
 The list is \`ERROR_CODES\` in \`lib/errors.ts\`; this page is written from it by \`node dist/tools/error-codes-doc.js\`,
-and \`test/error-codes.test.ts\` checks that the page, the table and the catalogs agree. To add a code: add it to
+and \`test/unit/errors/error-codes.test.ts\` checks that the page, the table and the catalogs agree. To add a code: add it to
 \`ERROR_CODES\` and to the catalog of each node that reports it, then rewrite this page.
 
 | Code | Meaning | Catalogs |

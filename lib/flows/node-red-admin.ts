@@ -3,15 +3,14 @@
 import { PipelineError } from '../errors';
 import type { FlowNode } from './flow-json';
 
-/** The fields of Admin API answers this client reads. */
-interface AdminAnswer { rev?: unknown; flows?: unknown; message?: string; state?: unknown }
-
 export interface AdminTarget { api: string; token?: string; timeoutMs: number }
 
 export class NodeRedAdmin {
   constructor(readonly target: AdminTarget) {}
 
-  private async request(method: string, route: string, body?: unknown, extra: Record<string, string> = {}): Promise<{ status: number; json: AdminAnswer | undefined }> {
+  // Node-RED's admin API answers are read field by field where used.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private async request(method: string, route: string, body?: unknown, extra: Record<string, string> = {}): Promise<{ status: number; json: any }> {
     const headers: Record<string, string> = { 'Node-RED-API-Version': 'v2', 'Content-Type': 'application/json', ...extra };
     if (this.target.token) headers.Authorization = `Bearer ${this.target.token}`;
     let res: Response;
@@ -26,7 +25,7 @@ export class NodeRedAdmin {
     if (res.status === 401 || res.status === 403) {
       throw new PipelineError('node-red-unauthorized', `Node-RED refused ${method} ${route} with HTTP ${res.status}: set an admin token (adminAuth is on)`, { status: res.status });
     }
-    return { status: res.status, json: json as AdminAnswer | undefined };
+    return { status: res.status, json };
   }
 
   async getFlows(): Promise<{ rev: string; flows: FlowNode[] }> {
@@ -49,7 +48,7 @@ export class NodeRedAdmin {
   async nodeTypes(): Promise<Set<string>> {
     const { status, json } = await this.request('GET', '/nodes', undefined, { Accept: 'application/json' });
     if (status !== 200 || !Array.isArray(json)) throw new PipelineError('node-red-refused', `GET /nodes answered HTTP ${status}`, { status });
-    return new Set((json as unknown as { types?: string[]; enabled?: boolean }[]).filter((s) => s.enabled !== false).flatMap((s) => s.types ?? []));
+    return new Set((json as { types?: string[]; enabled?: boolean }[]).filter((s) => s.enabled !== false).flatMap((s) => s.types ?? []));
   }
 
   /** "start" once the flows run; "stop" when they could not start (e.g. missing node types). */

@@ -63,6 +63,8 @@ export async function deployFromEditor(page: Page): Promise<void> {
     g.__startedRevisions = [];
     RED.comms.subscribe('notification/runtime-deploy', (_topic: string, event: { revision: string }) => g.__startedRevisions.push(event.revision));
   });
+  // A deploy that restores an earlier flow gets that flow's revision again: only events after this click count.
+  await page.evaluate(() => { ((globalThis as any).__startedRevisions as string[]).length = 0; });
   const accepted = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/flows');
   await page.click('#red-ui-header-button-deploy');
   const outcome = await Promise.race([

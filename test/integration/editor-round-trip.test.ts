@@ -1,0 +1,231 @@
+// Every node of the package through the real editor (Chromium), the way a user works: Import ▸ Examples, open the
+// node's dialog, change a setting, Done, Deploy with the editor's button, then run a picture (or sensor data) through
+// and check what the runtime did with the new setting. One browser and one runtime for the whole file; the steps
+// build on each other in order, as a user's session would.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { chromiumAvailable, openEditor, type EditorSession } from '../helpers/editor';
+import {
+  debugMessage, deployedFlow, deployFromEditor, importExample, nodesOnTab, openConfigFromDialog, openDialog, pressDone,
+  pressUpdate, recordDebugMessages, waitForStatus, cancelDialogs, clearDebugMessages,
+} from '../helpers/editor-actions';
+import { repoRoot } from '../helpers/flow';
+import { Mosquitto, Recorder } from '../helpers/mosquitto';
+
+const PACKAGE = '@edge-mlops/node-red-vision';
+const EXPECTED = JSON.parse(fs.readFileSync(path.join(repoRoot, 'samples', 'expected.json'), 'utf8')) as Record<string, string>;
+const rusty = fs.readFileSync(path.join(repoRoot, 'samples', 'tower-rusty.jpg'));
+const examples = fs.readdirSync(path.join(repoRoot, 'examples')).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
+
+describe('every node through the editor: Import ▸ Examples, dialog, Deploy, run', function () {
+  this.timeout(180000);
+  let editor: EditorSession | undefined;
+  let page: Page;
+  let broker: Mosquitto | undefined;
+  let recorder: Recorder | undefined;
+  let inbox: string;
+  const tabs: Record<string, string> = {};
+
+  /** POST /vqi/inspect as the example's HTTP path expects it. */
+  async function inspect(asset: string, picture = rusty): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${editor!.url}/vqi/inspect?asset=${asset}`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: picture });
+    const text = await res.text();
+    try {
+      return { status: res.status, body: JSON.parse(text) };
+    } catch {
+      throw new Error(`POST /vqi/inspect?asset=${asset} answered ${res.status} with ${JSON.stringify(text.slice(0, 300))}`);
+    }
+  }
+  async function only(tab: string, type: string): Promise<string> {
+    const ids = await nodesOnTab(page, tabs[tab]!, type);
+    assert.equal(ids.length, 1, `${tab} has ${ids.length} ${type} nodes`);
+    return ids[0]!;
+  }
+  /** Opens the node's dialog, lets `change` edit it, presses Done and Deploy. */
+  async function editAndDeploy(nodeId: string, change: () => Promise<void>): Promise<void> {
+    await openDialog(page, nodeId);
+    await change();
+    await pressDone(page);
+    await deployFromEditor(page);
+  }
+
+  before(async function () {
+    if (!chromiumAvailable()) this.skip();
+    broker = await Mosquitto.start();
+    recorder = await Recorder.connect(broker.url);
+    inbox = fs.mkdtempSync(path.join(os.tmpdir(), 'vqi-inbox-'));
+    const start = [{ id: 'start', type: 'tab', label: 'start' }, { id: 'start-note', type: 'comment', z: 'start', name: 'empty', x: 120, y: 40, wires: [] }];
+    // Port 1: thin-edge is not reachable until the connection is set in its dialog (a step below).
+    editor = await openEditor(start, 'start-note', { VQI_INBOX: inbox, TEDGE_MQTT_HOST: '127.0.0.1', TEDGE_MQTT_PORT: '1' });
+    page = editor.page;
+    page.setDefaultTimeout(20000);
+    await recordDebugMessages(page);
+  });
+  after(async () => {
+    await editor?.close();
+    await recorder?.close();
+    await broker?.stop();
+    if (inbox) fs.rmSync(inbox, { recursive: true, force: true });
+  });
+
+  afterEach(async () => {
+    if (page) await cancelDialogs(page);
+  });
+
+  it('imports every example from Import ▸ Examples and deploys them with the Deploy button', async () => {
+    for (const name of examples) tabs[name] = await importExample(page, PACKAGE, name);
+    await deployFromEditor(page);
+    const { status, body } = await inspect('tower-1');
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.equal(body.state, EXPECTED['tower-rusty.jpg']);
+    assert.equal(body.severity, 'CRITICAL');
+    assert.ok(body.components > 1, `the rusty tower has ${body.components} components`);
+    await waitForStatus(page, await only('vqi-inspection', 'mlops-condition'), /: CRITICAL/);
+  });
+
+  it('mlops-c8y: the thin-edge broker set in the connection dialog receives the inspection', async () => {
+    await editAndDeploy(await only('vqi-inspection', 'mlops-c8y-out'), async () => {
+      await openConfigFromDialog(page, 'connection');
+      await page.fill('#node-config-input-mqttHost', '127.0.0.1');
+      await page.fill('#node-config-input-mqttPort', String(broker!.port));
+      await pressUpdate(page);
+    });
+    assert.equal((await inspect('tower-2')).status, 200);
+    await recorder!.waitFor((all) => all.some((m) => m.topic === 'te/device/tower-2///m/mlops_Inspection'), 'the measurement of tower-2', 30000);
+  });
+
+  it('mlops-c8y-out: a measurement type changed in the dialog names the te/ topic', async () => {
+    await editAndDeploy(await only('vqi-inspection', 'mlops-c8y-out'), () => page.fill('#node-input-measurementType', 'vqi_check'));
+    assert.equal((await inspect('tower-3')).status, 200);
+    await recorder!.waitFor((all) => all.some((m) => m.topic === 'te/device/tower-3///m/vqi_check'), 'te/device/tower-3///m/vqi_check', 30000);
+  });
+
+  it('mlops-condition: CRITICAL mapped to MAJOR in the dialog raises a major alarm', async () => {
+    await editAndDeploy(await only('vqi-inspection', 'mlops-condition'), async () => { await page.selectOption('#node-input-severityCRITICAL', 'MAJOR'); });
+    const { status, body } = await inspect('tower-4');
+    assert.deepEqual([status, body.state, body.severity], [200, 'CRITICAL', 'MAJOR']);
+    const topic = 'te/device/tower-4///a/mlops_AssetCondition';
+    await recorder!.waitFor((all) => all.some((m) => m.topic === topic && m.payload !== ''), topic, 30000);
+    assert.equal(JSON.parse(recorder!.on(topic).at(-1)!.payload).severity, 'major');
+  });
+
+  it('mlops-segment: at most 1 component when set so in the dialog', async () => {
+    await editAndDeploy(await only('vqi-inspection', 'mlops-segment'), () => page.fill('#node-input-maxComponents', '1'));
+    const { status, body } = await inspect('tower-5');
+    assert.deepEqual([status, body.components], [200, 1]);
+  });
+
+  it('mlops-tensor: a size that contradicts the model is refused with HTTP 400 saying so; cleared, it works again', async () => {
+    const tensor = await only('vqi-inspection', 'mlops-tensor');
+    await editAndDeploy(tensor, async () => {
+      await page.fill('#node-input-width', '128');
+      await page.fill('#node-input-height', '128');
+    });
+    try {
+      const refused = await inspect('tower-6');
+      assert.equal(refused.status, 400);
+      assert.match(refused.body.error, /expects .*256.* but the node is set to 128x128/);
+      assert.equal((await waitForStatus(page, tensor, /expects 256x256/)).fill, 'red');
+    } finally {
+      await cancelDialogs(page);
+      await editAndDeploy(tensor, async () => {
+        await page.fill('#node-input-width', '');
+        await page.fill('#node-input-height', '');
+      });
+    }
+    assert.equal((await inspect('tower-6')).status, 200);
+  });
+
+  it('mlops-image: a megapixel limit below the picture refuses it with HTTP 400; raised again, it passes', async () => {
+    const image = await only('vqi-inspection', 'mlops-image');
+    await editAndDeploy(image, () => page.fill('#node-input-maxMegapixels', '0.01'));
+    try {
+      const refused = await inspect('tower-7');
+      assert.equal(refused.status, 400);
+      assert.match(refused.body.error, /more than the limit of 10000 pixels/);
+    } finally {
+      await cancelDialogs(page);
+      await editAndDeploy(image, () => page.fill('#node-input-maxMegapixels', '50'));
+    }
+    assert.equal((await inspect('tower-7')).status, 200);
+  });
+
+  it('mlops-infer: queue settings from the dialog reach the runtime and pictures still run', async () => {
+    const infer = await only('vqi-inspection', 'mlops-infer');
+    await editAndDeploy(infer, async () => {
+      await page.fill('#node-input-queueSize', '2');
+      await page.selectOption('#node-input-queuePolicy', 'drop-oldest');
+    });
+    const deployed = (await deployedFlow(editor!.url)).find((n) => n.id === infer)!;
+    assert.deepEqual([String(deployed.queueSize), deployed.queuePolicy], ['2', 'drop-oldest']);
+    assert.equal((await inspect('tower-8')).status, 200);
+    await waitForStatus(page, infer, /\d+ ms/);
+  });
+
+  it('mlops-model: a model path that does not exist fails pictures with the reason; restored, they pass', async () => {
+    const infer = await only('vqi-inspection', 'mlops-infer');
+    const setPath = (value: string) => editAndDeploy(infer, async () => {
+      await openConfigFromDialog(page, 'model');
+      await page.fill('#node-config-input-path', value);
+      await pressUpdate(page);
+    });
+    await setPath('bundled:no-such-model.onnx');
+    try {
+      const refused = await inspect('tower-9');
+      assert.equal(refused.status, 400);
+      assert.match(refused.body.error, /no-such-model\.onnx/);
+    } finally {
+      await cancelDialogs(page);
+      await setPath('bundled:vqi-demo.onnx');
+    }
+    assert.equal((await inspect('tower-9')).status, 200);
+  });
+
+  it('mlops-align: a sequence window of 2 set in the dialog gives the model a shape it refuses (debug sidebar); 1 again, predictions flow', async function () {
+    if (!tabs['predictive-maintenance']) this.skip();
+    const tab = tabs['predictive-maintenance']!;
+    const align = await only('predictive-maintenance', 'mlops-align');
+    const debugNodes = await page.evaluate((z) => (globalThis as any).RED.nodes.filterNodes({ z, type: 'debug' })
+      .map((n: { id: string; complete: string }) => [n.complete, n.id]), tab) as [string, string][];
+    const errors = debugNodes.find(([complete]) => complete === 'error')![1];
+    const conditions = debugNodes.find(([complete]) => complete === 'condition')![1];
+    await debugMessage(page, conditions, /state/);
+    await editAndDeploy(align, () => page.fill('#node-input-sequenceLength', '2'));
+    try {
+      await clearDebugMessages(page);
+      await debugMessage(page, errors, /shape/);
+    } finally {
+      await cancelDialogs(page);
+      await editAndDeploy(align, () => page.fill('#node-input-sequenceLength', '1'));
+    }
+    await clearDebugMessages(page);
+    await debugMessage(page, conditions, /state/);
+  });
+
+  it('mlops-classify: labels set in the dialog name the prediction in its status', async function () {
+    if (!tabs['predictive-maintenance']) this.skip();
+    // The classify node of the replayed sensor stream (the one feeding mlops-condition), not the /pm/predict one.
+    const classify = await page.evaluate((z) => {
+      const RED = (globalThis as any).RED;
+      return RED.nodes.filterNodes({ z, type: 'mlops-classify' })
+        .find((n: object) => RED.nodes.filterLinks({ source: n }).some((l: { target: { type: string } }) => l.target.type === 'mlops-condition')).id as string;
+    }, tabs['predictive-maintenance']!);
+    await editAndDeploy(classify, () => page.fill('#node-input-labels', 'fine, failing'));
+    await waitForStatus(page, classify, /\b(fine|failing)\b/);
+  });
+
+  // Not yet here: mlops-quantize (its example needs a calibration run), mlops-collect (landed while this was written).
+  const NOT_YET = ['mlops-quantize', 'mlops-collect'];
+  it(`covered every node type of the package but ${NOT_YET.join(', ')}`, function () {
+    const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+    const covered = (this.test!.parent!.tests.map((t) => /^(mlops-[a-z0-9-]+):/.exec(t.title)?.[1]).filter(Boolean) as string[]);
+    assert.deepEqual(Object.keys(pkg['node-red'].nodes).filter((type) => !covered.includes(type)).sort(), [...NOT_YET].sort());
+  });
+
+  it('raised no script error in the editor', () => {
+    assert.deepEqual(editor!.scriptErrors, []);
+  });
+});

@@ -1,0 +1,149 @@
+// The VQI example on npm start's runtime (a child process), against hostile requests to POST /vqi/inspect:
+// item 6 – one 300 MB POST took the runtime from 307 to 885 MB RSS, and it stayed there;
+// item 8 – a text/plain body holding a URL made the device fetch it, a 2 MB text body got a 4 MB error reply;
+// item 7 – overload answered 400 for refused requests; now 503 with Retry-After and code pipeline-busy;
+// item 1 – ?asset=x%0Ab wedged store and forward for good.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { bodyValue } from '../../../lib/http/body-limit';
+import { repoRoot } from '../../helpers/flow';
+import { Mosquitto, Recorder } from '../../helpers/mosquitto';
+import { startRuntimeProcess, type RuntimeProcess } from '../../helpers/runtime-process';
+
+const MB = 1024 * 1024;
+
+function rssBytes(pid: number): number {
+  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  return Number(/(\d+)/.exec(line)![1]) * 1024;
+}
+
+/** Streams up to `total` bytes (chunked, or with a declared length); resolves with the answer and how much was sent. */
+function upload(url: string, total: number, declareLength: boolean): Promise<{ status: number; sent: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const headers: Record<string, string> = { 'content-type': 'image/jpeg' };
+    if (declareLength) headers['content-length'] = String(total);
+    const req = http.request({ host: target.hostname, port: target.port, path: target.pathname + target.search, method: 'POST', headers });
+    const chunk = Buffer.alloc(MB, 0xff);
+    let sent = 0;
+    let answered = false;
+    req.on('response', (res) => {
+      answered = true;
+      let body = '';
+      res.on('data', (c: Buffer) => { body += c.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode!, sent, body }));
+      res.on('error', () => resolve({ status: res.statusCode!, sent, body }));
+    });
+    // The server stops reading a body over the limit and closes the connection after its 413; the client may then
+    // see the reset before it has read the answer (status 0), which also means the rest was never read.
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (answered) return;
+      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') resolve({ status: 0, sent, body: '' });
+      else reject(err);
+    });
+    const pump = () => {
+      while (!answered && sent < total) {
+        sent += chunk.length;
+        if (!req.write(chunk)) { req.once('drain', pump); return; }
+      }
+      if (!answered) req.end();
+    };
+    pump();
+  });
+}
+
+describe('hardening: the VQI example under hostile requests (npm start runtime)', function () {
+  this.timeout(120000);
+  let runtime: RuntimeProcess;
+  let broker: Mosquitto;
+  let recorder: Recorder;
+  const post = (query: string, body: Buffer | string, type = 'image/jpeg') =>
+    fetch(`${runtime.url}/vqi/inspect?${query}`, { method: 'POST', headers: { 'content-type': type }, body });
+
+  before(async () => {
+    broker = await Mosquitto.start();
+    recorder = await Recorder.connect(broker.url, ['te/#']);
+    runtime = await startRuntimeProcess(path.join(repoRoot, 'examples', 'vqi-inspection.json'), {
+      TEDGE_MQTT_HOST: '127.0.0.1', TEDGE_MQTT_PORT: String(broker.port),
+    });
+  });
+  after(async () => { await runtime?.stop(); await recorder?.close(); await broker?.dispose(); });
+
+  it('does not fetch a URL sent as a text/plain body, and answers a 2 MB text body briefly', async () => {
+    let hits = 0;
+    const internal = http.createServer((_req, res) => { hits++; res.end('secret'); });
+    await new Promise<void>((resolve) => internal.listen(0, '127.0.0.1', resolve));
+    try {
+      const res = await post('asset=ssrf', `http://127.0.0.1:${(internal.address() as { port: number }).port}/admin`, 'text/plain');
+      const body = (await res.json()) as { code: string };
+      assert.equal(res.status, 400);
+      assert.equal(body.code, 'http-bytes-only');
+      assert.equal(hits, 0);
+    } finally {
+      internal.close();
+    }
+    const big = await post('asset=text', 'x'.repeat(2 * MB), 'text/plain');
+    assert.equal(big.status, 400);
+    assert.ok((await big.text()).length < 2000);
+  });
+
+  it('answers overload with 503, Retry-After and pipeline-busy, and every admitted picture correctly', async () => {
+    const jpeg = fs.readFileSync(path.join(repoRoot, 'samples', 'tower-rusty.jpg'));
+    const answers = await Promise.all(Array.from({ length: 16 }, (_, n) => post(`asset=load-${n}`, jpeg).then(async (res) => ({
+      status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { state?: string; code?: string },
+    }))));
+    for (const answer of answers) {
+      if (answer.status === 503) assert.ok(Number(answer.retryAfter) >= 1 && answer.body.code === 'pipeline-busy', JSON.stringify(answer));
+      else assert.deepEqual([answer.status, answer.body.state], [200, 'CRITICAL'], JSON.stringify(answer));
+    }
+    assert.ok(answers.some((a) => a.status === 200));
+  });
+
+  it('keeps delivering to thin-edge after a request with a control character in the asset id', async () => {
+    const jpeg = fs.readFileSync(path.join(repoRoot, 'samples', 'tower-rusty.jpg'));
+    await post('asset=x%0Ab', jpeg);
+    await post('asset=x%7Fb', jpeg);
+    const res = await post('asset=after-bad', jpeg);
+    assert.equal(res.status, 200);
+    await recorder.waitFor((all) => all.some((m) => m.topic === 'te/device/after-bad///a/mlops_AssetCondition'), 'the alarm of the asset after the bad ones', 30000);
+    assert.deepEqual(recorder.messages.filter((m) => m.topic.startsWith('te/device/x')), []);
+  });
+
+  it('answers 413 to a declared 300 MB body before reading it', async () => {
+    const answer = await upload(`${runtime.url}/vqi/inspect?asset=big`, 300 * MB, true);
+    assert.equal(answer.status, 413);
+    assert.match(answer.body, /larger than 26214400 bytes/);
+  });
+
+  it('answers 413 to a chunked 300 MB body after the limit, without buffering the rest', async () => {
+    const before = rssBytes(runtime.child.pid!);
+    const answers = await Promise.all([1, 2, 3].map(() => upload(`${runtime.url}/vqi/inspect?asset=big`, 300 * MB, false)));
+    for (const answer of answers) {
+      assert.ok(answer.status === 413 || answer.status === 0, `answered ${answer.status}`);
+      assert.ok(answer.sent < 150 * MB, `the runtime stopped reading: ${Math.round(answer.sent / MB)} MB were sent of 300`);
+    }
+    const grown = rssBytes(runtime.child.pid!) - before;
+    // Three uncapped bodies would hold 900 MB; capped, at most 3 × 25 MB are buffered at any time.
+    assert.ok(grown < 250 * MB, `RSS grew by ${Math.round(grown / MB)} MB`);
+  });
+
+  it('still serves a picture within the limit', async () => {
+    const res = await fetch(`${runtime.url}/vqi/inspect?asset=tower-8`, {
+      method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: fs.readFileSync(path.join(repoRoot, 'samples', 'tower-rusty.jpg')),
+    });
+    const text = await res.text();
+    assert.equal(res.status, 200, text);
+    assert.equal((JSON.parse(text) as { state: string }).state, 'CRITICAL');
+  });
+
+  it('gives bodies the same form Node-RED\'s own parser does', () => {
+    assert.equal(bodyValue('text/plain', Buffer.from('hi')), 'hi');
+    assert.equal(bodyValue('', Buffer.from('hi')), 'hi');
+    assert.ok(Buffer.isBuffer(bodyValue('image/jpeg', Buffer.from('hi'))));
+    assert.ok(Buffer.isBuffer(bodyValue('application/octet-stream', Buffer.from('hi'))));
+    assert.equal(bodyValue('application/x-ndjson', Buffer.from('{"a":1}')), '{"a":1}');
+    assert.ok(Buffer.isBuffer(bodyValue('application/x-thing', Buffer.from([0xff, 0xfe, 0x00]))));
+  });
+});

@@ -1,0 +1,106 @@
+// The VQI example as imported, under a burst and hostile asset ids: 20 pictures copied into the inbox at once are all
+// inspected and published, one at a time, and leave the inbox for done/; a file the pipeline cannot read goes to
+// failed/; an asset id that cannot name a thin-edge asset is answered 400 before the pipeline, with no catch loop,
+// and the next request is served. The example's check agrees with lib/publishing's assetIdProblem.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { assetIdProblem } from '../../lib/publishing/topic-rules';
+import { repoRoot } from '../helpers/flow';
+import { Mosquitto, Recorder } from '../helpers/mosquitto';
+import { startRuntimeProcess, type RuntimeProcess } from '../helpers/runtime-process';
+
+const samples = fs.readdirSync(path.join(repoRoot, 'samples')).filter((f) => f.endsWith('.jpg')).sort();
+const picture = fs.readFileSync(path.join(repoRoot, 'samples', 'tower-rusty.jpg'));
+
+/** Resolves when `check()` holds, re-checked whenever something changes in `folders` (created on demand). */
+function whenFolders(folders: string[], check: () => boolean, what: string, timeoutMs: number): Promise<void> {
+  for (const folder of folders) fs.mkdirSync(folder, { recursive: true });
+  return new Promise((resolve, reject) => {
+    const watchers = folders.map((folder) => fs.watch(folder, () => test()));
+    const timer = setTimeout(() => finish(new Error(`${what}: not within ${timeoutMs} ms`)), timeoutMs);
+    function finish(err?: Error) {
+      clearTimeout(timer);
+      for (const w of watchers) w.close();
+      if (err) reject(err); else resolve();
+    }
+    function test() {
+      if (check()) finish();
+    }
+    test();
+  });
+}
+
+describe('VQI example: inbox bursts and asset ids', function () {
+  this.timeout(240000);
+  let broker: Mosquitto;
+  let recorder: Recorder;
+  let runtime: RuntimeProcess;
+  let inbox: string;
+
+  before(async () => {
+    broker = await Mosquitto.start();
+    recorder = await Recorder.connect(broker.url);
+    inbox = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'vqi-inbox-'));
+    runtime = await startRuntimeProcess(path.join(repoRoot, 'examples', 'vqi-inspection.json'), {
+      VQI_INBOX: inbox, TEDGE_MQTT_HOST: '127.0.0.1', TEDGE_MQTT_PORT: String(broker.port),
+    });
+  });
+  after(async () => {
+    await runtime?.stop();
+    await recorder?.close();
+    await broker?.stop();
+    if (inbox) fs.rmSync(inbox, { recursive: true, force: true });
+  });
+
+  async function inspect(asset: string): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${runtime.url}/vqi/inspect?asset=${encodeURIComponent(asset)}`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: picture });
+    return { status: res.status, body: await res.json() };
+  }
+
+  it('answers an asset id that cannot name a thin-edge asset with 400 (as lib/publishing judges it), and serves the next request', async () => {
+    const hostile = ['a/b', 'a+b', 'tower#1', '', 'main', 'x'.repeat(257), 'bell\u0007', 'nel\u0085', 'te/device/x//'];
+    for (const id of hostile) {
+      assert.ok(assetIdProblem(id), `lib/publishing accepts ${JSON.stringify(id)}`);
+      const { status, body } = await inspect(id);
+      assert.equal(status, 400, `${JSON.stringify(id)} answered ${status}`);
+      assert.equal(body.code, 'invalid-asset-id');
+      assert.match(body.error, /cannot name a thin-edge asset/);
+      assert.doesNotMatch(body.error, /^Error: /);
+    }
+    for (const id of ['tower-1', 'Turm 7 ü', 'a.b_c-d:e']) {
+      assert.equal(assetIdProblem(id), undefined);
+      const { status, body } = await inspect(id);
+      assert.equal(status, 200, `${JSON.stringify(id)}: ${JSON.stringify(body)}`);
+    }
+    await recorder.waitFor((all) => all.some((m) => m.topic === 'te/device/tower-1///m/mlops_Inspection'), 'tower-1 published');
+    assert.equal(recorder.on('te/device/a/b///m/mlops_Inspection').length, 0);
+  });
+
+  it('inspects and publishes all of 20 pictures copied into the inbox at once, and moves them to done/', async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `burst-${String(i).padStart(2, '0')}`);
+    names.forEach((name, i) => {
+      const staged = path.join(inbox, `.${name}.part`);
+      fs.copyFileSync(path.join(repoRoot, 'samples', samples[i % samples.length]!), staged);
+      fs.renameSync(staged, path.join(inbox, `${name}.jpg`));
+    });
+    const topics = names.map((name) => `te/device/${name}///m/mlops_Inspection`);
+    await recorder.waitFor((all) => topics.every((t) => all.some((m) => m.topic === t)), 'a measurement for each of the 20 pictures', 200000);
+    const done = path.join(inbox, 'done');
+    await whenFolders([inbox, done], () => names.every((n) => fs.existsSync(path.join(done, `${n}.jpg`))), 'all 20 in done/', 30000);
+    assert.deepEqual(fs.readdirSync(inbox).filter((f) => f.startsWith('burst-')), [], 'the inbox is empty again');
+  });
+
+  it('moves a file it cannot read to failed/ and goes on with the next', async () => {
+    fs.writeFileSync(path.join(inbox, '.broken.part'), 'not a picture');
+    fs.renameSync(path.join(inbox, '.broken.part'), path.join(inbox, 'broken-1.jpg'));
+    const staged = path.join(inbox, '.after.part');
+    fs.copyFileSync(path.join(repoRoot, 'samples', 'tower-healthy.jpg'), staged);
+    fs.renameSync(staged, path.join(inbox, 'after-broken.jpg'));
+    await recorder.waitFor((all) => all.some((m) => m.topic === 'te/device/after-broken///m/mlops_Inspection'), 'the picture after the broken one');
+    const failed = path.join(inbox, 'failed');
+    await whenFolders([inbox, failed], () => fs.existsSync(path.join(failed, 'broken-1.jpg')), 'broken-1.jpg in failed/', 30000);
+    assert.equal(recorder.on('te/device/broken-1///m/mlops_Inspection').length, 0);
+  });
+});
