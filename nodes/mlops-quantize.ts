@@ -26,6 +26,8 @@ interface QuantizeNodeConfig extends NodeDefinition {
   targetAgreement?: number | string;
   /** Not `outputs`: Node-RED keeps a node's output count under that name. */
   judgeOutputs?: string;
+  /** MiB of activations fetched per calibration inference; empty: the default (256). */
+  maxMemory?: number | string;
 }
 
 const NORMALISATION_DEFAULTS_ENGLISH = 'calibration images were normalised with __settings__';
@@ -43,11 +45,13 @@ function quantizeSettings(config: QuantizeNodeConfig) {
   const judged = String(config.judgeOutputs ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const threshold = numberSetting(config.threshold, 'threshold', 0.5, { min: 0, max: 1, exclusive: true });
   const weightBits = enumSetting(config.weightBits, 'weightBits', ['auto', '7', '8'] as const, 'auto');
+  const maxMemory = numberSetting(config.maxMemory, 'maxMemory', undefined, { min: 0 });
+  if (maxMemory === 0) throw badSetting('maxMemory', 'number of MiB above 0', config.maxMemory);
   return {
     samples: positiveInteger(config.samples, 'samples', 20),
     options: {
       mode: enumSetting(config.mode, 'mode', ['static', 'dynamic'] as const, 'static'),
-      method: enumSetting(config.method, 'method', ['percentile', 'minmax', 'entropy'] as const, 'percentile'),
+      method: enumSetting(config.method, 'method', ['percentile', 'minmax', 'entropy', 'mse'] as const, 'percentile'),
       perChannel: config.perChannel !== false,
       activationType: enumSetting(config.activationType, 'activationType', ['uint8', 'int8'] as const, 'uint8'),
       exclude: String(config.exclude ?? '').split(',').map((s) => s.trim()).filter(Boolean),
@@ -55,6 +59,7 @@ function quantizeSettings(config: QuantizeNodeConfig) {
       threshold,
       ...(targetAgreement !== undefined ? { targetAgreement } : {}),
       ...(judged.length > 0 ? { outputs: judged.includes('all') ? 'all' as const : judged } : {}),
+      ...(maxMemory !== undefined ? { maxMemoryMB: maxMemory } : {}),
     },
     compare: config.compare === false ? false as const : { runs: positiveInteger(config.runs, 'runs', 10), threads: 1, threshold },
   } satisfies { samples: number; options: QuantizeJob['options']; compare: QuantizeJob['compare'] };

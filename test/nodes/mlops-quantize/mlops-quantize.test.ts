@@ -66,7 +66,7 @@ describe('mlops-quantize node', function () {
   });
 
   it('tunes for a target agreement on held-out inputs and says what it kept in float', async () => {
-    const { node, status } = await load({ samples: 4, targetAgreement: '0.9999', judgeOutputs: 'y', weightBits: '7', compare: false });
+    const { node, status } = await load({ samples: 4, targetAgreement: '0.9999', judgeOutputs: 'y', weightBits: '7', compare: false, maxMemory: '0.001' });
     const output = nextMessage('out');
     for (let i = 1; i <= 4; i++) node.receive(tensorMessage(i));
     const msg = await output;
@@ -75,6 +75,9 @@ describe('mlops-quantize node', function () {
     assert.equal(tuning.heldOut, 1);
     assert.equal(msg.payload.record.calibrationSamples, 3);
     assert.equal(msg.payload.record.weightBits, 7);
+    // 1 KiB of activations per inference: every calibrated tensor is fetched on its own
+    assert.equal(msg.payload.record.calibration.budgetBytes, 1048.576);
+    assert.ok(msg.payload.record.calibration.inferencesPerInput >= 3, JSON.stringify(msg.payload.record.calibration));
     assert.ok(tuning.steps.length >= 1 && tuning.steps[0].floatNodes.length === 0);
     assert.deepEqual(msg.payload.record.exclude, tuning.floatNodes);
     assert.match(status[status.length - 1]!.text!, / · \d+ float$/);
