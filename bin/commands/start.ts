@@ -1,6 +1,7 @@
 // `edge-mlops start`: a real Node-RED runtime with this package and the VQI example flow, an MQTT broker standing in
 // for thin-edge's when none listens, and the bundled sample pictures inspected at start through the flow's HTTP endpoint.
 // `--once` inspects the samples through the flow's HTTP endpoint, prints one JSON line each and exits.
+import { resolvePeer } from '../runtime/resolve-peer';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -89,6 +90,12 @@ export async function startCommand(argv: string[]): Promise<number> {
     },
   });
   if (values.help) { console.log(HELP); return 0; }
+  // Before anything starts: without Node-RED there is nothing to run, and the user should hear why at once.
+  const nodeRed = resolvePeer('node-red');
+  if (nodeRed instanceof Error) {
+    console.error(nodeRed.message);
+    return 1;
+  }
   const once = values.once!;
   const userDir = path.resolve(values['user-dir'] ?? (once ? fs.mkdtempSync(path.join(os.tmpdir(), 'edge-mlops-once-')) : '.edge-mlops'));
   fs.mkdirSync(userDir, { recursive: true });

@@ -1,6 +1,7 @@
 // An MQTT broker for the demo: thin-edge's mosquitto when one listens; an embedded aedes broker only when asked for
 // (--embedded-broker) or when no thin-edge is configured on this machine. On a thin-edge device the broker port is
 // mosquitto's: an aedes there would swallow the queued data and keep mosquitto from starting again.
+import { resolvePeer } from './resolve-peer';
 import fs from 'node:fs';
 import net from 'node:net';
 
@@ -59,13 +60,9 @@ export async function ensureBroker(host: string, port: number, mayEmbed = true):
   const external = (listening: boolean) => ({ embedded: false, listening, host, port, close: async () => undefined });
   if (await isListening(host, port)) return external(true);
   if (!mayEmbed) return external(false);
-  let Aedes: { createBroker(): Promise<{ handle: (socket: net.Socket) => void; close(cb: () => void): void }> };
-  try {
-    Aedes = require('aedes').Aedes;
-  } catch {
-    throw new Error(`no MQTT broker listens on ${host}:${port} and the embedded broker (npm package aedes) is not installed: `
-      + 'start thin-edge\'s mosquitto, set TEDGE_MQTT_HOST/TEDGE_MQTT_PORT, or npm install aedes');
-  }
+  const found = resolvePeer('aedes');
+  if (found instanceof Error) throw new Error(`no MQTT broker listens on ${host}:${port}; for the embedded one, ${found.message}`);
+  const Aedes: { createBroker(): Promise<{ handle: (socket: net.Socket) => void; close(cb: () => void): void }> } = require(found).Aedes;
   const broker = await Aedes.createBroker();
   const server = net.createServer(broker.handle);
   await new Promise<void>((resolve, reject) => {

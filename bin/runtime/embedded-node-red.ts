@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { bodyLimit, DEFAULT_BODY_LIMIT_BYTES } from '../../lib/http/body-limit';
+import { requirePeer } from './resolve-peer';
 import { credentialSecret, exposureWarnings } from './runtime-security';
 
 export const packageRoot = path.resolve(__dirname, '..', '..', '..');
@@ -43,7 +44,7 @@ export async function startEmbeddedNodeRed(options: EmbeddedOptions): Promise<Em
   fs.mkdirSync(options.userDir, { recursive: true });
   installIntoUserDir(options.userDir);
   // node-red keeps one runtime per process; a second start in the same process reuses the module.
-  const RED = require('node-red');
+  const RED = requirePeer<any>('node-red');
   const server = http.createServer((req, res) => {
     RED.httpAdmin(req, res, () => RED.httpNode(req, res, () => {
       res.statusCode = 404;

@@ -76,14 +76,18 @@ describe('Dockerfile install steps, without Docker', function () {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let log = '';
+    let started = 0;
+    let onStarted = () => {};
     child.stderr!.on('data', (chunk: Buffer) => { log += chunk.toString(); });
     await new Promise<void>((resolve, reject) => {
       readline.createInterface({ input: child!.stdout! }).on('line', (line) => {
         log += `${line}\n`;
-        if (/Started flows/.test(line)) resolve();
+        if (/Started flows/.test(line)) { started++; onStarted(); resolve(); }
       });
       child!.once('exit', (code) => reject(new Error(`Node-RED exited with ${code}:\n${log}`)));
     });
+    /** The Admin API answers a deploy once the flows are saved; they start after it: wait for the next start. */
+    const nextStart = () => { const target = started + 1; return new Promise<void>((resolve) => { onStarted = () => { if (started >= target) resolve(); }; }); };
     const api = `http://127.0.0.1:${port}`;
     const nodes = (await (await fetch(`${api}/nodes`, { headers: { accept: 'application/json' } })).json()) as { module: string; types: string[]; enabled: boolean; err?: string }[];
     const ours = nodes.filter((n) => n.module === '@edge-mlops/node-red-vision');
@@ -91,7 +95,9 @@ describe('Dockerfile install steps, without Docker', function () {
     assert.deepEqual(ours.filter((n) => !n.enabled || n.err), [], 'every node set loads');
 
     const example = fs.readFileSync(path.join(repoRoot, 'examples', 'vqi-inspection.json'), 'utf8');
+    const restarted = nextStart();
     assert.equal((await stockInstall(api, 'vqi', '1.0.0', example)).status, 200);
+    await restarted;
     assert.equal(await stockList(api), 'vqi\t1.0.0\n');
     const line = await inspectOverHttp(api, path.join(repoRoot, 'samples', 'tower-rusty.jpg'));
     assert.equal(line.error, undefined, JSON.stringify(line));
