@@ -1,6 +1,11 @@
-// The package's domain modules for use outside Node-RED (scripts, the CLI, other runtimes).
+// The package's public API: its domain modules for use outside Node-RED (scripts, the CLI, other runtimes).
+// What is exported here is supported; members marked @internal are test hooks, left out of the type declarations
+// (stripInternal). Node adapters (nodes/) and the command (bin/) are not part of it.
 export * from './contract';
+export * from './element-types';
 export * from './errors';
+export * from './settings';
+export { SharedResource } from './shared-resource';
 export * as onnx from './onnx';
 export * as image from './image';
 export * as tensor from './tensor';

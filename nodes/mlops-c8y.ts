@@ -26,7 +26,8 @@ export interface C8yConnectionNode extends Node<ConnectionCredentials> {
   watch(listener: (state: PublisherStatus) => void): () => void;
 }
 
-export function queueDirectory(RED: NodeAPI, nodeId: string): string {
+/** Where this connection's store-and-forward queue lives (module-local: module.exports below replaces any export). */
+function queueDirectory(RED: NodeAPI, nodeId: string): string {
   return path.join(RED.settings.userDir ?? os.tmpdir(), 'mlops-c8y-queue', nodeId.replace(/[^A-Za-z0-9_.-]/g, '_'));
 }
 

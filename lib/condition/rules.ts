@@ -75,10 +75,6 @@ export function ruleQuotientName(rule: Pick<ConditionRule, 'numerator' | 'denomi
   return `${rule.numerator}/${rule.denominator}`;
 }
 
-export function describeRule(rule: ConditionRule): string {
-  return `${rule.numerator} / ${rule.denominator} ${rule.operator} ${rule.threshold} → ${rule.state}`;
-}
-
 export function compare(value: number, operator: RuleOperator, threshold: number): boolean {
   switch (operator) {
     case '>': return value > threshold;

@@ -7,7 +7,7 @@ export type SharpModule = typeof import('sharp').default;
 export type JimpModule = typeof import('jimp');
 export type DecoderChoice = 'auto' | 'sharp' | 'jimp';
 
-/** How the libraries are loaded; tests replace `sharp` to simulate a device where it cannot load. */
+/** @internal Test hook: how the libraries are loaded; tests replace `sharp` to simulate a device where it cannot load. */
 export const libraryLoaders = {
   // Loaded on first use, not at import: a device without a working sharp must still load this package.
   // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -3,8 +3,6 @@
 
 export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'tiff' | 'gif' | 'avif';
 
-export const ACCEPTED_FORMATS: readonly ImageFormat[] = ['jpeg', 'png', 'webp', 'tiff', 'gif', 'avif'];
-
 export interface Dimensions {
   width: number;
   height: number;

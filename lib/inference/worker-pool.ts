@@ -31,7 +31,7 @@ interface Slot {
 }
 
 export class WorkerPool {
-  /** Worker threads started by any pool and not yet exited: the leak check for redeploys. */
+  /** @internal Test hook: worker threads started by any pool and not yet exited (the leak check for redeploys). */
   static liveWorkerCount(): number {
     return liveWorkers;
   }
@@ -68,7 +68,7 @@ export class WorkerPool {
     });
   }
 
-  /** Fault injection for tests: kills a worker the way a native crash would. */
+  /** @internal Test hook: fault injection, kills a worker the way a native crash would. */
   async killOneWorker(): Promise<void> {
     const slot = [...this.slots].find((s) => s.job) ?? [...this.slots][0];
     if (slot) await slot.worker.terminate();

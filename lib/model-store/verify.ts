@@ -51,7 +51,10 @@ export function checkLoads(modelPath: string, info: ModelInfo, timeoutMs: number
       if (report?.ok && !err) return resolve();
       const message = report?.message ?? (err?.killed ? `no answer within ${timeoutMs} ms` : `the runtime crashed (${err?.message ?? 'no report'})`);
       const cause = describeLoadError(message, modelPath, info);
-      reject(new PipelineError('store-check-load', `check "loads and warms up" failed: ${cause.message}`,
+      const explained = cause.code === 'external-data-missing'
+        ? `the model keeps its weights in ${path.basename(String(cause.details.file))}, which the bundle does not hold; add it next to model.onnx in the bundle`
+        : cause.message;
+      reject(new PipelineError('store-check-load', `check "loads and warms up" failed: ${explained}`,
         { check: 'loads', reason: message, cause: cause.code }));
     });
   });

@@ -79,19 +79,6 @@ export async function compareLatency(
   return { threads: options.threads, runs: options.runs, floatMs, quantizedMs, speedup: floatMs / quantizedMs };
 }
 
-/** Intersection over union of two binary masks; 1 when both are empty. */
-export function maskIoU(a: ArrayLike<boolean | number>, b: ArrayLike<boolean | number>): number {
-  let intersection = 0;
-  let union = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = !!a[i];
-    const y = !!b[i];
-    if (x && y) intersection++;
-    if (x || y) union++;
-  }
-  return union === 0 ? 1 : intersection / union;
-}
-
 /**
  * Runs both models over the samples and compares the judged outputs (the first by default, see agreement.ts).
  * `threshold` binarises 1-channel maps (probabilities: 0.5; PP-OCR's DB maps use 0.3).

@@ -29,8 +29,6 @@ export function opRole(node: onnx.INodeProto): OpRole | undefined {
   return ROLES[String(node.opType)];
 }
 
-export const QUANTIZABLE_OPS = Object.keys(ROLES);
-
 /** Input positions holding data to quantize (shape, axes and index inputs stay as they are). */
 export function dataInputIndices(node: onnx.INodeProto): number[] {
   const role = opRole(node);

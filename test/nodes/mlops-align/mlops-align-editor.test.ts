@@ -1,7 +1,6 @@
 // The signal table of mlops-align in the real Node-RED editor (Chromium via playwright-core): rows load, a row can be
 // added, the table is saved as the node's `signals`, "second output" gives the node two outputs, and a duplicate
 // feature name marks the node invalid.
-/* eslint-disable @typescript-eslint/no-explicit-any -- the editor's globals are untyped */
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { chromiumAvailable, openEditor, type EditorSession } from '../../helpers/editor';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { FakeCumulocity } from '../../fixtures/c8y-server';
-import { c8yNodes, condition, publishFlow, segmentation, statusMatching, tempUserDir } from '../../helpers/c8y-flow';
+import { c8yNodes, condition, publishFlow, segmentation, statusMatching, tempUserDir, watchStatus } from '../../helpers/c8y-flow';
 import { nextMessage, testHelper } from '../../helpers/flow';
 import { Mosquitto, Recorder } from '../../helpers/mosquitto';
 
@@ -48,6 +48,8 @@ describe('mlops-c8y-out over thin-edge (real mosquitto)', function () {
     assert.equal(health.pid, process.pid);
     assert.equal(typeof health.time, 'number');
 
+    // Recorded from before the message: "sent 8" may show before the recorder has the last message.
+    const statuses = watchStatus('pub');
     testHelper.getNode('pub').receive({ condition: condition('CRITICAL'), segmentation: segmentation(), timings: { infer: 41.5, segment: 3.25 } });
     const out = await nextMessage('out');
     assert.deepEqual(out.published, { assetId: 'tower-17', queued: 8, dropped: 0 });
@@ -102,7 +104,7 @@ describe('mlops-c8y-out over thin-edge (real mosquitto)', function () {
       { state: 'CRITICAL', severity: 'CRITICAL', reasons: ['rust ratio 0.31 > 0.2'], score: 0.72, time: undefined });
     assert.deepEqual(json(twin('mlops_Model')[0]!.payload), { name: 'tower-seg', version: '3' });
     assert.deepEqual(json(twin('mlops_Flow')[0]!.payload), { name: 'tower-inspection', version: '1.4.2' });
-    await statusMatching('pub', /sent 8/);
+    await statuses.until(/sent 8/);
   });
 
   it('raises the alarm once while the state lasts and clears it with an empty retained message when healthy again', async () => {

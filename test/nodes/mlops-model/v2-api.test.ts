@@ -1,6 +1,5 @@
 // The V2 inference API (Open Inference Protocol) served by mlops-model nodes in a real Node-RED runtime, with
 // httpNodeRoot and httpNodeAuth set: every endpoint, shapes and datatypes, error bodies, and 503 under overload.
-/* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers of the API under test are read loosely */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';

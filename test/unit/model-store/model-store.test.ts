@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ModelStore, parseStoreSpec, readArtefact, sha256Of, storeRoot } from '../../../lib/model-store';
 import { refusal } from '../../helpers/refusal';
-import { offsetModel, packBundle, tempDir, unloadableModel, writeDownload } from '../../fixtures/store-models';
+import { externalDataModel, offsetModel, packBundle, tempDir, unloadableModel, writeDownload } from '../../fixtures/store-models';
 
 describe('model store', function () {
   this.timeout(120000);
@@ -62,7 +62,7 @@ describe('model store', function () {
     assert.deepEqual(store.versions('offset').map((v) => v.version).sort(), ['2', '5', '6', '7']);
   });
 
-  it('accepts .tar.gz, .tar and .zip bundles packed by the system tools, by content, with labels and external data', async () => {
+  it('accepts .tar.gz, .tar and .zip bundles packed by the system tools, by content, with a manifest and labels', async () => {
     const files = { 'model.onnx': offsetModel(3), 'manifest.json': JSON.stringify({ sha256: sha256Of(offsetModel(3)), preprocessing: { mean: [0.5] } }), 'labels.txt': 'wire\ntower\n' };
     for (const format of ['tar.gz', 'tar', 'zip'] as const) {
       const bundle = packBundle(dir, `bundle-${format.replace('.', '')}`, files, format, format === 'zip' ? 'my-model' : undefined);
@@ -72,6 +72,18 @@ describe('model store', function () {
       assert.deepEqual([m.format, m.labels, m.preprocessing, m.sha256], [format, ['wire', 'tower'], { mean: [0.5] }, sha256Of(offsetModel(3))]);
       assert.deepEqual(m.files, ['labels.txt', 'manifest.json', 'model.onnx']);
     }
+  });
+
+  it('installs a bundle whose weights are in an external data file, and refuses it when that file is missing', async () => {
+    const { model, weights } = externalDataModel(6);
+    await store.install('ext', '1', packBundle(dir, 'ext-ok', { 'model.onnx': model, 'weights.bin': weights }, 'tar.gz'));
+    const installed = store.resolve('ext');
+    assert.deepEqual(installed.manifest.files, ['manifest.json', 'model.onnx', 'weights.bin']);
+    assert.deepEqual(fs.readFileSync(path.join(installed.dir, 'weights.bin')), weights);
+    const refused = await refusal(store.install('ext', '2', packBundle(dir, 'ext-missing', { 'model.onnx': model }, 'tar.gz')));
+    assert.equal(refused.code, 'store-check-load');
+    assert.match(refused.message, /keeps its weights in weights\.bin, which the bundle does not hold/);
+    assert.equal(store.resolve('ext').version, '1');
   });
 
   it('refuses what fails a check, names the check, and keeps the previous version active', async () => {
