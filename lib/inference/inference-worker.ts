@@ -5,6 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { elementView, isElementType, tensorBytes } from '../element-types';
 import type { FromWorker, ToWorker, WireTensor, WorkerSetup } from './protocol';
+import { postTransferring } from '../transfer';
 
 function toOrtTensor(wire: WireTensor): ort.Tensor {
   if (!isElementType(wire.type)) throw new Error(`tensor type ${String(wire.type)} is not supported`);
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
   lowerThreadPriority();
   const port = parentPort!;
   const setup = workerData as WorkerSetup;
-  const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+  const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => postTransferring(port, message, transfer);
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(setup.modelPath, {

@@ -2,6 +2,7 @@
 // for SegmentPool, so a 1024² map projected onto a large picture does not stall Node-RED's event loop.
 import { parentPort } from 'node:worker_threads';
 import { isPipelineError } from '../errors';
+import { postTransferring } from '../transfer';
 import { segment } from './index';
 import { fromWire, toWire, type SegmentJob, type SegmentReply } from './offthread-protocol';
 
@@ -18,7 +19,7 @@ port.on('message', (job: SegmentJob) => {
       kind: 'done', jobId: job.jobId, outputName, annotations, reading,
       result: { ...rest, classMap: toWire(classMap, transfer), overlay: overlay ? toWire(overlay, transfer) : undefined },
     };
-    port.postMessage(reply, transfer);
+    postTransferring(port, reply, transfer);
   }, (err: unknown) => {
     const reply: SegmentReply = isPipelineError(err)
       ? { kind: 'failed', jobId: job.jobId, message: err.message, code: err.code, details: err.details }
