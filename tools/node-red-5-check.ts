@@ -92,6 +92,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-mlops-nr5-'));
+  // mkdtemp makes it 0700; tests that run the plugin executables as another user need to reach Node 22 in it.
+  fs.chmodSync(work, 0o755);
   try {
     const runtime = fetchRuntime(work);
     const exampleOk = await checkExample(runtime);
