@@ -11,6 +11,7 @@ if (nodeRedDir) {
   const resolve = loader._resolveFilename;
   loader._resolveFilename = function (request, parent, isMain, options) {
     const ofNodeRed = request === 'node-red' || request.startsWith('node-red/') || request.startsWith('@node-red/');
-    return resolve.call(this, request, parent, isMain, ofNodeRed ? { paths: [nodeRedDir] } : options);
+    // A caller that names its own search paths (edge-mlops start looking for the user's Node-RED) keeps them.
+    return resolve.call(this, request, parent, isMain, ofNodeRed && !options?.paths ? { paths: [nodeRedDir] } : options);
   };
 }

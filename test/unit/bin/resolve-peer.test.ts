@@ -18,7 +18,7 @@ describe('edge-mlops start: finding Node-RED and aedes', () => {
     assert.deepEqual(paths.slice(0, 2), [empty, userNodeRed]);
     const found = resolvePeer('node-red', paths.slice(0, 2));
     assert.ok(typeof found === 'string', String(found));
-    assert.equal(fs.realpathSync(found), fs.realpathSync(require.resolve('node-red')));
+    assert.equal(fs.realpathSync(found), fs.realpathSync(require.resolve('node-red', { paths: [repoRoot] })));
   });
 
   it('says what is missing, where it looked and what to install', () => {
