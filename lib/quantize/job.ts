@@ -1,6 +1,7 @@
 // One quantization run from file to file, with the comparison a user wants to see afterwards.
 // Shared by the CLI, the mlops-quantize node (through a worker thread) and the benchmark.
 import fs from 'node:fs';
+import path from 'node:path';
 import { PipelineError } from '../errors';
 import { readModelInfo, type ModelInfo } from '../onnx';
 import type { PreprocessOptions } from '../tensor';
@@ -110,6 +111,7 @@ export async function runQuantizeJob(job: QuantizeJob, onProgress: JobProgress =
   });
   onProgress('write', 0, 1);
   try {
+    fs.mkdirSync(path.dirname(job.outputPath), { recursive: true });
     fs.writeFileSync(job.outputPath, result.model);
   } catch (err) {
     throw new PipelineError('output-unwritable', `cannot write the quantized model to "${job.outputPath}": ${(err as Error).message}; choose a writable path`, { path: job.outputPath });

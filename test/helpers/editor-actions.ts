@@ -181,3 +181,9 @@ export async function shownStatus(page: Page, nodeId: string): Promise<{ fill?: 
     return status ? { fill: status.fill, shape: status.shape, text: status.text } : undefined;
   }, nodeId);
 }
+
+/** Clicks the button of inject node `nodeId`, as a user does to send its message (its tab is shown first). */
+export async function clickInject(page: Page, nodeId: string): Promise<void> {
+  await page.evaluate((id) => RED.view.reveal(id), nodeId);
+  await page.locator(`[id="${nodeId}"] .red-ui-flow-node-button`).click();
+}
