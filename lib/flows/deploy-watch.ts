@@ -19,7 +19,7 @@ export interface DeployResult { rev: string; replaced: FlowNode[]; waiting: Node
 type FlowsBefore = { rev: string; flows: FlowNode[] };
 
 /** Resolves with the outcome once the observer has one, or at the start timeout; settles at the settle timeout. */
-function awaitOutcome(observer: DeployObserver, revision: string, timeouts: DeployTimeouts, subscribe: (wake: () => void) => void): Promise<DeployOutcome> {
+export function awaitOutcome(observer: DeployObserver, revision: string, timeouts: DeployTimeouts, subscribe: (wake: () => void) => void): Promise<DeployOutcome> {
   return new Promise<DeployOutcome>((resolve) => {
     let settleOver = false;
     let settleTimer: NodeJS.Timeout | undefined;
