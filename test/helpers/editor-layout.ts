@@ -30,9 +30,16 @@ export async function tabLayout(page: Page, tabId: string): Promise<TabLayout> {
       const status = group.querySelector('.red-ui-flow-node-status-group') as { style: { display: string }; querySelector(s: string): { textContent: string | null } | null; getBoundingClientRect(): ClientRect } | null;
       const text = status?.querySelector('.red-ui-flow-node-status-label')?.textContent ?? '';
       const shown = status && status.style.display !== 'none' && text !== '';
+      // The body with its button (inject, debug), which sticks out of it.
+      const parts = ['.red-ui-flow-node', '.red-ui-flow-node-button'].map((s) => group.querySelector(s)?.getBoundingClientRect())
+        .filter((r: ClientRect | undefined): r is ClientRect => r !== undefined && r.width > 0);
+      const left = Math.min(...parts.map((r: ClientRect) => r.left));
+      const top = Math.min(...parts.map((r: ClientRect) => r.top));
+      const right = Math.max(...parts.map((r: ClientRect) => r.left + r.width));
+      const bottom = Math.max(...parts.map((r: ClientRect) => r.top + r.height));
       return {
         id: n.id, type: n.type, label: group.querySelector('.red-ui-flow-node-label')?.textContent ?? '',
-        body: box(group.querySelector('.red-ui-flow-node')!.getBoundingClientRect()),
+        body: box({ left, top, width: right - left, height: bottom - top }),
         ...(shown ? { status: { text, box: box(status.getBoundingClientRect()) } } : {}),
       };
     });
@@ -58,11 +65,17 @@ export function intersects(a: Box, b: Box): boolean {
   return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 }
 
-/** Every status (widened by `reserve(node)` px to its right) that touches another node's body or another status. */
-export function statusOverlaps(nodes: DrawnNode[], reserve: (node: DrawnNode) => number = () => 0): string[] {
+/**
+ * Nodes drawn over each other, and every status (widened by `reserve(node)` px to its right) that touches another
+ * node or another status.
+ */
+export function layoutOverlaps(nodes: DrawnNode[], reserve: (node: DrawnNode) => number = () => 0): string[] {
   const widened = (n: DrawnNode): Box => ({ ...n.status!.box, width: n.status!.box.width + reserve(n) });
   const name = (n: DrawnNode) => `${n.label || n.type} (${n.id})`;
   const found: string[] = [];
+  nodes.forEach((n, i) => {
+    for (const other of nodes.slice(i + 1)) if (intersects(n.body, other.body)) found.push(`node ${name(n)} and node ${name(other)} overlap`);
+  });
   const withStatus = nodes.filter((n) => n.status);
   for (const n of withStatus) {
     for (const other of nodes) {
