@@ -6,6 +6,7 @@ import {
   FULL_WEIGHT_LEVELS, REDUCED_WEIGHT_LEVELS, asymmetricParams, integerRange, quantizeBias, quantizeValues, quantizeWeightsPerChannel, symmetricParams,
   type QuantParams, type QuantRange, type QuantType,
 } from './math';
+import { correctedBias } from './bias-correction';
 import { dataInputIndices, dataOutputIndices, opRole } from './ops';
 
 export interface StaticOptions {
@@ -18,6 +19,8 @@ export interface StaticOptions {
   reduceRange?: boolean;
   /** int8 (default) or uint8 weights (zero point 128): ORT then uses its u8u8 kernels, which never saturate. */
   weightType?: QuantType;
+  /** Mean per channel of Conv inputs (calibration): Conv biases then absorb the weight-rounding shift. */
+  inputMeans?: Map<string, Float64Array>;
 }
 
 export interface StaticReport {
@@ -31,6 +34,8 @@ export interface StaticReport {
   quantizedTensors: number;
   /** Names of the quantized compute nodes (not data movement): what accuracy tuning may keep in float. */
   quantizedNodes: { name: string; opType: string }[];
+  /** Convs whose bias absorbed the weight-rounding shift (inputMeans). */
+  correctedBiases: number;
 }
 
 const FLOAT_INPUT_CHANNELS = 4;
@@ -147,7 +152,7 @@ export function quantizeStatic(model: onnx.IModelProto, ranges: Map<string, Quan
   const exclude = new Set(options.exclude);
   const names = new NameAllocator(graph);
   let index = new GraphIndex(graph);
-  const report: StaticReport = { quantizedOps: {}, foldedActivations: 0, foldedAffine: 0, quantizedTensors: 0, quantizedNodes: [] };
+  const report: StaticReport = { quantizedOps: {}, foldedActivations: 0, foldedAffine: 0, quantizedTensors: 0, quantizedNodes: [], correctedBiases: 0 };
 
   const isData = (name: string) => ranges.has(name) || index.constantFloats(name) !== undefined;
   const quantizable = (node: onnx.INodeProto) =>
@@ -285,9 +290,11 @@ export function quantizeStatic(model: onnx.IModelProto, ranges: Map<string, Quan
     const quantizedName = names.make(`${base}/q`);
     const output = names.make(`${base}/d`);
     let scales: Float32Array;
+    let signed: Int8Array;
     if (perChannel) {
       const w = quantizeWeightsPerChannel(values, dims, 0, weightLevels);
       scales = w.scales;
+      signed = w.values;
       const scale = names.make(`${base}/s`);
       const zeroPoint = names.make(`${base}/z`);
       const unsigned = weightType === 'uint8';
@@ -303,17 +310,19 @@ export function quantizeStatic(model: onnx.IModelProto, ranges: Map<string, Quan
       for (const v of values) { if (v < min) min = v; if (v > max) max = v; }
       const p = kind === 'weight' ? symmetricParams({ min, max }, weightType, weightLevels) : asymmetricParams({ min, max }, options.activationType);
       scales = Float32Array.of(p.scale);
-      newInitializers.push(makeTensor(quantizedName, p.type, dims, quantizeValues(values, p, kind === 'weight')));
+      const quantized = quantizeValues(values, p, kind === 'weight');
+      signed = Int8Array.from(quantized, (v) => v - p.zeroPoint);
+      newInitializers.push(makeTensor(quantizedName, p.type, dims, quantized));
       const [scale, zeroPoint] = quantParamsTensors(base, p);
       prefixNodes.push(makeNode('DequantizeLinear', [quantizedName, scale, zeroPoint], [output], {}, ''));
     }
     node.input![slot] = output;
-    return scales;
+    return { scales, signed, values, dims };
   };
 
-  const dequantizeBias = (node: onnx.INodeProto, inputScale: number, weightScales: Float32Array) => {
+  const dequantizeBias = (node: onnx.INodeProto, inputScale: number, weightScales: Float32Array, floatBias = index.constantFloats(node.input![2]!)!) => {
     const name = node.input![2]!;
-    const bias = quantizeBias(index.constantFloats(name)!, inputScale, weightScales);
+    const bias = quantizeBias(floatBias, inputScale, weightScales);
     const base = name;
     const quantizedName = names.make(`${base}/q`);
     const output = names.make(`${base}/d`);
@@ -332,10 +341,16 @@ export function quantizeStatic(model: onnx.IModelProto, ranges: Map<string, Quan
     const inputScale = params.get(originalName(node.input![0]!))?.scale;
     if (role === 'conv' || role === 'gemm') {
       const weightName = node.input![1]!;
-      const weightScales = index.isConstant(weightName)
-        ? dequantizeConstant(node, 1, 'weight')
-        : Float32Array.of(params.get(originalName(weightName))!.scale);
-      if (node.input![2] && inputScale !== undefined) dequantizeBias(node, inputScale, weightScales);
+      const weights = index.isConstant(weightName) ? dequantizeConstant(node, 1, 'weight') : undefined;
+      const weightScales = weights?.scales ?? Float32Array.of(params.get(originalName(weightName))!.scale);
+      const means = role === 'conv' && weights ? options.inputMeans?.get(originalName(node.input![0]!)) : undefined;
+      if (means && weights && inputScale !== undefined) {
+        const bias = node.input![2] ? index.constantFloats(node.input![2])! : undefined;
+        const corrected = correctedBias(bias, { values: weights.values, dims: weights.dims, group: attributeInt(node, 'group', 1) }, weights.signed, weightScales, means);
+        if (!bias) node.input![2] = names.make(`${node.name || weightName}/bias`);
+        dequantizeBias(node, inputScale, weightScales, corrected);
+        report.correctedBiases++;
+      } else if (node.input![2] && inputScale !== undefined) dequantizeBias(node, inputScale, weightScales);
     } else if (role === 'combine') {
       for (let i = 0; i < node.input!.length; i++) {
         if (!index.isConstant(node.input![i]!)) continue;
