@@ -11,7 +11,8 @@ import { compareLatency, compareOutputs } from '../lib/quantize/evaluate';
 import { attributeInt } from '../lib/quantize/graph';
 import { Histogram } from '../lib/quantize/histogram';
 import { prepareModel } from '../lib/quantize/preprocess';
-import { quantizeStatic, tensorsToCalibrate } from '../lib/quantize/qdq';
+import { tensorsToCalibrate } from '../lib/quantize/qdq';
+import { quantizeStatic } from '../lib/quantize/qdq-plan';
 import { PPOCR_DET_PATH } from './quantization';
 import { renderTextImages } from './text-images';
 
