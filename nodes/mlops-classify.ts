@@ -6,7 +6,7 @@ import { outputOrder } from './shared/output-order';
 import type { Node, NodeAPI, NodeDefinition } from './shared/red';
 import { readyStatus } from './shared/status';
 import { createNode, onInput, readSettings, useModel } from './shared/template';
-import { addTimings } from './shared/timings';
+import { addTimings, withMs } from './shared/timings';
 
 const TYPE = 'mlops-classify';
 
@@ -28,8 +28,9 @@ export = function register(RED: NodeAPI): void {
       const first = predictions[0]!;
       msg.prediction = first;
       if (predictions.length > 1) msg.predictions = predictions;
-      addTimings(msg, { classify: performance.now() - started });
-      node.status(readyStatus(translate(RED, `${TYPE}.status.prediction`, '__label__ __score__', { label: first.label, score: first.score.toFixed(3) })));
+      const own = performance.now() - started;
+      addTimings(msg, { classify: own });
+      node.status(withMs(RED, TYPE, readyStatus(translate(RED, `${TYPE}.status.prediction`, '__label__ __score__', { label: first.label, score: first.score.toFixed(3) })), own));
       send(msg);
     });
   }

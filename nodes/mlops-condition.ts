@@ -6,6 +6,7 @@ import { translate } from './shared/i18n';
 import type { Node, NodeAPI, NodeDefinition, NodeStatus } from './shared/red';
 import { createNode, onInput, readSettings } from './shared/template';
 import { addTimings } from './shared/timings';
+import { formatMs, totalMs } from '../lib/timings';
 
 const TYPE = 'mlops-condition';
 
@@ -18,10 +19,14 @@ const STATUS_LOOK: Record<ConditionResult['state'], Pick<NodeStatus, 'fill' | 's
   RETAKE: { fill: 'blue', shape: 'ring' },
 };
 
-function statusText(RED: NodeAPI, condition: ConditionResult): string {
+/** The state (or the retake reason), then the pipeline's total: the sum of every stage msg.timings carries. */
+function statusText(RED: NodeAPI, condition: ConditionResult, pipelineMs: number): string {
   const values = { asset: condition.assetType, state: condition.state, reason: condition.reasons[0] ?? '' };
-  if (condition.state === 'RETAKE') return translate(RED, `${TYPE}.status.retake`, `retake: ${values.reason}`, values);
-  return translate(RED, `${TYPE}.status.state`, `${values.asset}: ${values.state}`, values);
+  const judged = condition.state === 'RETAKE'
+    ? translate(RED, `${TYPE}.status.retake`, `retake: ${values.reason}`, values)
+    : translate(RED, `${TYPE}.status.state`, `${values.asset}: ${values.state}`, values);
+  const ms = formatMs(pipelineMs);
+  return `${judged} · ${translate(RED, `${TYPE}.status.total`, `total ${ms} ms`, { ms })}`;
 }
 
 export = function register(RED: NodeAPI): void {
@@ -38,7 +43,7 @@ export = function register(RED: NodeAPI): void {
         : inspector.inspect(msg.segmentation, msg.image as ImageData | undefined, msg.assetId);
       msg.condition = condition;
       addTimings(msg, { condition: performance.now() - started });
-      node.status({ ...STATUS_LOOK[condition.state], text: statusText(RED, condition) });
+      node.status({ ...STATUS_LOOK[condition.state], text: statusText(RED, condition, totalMs(msg.timings)) });
       send(msg);
     });
   }

@@ -8,7 +8,7 @@ import { badSetting, enumSetting, nonNegativeInteger, positiveNumber } from '../
 import type { Node, NodeAPI, NodeDefinition } from './shared/red';
 import { readyStatus } from './shared/status';
 import { createNode, onInput, readSettings } from './shared/template';
-import { addTimings } from './shared/timings';
+import { addTimings, withMs } from './shared/timings';
 
 interface ImageNodeConfig extends NodeDefinition {
   baseDir?: string;
@@ -99,7 +99,9 @@ export = function register(RED: NodeAPI): void {
       const { image, timings } = decoded;
       msg.image = image;
       addTimings(msg, timings);
-      node.status(readyStatus(RED._('mlops-image.status.decoded', { width: image.width, height: image.height, format: image.format })));
+      const ownMs = (timings.fetch ?? 0) + timings.decode;
+      node.status(withMs(RED, 'mlops-image',
+        readyStatus(RED._('mlops-image.status.decoded', { width: image.width, height: image.height, format: image.format })), ownMs));
       send(msg);
     });
   }

@@ -10,7 +10,7 @@ import { outputOrder } from './shared/output-order';
 import type { Node, NodeAPI, NodeDefinition, NodeStatus } from './shared/red';
 import { readyStatus, warningStatus } from './shared/status';
 import { createNode, onInput, readSettings, useModel } from './shared/template';
-import { addTimings } from './shared/timings';
+import { addTimings, withMs } from './shared/timings';
 import { sharedSegmentPool } from '../lib/segmentation/segment-pool';
 
 const TYPE = 'mlops-segment';
@@ -104,11 +104,12 @@ export = function register(RED: NodeAPI): void {
       msg.segmentation = result;
       // Boxes from earlier nodes stay; ours are added after them.
       msg.annotations = Array.isArray(msg.annotations) ? [...msg.annotations, ...annotations] : annotations;
-      addTimings(msg, { postprocess: performance.now() - started });
+      const postprocess = performance.now() - started;
+      addTimings(msg, { postprocess });
       if (reading && !earlier && options.singleChannel === 'auto') decided.set(options.outputName ?? '', reading);
       if (reading?.conflict) warnOnce(result.output ?? '', reading);
       const shown = reading && !reading.conflict && earlier ? earlier : reading;
-      node.status(resultStatus(RED, result, settings.includeBackground, shown));
+      node.status(withMs(RED, TYPE, resultStatus(RED, result, settings.includeBackground, shown), postprocess));
       send(msg);
     });
   }

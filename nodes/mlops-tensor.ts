@@ -11,7 +11,7 @@ import { releaseAdmission } from '../lib/inference/admission';
 import type { Node, NodeAPI, NodeDefinition } from './shared/red';
 import { readyStatus } from './shared/status';
 import { createNode, onInput, readSettings, useModel } from './shared/template';
-import { addTimings } from './shared/timings';
+import { addTimings, withMs } from './shared/timings';
 
 interface TensorNodeConfig extends NodeDefinition {
   model?: string;
@@ -77,8 +77,9 @@ export = function register(RED: NodeAPI): void {
       const started = performance.now();
       const tensor = await imageToTensor(msg.image as Parameters<typeof imageToTensor>[0], options);
       msg.tensor = tensor;
-      addTimings(msg, { preprocess: performance.now() - started });
-      node.status(readyStatus(RED._('mlops-tensor.status.ready', { dims: tensor.dims.join('x'), type: tensor.type })));
+      const preprocess = performance.now() - started;
+      addTimings(msg, { preprocess });
+      node.status(withMs(RED, 'mlops-tensor', readyStatus(RED._('mlops-tensor.status.ready', { dims: tensor.dims.join('x'), type: tensor.type })), preprocess));
       send(msg);
     }, (msg) => releaseAdmission(config.model, msg._msgid)); // a failed message will not reach the model
   }

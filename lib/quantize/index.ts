@@ -10,7 +10,8 @@ import { quantizeDynamic } from './dynamic';
 import type { Float16Conversion } from './float16';
 import type { QuantType } from './math';
 import { isQuantizedOp, optimizeWithRuntime, prepareModel } from './preprocess';
-import { quantizeStatic, tensorsToCalibrate } from './qdq';
+import { tensorsToCalibrate } from './qdq';
+import { quantizeStatic } from './qdq-plan';
 import type { OutputSelection } from './agreement';
 import { tuneForAgreement, type TuningResult } from './tuning';
 

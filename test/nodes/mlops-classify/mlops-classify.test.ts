@@ -40,7 +40,7 @@ describe('mlops-classify node', function () {
       assert.equal(p.label, test.labels[row] === 1 ? 'failure' : 'normal', `row ${row}: ${JSON.stringify(p)}`);
       assert.equal(typeof msg.timings.classify, 'number');
     }
-    assert.match(statuses.at(-1)!.text!, /^normal [01]\.\d{3}$/);
+    assert.match(statuses.at(-1)!.text!, /^normal [01]\.\d{3} · \d+(\.\d)? ms$/);
   });
 
   it('a label list that does not fit the output fails to Catch with the catalog text; the next message passes', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { catchNode, nextMessage, nextMessages, nodeModule, recordStatus, testHelper, withCatch } from '../../helpers/flow';
 import { checkerboard, greyPicture, segmentation } from '../../helpers/condition-fixtures';
+import { formatMs, totalMs } from '../../../lib/timings';
 
 const conditionNode = nodeModule('mlops-condition');
 
@@ -32,7 +33,9 @@ describe('mlops-condition node', () => {
       quality: { sharpness: 1040400, brightness: 127.5 },
       previousState: null, changed: true,
     });
-    assert.deepEqual(status.at(-1), { fill: 'red', shape: 'dot', text: 'tower: CRITICAL' });
+    // The pipeline's total: every stage the message carries (here the earlier inference's 3 ms and its own).
+    assert.deepEqual(status.at(-1), { fill: 'red', shape: 'dot', text: `tower: CRITICAL · total ${formatMs(totalMs(msg.timings))} ms` });
+    assert.ok(totalMs(msg.timings) >= 3);
   });
 
   it('asks for a retake on a blurry picture, with the reason in the status', async () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { catchNode, nextMessage, nodeModule, recordStatus, repoRoot, testHelper, withCatch } from '../../helpers/flow';
 import { floatOutput, geometry, logitsFor, solidImage } from '../../helpers/segmentation-fixtures';
+import { formatMs } from '../../../lib/timings';
 
 // A stand-in for the mlops-model config node offering only what mlops-segment uses: info.metadata, and the
 // reference counting every node that uses a model does.
@@ -89,7 +90,7 @@ describe('mlops-segment node', () => {
     const overlay = await sharp(segmentation.overlay).raw().toBuffer({ resolveWithObject: true });
     assert.deepEqual([overlay.info.width, overlay.info.height], [8, 4]);
     assert.deepEqual(Array.from(overlay.data.subarray(0, 3)), [178, 50, 50]);
-    assert.deepEqual(status.at(-1), { fill: 'green', shape: 'dot', text: '2 components · tower 25%' });
+    assert.deepEqual(status.at(-1), { fill: 'green', shape: 'dot', text: `2 components · tower 25% · ${formatMs(msg.timings.postprocess)} ms` });
   });
 
   const badInputs: [string, Record<string, unknown>, RegExp][] = [
@@ -138,15 +139,16 @@ describe('mlops-segment node', () => {
     assert.deepEqual(msg.segmentation.labels, ['background', 'text']);
     assert.deepEqual(msg.segmentation.components, [{ classIndex: 1, label: 'text', area: 2, bbox: [1, 0, 1, 2] }]);
     assert.equal(msg.segmentation.overlay, undefined);
-    assert.deepEqual(status.at(-1), { fill: 'green', shape: 'dot', text: '1 component · text 50%' });
+    assert.deepEqual(status.at(-1), { fill: 'green', shape: 'dot', text: `1 component · text 50% · ${formatMs(msg.timings.postprocess)} ms` });
   });
 
   it('says so when nothing but background is found', async () => {
     const { status, node } = await load({ overlay: false });
     const received = nextMessage('out');
     node.receive(goodMessage({ outputs: { mask: logitsFor(new Array(16).fill(0), 3, 4, 4) } }));
-    assert.deepEqual((await received).segmentation.components, []);
-    assert.deepEqual(status.at(-1), { fill: 'green', shape: 'dot', text: 'nothing found' });
+    const msg = await received;
+    assert.deepEqual(msg.segmentation.components, []);
+    assert.deepEqual(status.at(-1), { fill: 'green', shape: 'dot', text: `nothing found · ${formatMs(msg.timings.postprocess)} ms` });
   });
 });
 

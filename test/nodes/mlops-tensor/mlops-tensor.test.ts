@@ -4,6 +4,7 @@ import type { ModelInfo, TensorInfo } from '../../../lib/onnx';
 import { withCatalog } from '../../helpers/catalog';
 import { nextMessage, nextMessages, nodeModule, recordStatus, testHelper, withCatch, catchNode } from '../../helpers/flow';
 import { quadrants, raw } from '../../fixtures/images';
+import { formatMs } from '../../../lib/timings';
 
 // Stands in for the mlops-model config node (another module): only ready() and reference counting are used.
 function stubModelModule(RED: { nodes: { createNode(node: object, config: object): void; registerType(type: string, ctor: (this: never, config: never) => void): void } }) {
@@ -49,7 +50,7 @@ describe('mlops-tensor node', () => {
     assert.deepEqual(Array.from(typedView(msg.tensor.data, 'float32') as Float32Array).slice(0, 8), [0, 15, 30, 45, 60, 75, 90, 105]);
     assert.deepEqual(Object.keys(msg.timings).sort(), ['decode', 'preprocess']);
     assert.equal(msg.image.width, 4, 'msg.image stays on the message');
-    assert.deepEqual(status.at(-1), { fill: 'green', shape: 'dot', text: '1x3x2x4 float32' });
+    assert.deepEqual(status.at(-1), { fill: 'green', shape: 'dot', text: `1x3x2x4 float32 · ${formatMs(msg.timings.preprocess)} ms` });
   });
 
   it('takes size, layout, type and normalisation from the selected model', async () => {
