@@ -99,6 +99,8 @@ export async function receiveUpload(body: Readable, options: UploadOptions): Pro
   const aborted = () => { if (!body.readableEnded) counter.destroy(new PipelineError('upload-aborted', 'the upload was interrupted before the whole file arrived; upload it again', {})); };
   body.once('error', aborted);
   body.once('close', aborted);
+  // An error before pipeline() below is attached stays on the stream (counter.errored), and pipeline() rejects with it.
+  counter.on('error', () => undefined);
   body.pipe(counter);
   let temporary: string | undefined;
   try {

@@ -125,6 +125,11 @@ describe('model upload into the user directory', () => {
     body.push(model.subarray(0, 100));
     setImmediate(() => body.destroy(new Error('aborted')));
     assert.equal((await refusal(pending)).code, 'upload-aborted');
+    // Interrupted before the upload even had its folder.
+    const early = new Readable({ read() {} });
+    const refused = refusal(receiveUpload(early, options('early.onnx')));
+    early.destroy(new Error('aborted'));
+    assert.equal((await refused).code, 'upload-aborted');
     assert.deepEqual(everything(), ['models']);
   });
 
