@@ -161,7 +161,7 @@ export const ERROR_CODES = {
   'bad-flow-version': 'the flow package version is empty or has spaces',
   'no-tab': 'the flow export holds no flow tab',
   'flow-id-collision': 'a node of a flow module has the id of a node of another flow on the Node-RED instance',
-  'flow-start-failed': 'a flow module cannot start on this Node-RED (missing node types, or its flows did not start and the previous ones were restored)',
+  'flow-start-failed': 'a flow module cannot start on this Node-RED (missing node types, nodes of it report errors while starting, or its flows did not start; the previous flows are restored)',
   'flow-version-not-found': 'the flow module has no stored version of that number',
   'node-red-unreachable': 'the Node-RED Admin API cannot be reached',
   'node-red-unauthorized': 'the Node-RED Admin API refused the request (adminAuth needs a token)',
