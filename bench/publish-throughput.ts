@@ -6,12 +6,13 @@ import path from 'node:path';
 import { buildPublication } from '../lib/publishing/inspection';
 import { Publisher } from '../lib/publishing/publisher';
 import { Mosquitto } from '../test/helpers/mosquitto';
+import { DEFAULT_TOPICS } from '../lib/publishing/topics';
 
 async function run(fsync: boolean, count: number, broker: Mosquitto): Promise<number> {
   const queueDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-bench-'));
   const publisher = new Publisher({
     transport: 'thin-edge', queueDir, queueMaxBytes: 64 << 20, queuePolicy: 'reject', fsync,
-    mqtt: { host: '127.0.0.1', port: broker.port, tls: false, clientId: `bench-${fsync}`, serviceName: 'bench', reconnectPeriodMs: 100 },
+    mqtt: { host: '127.0.0.1', port: broker.port, tls: false, clientId: `bench-${fsync}`, serviceName: 'bench', reconnectPeriodMs: 100, topics: DEFAULT_TOPICS },
     rest: { baseUrl: 'http://127.0.0.1:1/c8y', timeoutMs: 1000 },
   });
   await new Promise<void>((resolve) => publisher.on('status', (s) => { if (s.connected) resolve(); }));

@@ -10,17 +10,20 @@ import { NodeRedAdmin } from '../../lib/flows/node-red-admin';
 
 const SOFTWARE_TYPE = 'mlops-flows';
 const LINK_MARKER = '# written by: edge-mlops flows-plugin link';
-const ENV = { api: 'EDGE_MLOPS_NODE_RED_API', token: 'EDGE_MLOPS_NODE_RED_TOKEN', store: 'EDGE_MLOPS_FLOW_STORE', timeout: 'EDGE_MLOPS_FLOW_START_TIMEOUT' } as const;
+const ENV = { api: 'EDGE_MLOPS_NODE_RED_API', token: 'EDGE_MLOPS_NODE_RED_TOKEN', store: 'EDGE_MLOPS_FLOW_STORE', timeout: 'EDGE_MLOPS_FLOW_START_TIMEOUT', settle: 'EDGE_MLOPS_FLOW_SETTLE_TIMEOUT' } as const;
 
 export const FLOWS_PLUGIN_USAGE = `usage: edge-mlops flows-plugin <command> [args]
 
 thin-edge software-management plugin for Node-RED flows as modules (software type ${SOFTWARE_TYPE}); the files are
 what edge-mlops flow pack writes. Settings from env: $${ENV.api} (default http://127.0.0.1:1880), $${ENV.token}
-(an adminAuth bearer token), $${ENV.store} (default /var/lib/edge-mlops/flows), $${ENV.timeout} (s, default 30).
+(an adminAuth bearer token, from POST /auth/token), $${ENV.store} (default /var/lib/edge-mlops/flows),
+$${ENV.timeout} (s until the flows start, default 30), $${ENV.settle} (s that nodes still loading or connecting
+after the start may take, default 10).
 
   list                                          name<TAB>version per module on the instance
   install NAME --module-version V [--file F]    replace only NAME's tabs with F (without F: a stored V, rollback);
-                                                refused when node types are missing; restored when the flows do not start
+                                                refused when node types are missing; the previous flows are restored when
+                                                the flows do not start or a node of the module reports an error (listed)
   remove NAME [--module-version V]              the active version rolls back to the one before it, else the tabs go
   prepare | finalize                            nothing;  update-list: exit 1 (not supported)
   link [--dir D] [--remove]                     write the executable D/${SOFTWARE_TYPE} (default /etc/tedge/sm-plugins) with
@@ -30,11 +33,19 @@ exit codes: 0 done, 1 usage, 2 failed (the reason is on stderr)`;
 
 class UsageError extends Error {}
 
+function seconds(name: string, fallback: number): number {
+  const value = Number(process.env[name] || fallback);
+  if (!(value > 0)) throw new UsageError(`${name} must be a positive number of seconds, not "${process.env[name]}"`);
+  return value * 1000;
+}
+
 function modules(): FlowModules {
-  const timeout = Number(process.env[ENV.timeout] ?? 30);
-  if (!(timeout > 0)) throw new UsageError(`${ENV.timeout} must be a positive number of seconds`);
   const admin = new NodeRedAdmin({ api: process.env[ENV.api] || 'http://127.0.0.1:1880', token: process.env[ENV.token] || undefined, timeoutMs: 30000 });
-  return new FlowModules({ dir: process.env[ENV.store] || '/var/lib/edge-mlops/flows', admin, startTimeoutMs: timeout * 1000 });
+  return new FlowModules({
+    dir: process.env[ENV.store] || '/var/lib/edge-mlops/flows', admin,
+    startTimeoutMs: seconds(ENV.timeout, 30), settleTimeoutMs: seconds(ENV.settle, 10),
+    notice: (line) => process.stderr.write(`${SOFTWARE_TYPE}: ${line}\n`),
+  });
 }
 
 function moduleArgs(argv: string[]): { name: string; version?: string; file?: string } {
@@ -66,6 +77,8 @@ export async function flowsPluginCommand(argv: string[]): Promise<number> {
         try {
           process.stdout.write(await modules().list());
         } catch (err) {
+          // A refused token is a setting to fix, not Node-RED starting up: fail loudly.
+          if (isPipelineError(err) && err.code === 'node-red-unauthorized') throw err;
           // Node-RED not (yet) up: an empty list keeps the plugin registered, as thin-edge's own Node-RED plugin does.
           process.stderr.write(`${SOFTWARE_TYPE} list: ${(err as Error).message}\n`);
         }

@@ -5,23 +5,25 @@ import path from 'node:path';
 import { PipelineError } from '../errors';
 import { readJson, replaceFileAtomic } from '../model-store/durable';
 import { checkVersion, checkModelName } from '../model-store/names';
-import { STRUCTURAL_TYPES, parseFlowText, type FlowNode } from './flow-json';
+import { deployWatched, type DeployTimeouts } from './deploy-watch';
+import { STRUCTURAL_TYPES, parseFlowText } from './flow-json';
 import { flowModules, removeModule, replaceModule } from './modules';
 import type { NodeRedAdmin } from './node-red-admin';
 
 interface ActiveRecord { version: string; history: string[] }
 
-export interface FlowModuleOptions {
+export interface FlowModuleOptions extends DeployTimeouts {
   /** Where packed files and active records are kept: <dir>/<module>/<version>.json, active.json. */
   dir: string;
   admin: NodeRedAdmin;
-  /** How long to wait for the flows to report "start" after a deployment. */
-  startTimeoutMs: number;
-  pollMs?: number;
+  /** Lines for the operator that do not fail the command (stderr in the plugin). */
+  notice?: (line: string) => void;
 }
 
 export class FlowModules {
   constructor(private readonly options: FlowModuleOptions) {}
+
+  private readonly notice = (line: string) => (this.options.notice ?? (() => undefined))(line);
 
   private moduleDir(name: string): string { return path.join(this.options.dir, checkModelName(name)); }
   private activePath(name: string): string { return path.join(this.moduleDir(name), 'active.json'); }
@@ -32,28 +34,6 @@ export class FlowModules {
   async list(): Promise<string> {
     const { flows } = await this.options.admin.getFlows();
     return flowModules(flows).map((m) => `${m.name}\t${m.version}\n`).join('');
-  }
-
-  /** Deploys `next`, waits for the flows to start; on failure deploys `before` again and throws. */
-  private async deploy(before: { rev: string; flows: FlowNode[] }, next: (flows: FlowNode[]) => FlowNode[], what: string): Promise<void> {
-    const { admin } = this.options;
-    let current = before;
-    let rev = await admin.setFlows(current.rev, next(current.flows));
-    if (rev === undefined) {
-      // Someone deployed in between: build on what is there now, once.
-      current = await admin.getFlows();
-      rev = await admin.setFlows(current.rev, next(current.flows));
-      if (rev === undefined) throw new PipelineError('node-red-refused', `${what}: the flows kept changing while deploying (HTTP 409 twice); try again`, {});
-    }
-    const deadline = Date.now() + this.options.startTimeoutMs;
-    let state = await admin.flowsState();
-    while (state !== 'start' && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, this.options.pollMs ?? 200));
-      state = await admin.flowsState();
-    }
-    if (state === 'start') return;
-    const restored = await admin.setFlows(rev, current.flows);
-    throw new PipelineError('flow-start-failed', `${what}: the flows did not start within ${this.options.startTimeoutMs / 1000} s (state "${state || 'unknown'}"); ${restored === undefined ? 'restoring the previous flows failed' : 'the previous flows were restored'}`, { state });
   }
 
   async install(name: string, version: string, file: string | undefined): Promise<string> {
@@ -72,11 +52,12 @@ export class FlowModules {
     fs.mkdirSync(this.moduleDir(name), { recursive: true });
     // Kept before deploying: the file thin-edge passed is deleted after the run, and a later rollback needs it.
     if (file) replaceFileAtomic(stored, text);
-    await this.deploy(await admin.getFlows(), (flows) => replaceModule(flows, name, version, packed), `${name} ${version}`);
+    const { waiting } = await deployWatched(admin, await admin.getFlows(), (flows) => replaceModule(flows, name, version, packed), `${name} ${version}`, packed, this.options, this.notice);
     const record = this.active(name);
     const history = record && record.version !== version ? [record.version, ...record.history.filter((v) => v !== version)] : record?.history ?? [];
     replaceFileAtomic(this.activePath(name), JSON.stringify({ version, history }));
-    return `installed ${name} ${version}`;
+    const still = waiting.length ? ` (still loading or connecting after ${this.options.settleTimeoutMs / 1000} s: ${waiting.map((w) => `${w.id} ${w.type} "${w.message}"`).join(', ')})` : '';
+    return `installed ${name} ${version}${still}`;
   }
 
   /** Removes a version; removing the active one rolls back to the version before it, or removes the module's tabs. */
@@ -97,7 +78,7 @@ export class FlowModules {
       return `removed ${name} ${target}; rolled back to ${previous}`;
     }
     const { admin } = this.options;
-    await this.deploy(await admin.getFlows(), (flows) => removeModule(flows, name), `removing ${name}`);
+    await deployWatched(admin, await admin.getFlows(), (flows) => removeModule(flows, name), `removing ${name}`, [], this.options, this.notice);
     fs.rmSync(this.moduleDir(name), { recursive: true, force: true });
     return `removed ${name}`;
   }

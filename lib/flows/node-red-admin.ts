@@ -2,6 +2,7 @@
 // out and a bearer token for an instance with adminAuth.
 import { PipelineError } from '../errors';
 import type { FlowNode } from './flow-json';
+import { openComms, type CommsListener } from './node-red-comms';
 
 export interface AdminTarget { api: string; token?: string; timeoutMs: number }
 
@@ -23,7 +24,9 @@ export class NodeRedAdmin {
     let json: unknown;
     try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
     if (res.status === 401 || res.status === 403) {
-      throw new PipelineError('node-red-unauthorized', `Node-RED refused ${method} ${route} with HTTP ${res.status}: set an admin token (adminAuth is on)`, { status: res.status });
+      throw new PipelineError('node-red-unauthorized', this.target.token
+        ? `Node-RED refused the admin token for ${method} ${route} (HTTP ${res.status}): it is wrong, expired or lacks the permission; get a new one with POST /auth/token and set it`
+        : `Node-RED refused ${method} ${route} with HTTP ${res.status}: adminAuth is on, set an admin token (POST /auth/token)`, { status: res.status });
     }
     return { status: res.status, json };
   }
@@ -50,6 +53,9 @@ export class NodeRedAdmin {
     if (status !== 200 || !Array.isArray(json)) throw new PipelineError('node-red-refused', `GET /nodes answered HTTP ${status}`, { status });
     return new Set((json as { types?: string[]; enabled?: boolean }[]).filter((s) => s.enabled !== false).flatMap((s) => s.types ?? []));
   }
+
+  /** The editor comms websocket: node statuses and error logs, which the Admin API does not show. */
+  events(): Promise<CommsListener> { return openComms(this.target); }
 
   /** "start" once the flows run; "stop" when they could not start (e.g. missing node types). */
   async flowsState(): Promise<string> {

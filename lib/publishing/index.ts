@@ -1,4 +1,4 @@
-// Publishing to Cumulocity: thin-edge.io te/ topics and payloads, Cumulocity REST requests, the store-and-forward
+// Publishing to Cumulocity: thin-edge.io topics (a schema value, topics.ts) and payloads, Cumulocity REST requests, the store-and-forward
 // queue and the publisher that ties them together.
 export * from './queue';
 export * from './forwarder';
@@ -11,3 +11,4 @@ export * from './mqtt-link';
 export * from './publisher';
 export * from './settings';
 export * from './topic-rules';
+export * from './topics';

@@ -7,6 +7,7 @@ import { INTERRUPTED, RetryableError } from './forwarder';
 import type { QueueRecord } from './queue';
 import { healthMessage, serviceRegistration, type MqttMessage } from './thin-edge';
 import { topicProblem } from './topic-rules';
+import type { TopicSchema } from './topics';
 
 export interface MqttLinkOptions {
   host: string;
@@ -20,6 +21,8 @@ export interface MqttLinkOptions {
   clientId: string;
   serviceName: string;
   reconnectPeriodMs: number;
+  /** thin-edge's topic root and this device's topic id (mqtt.topic_root, mqtt.device_topic_id). */
+  topics: TopicSchema;
 }
 
 /** Events: 'up', 'down' (reason). */
@@ -30,7 +33,7 @@ export class MqttLink extends EventEmitter {
 
   constructor(private readonly options: MqttLinkOptions) {
     super();
-    const will = healthMessage(options.serviceName, 'down');
+    const will = healthMessage(options.topics, options.serviceName, 'down');
     const clientOptions: IClientOptions = {
       host: options.host,
       port: options.port,
@@ -47,7 +50,7 @@ export class MqttLink extends EventEmitter {
     this.client = mqtt.connect(clientOptions);
     this.client.on('connect', () => {
       // Service registration and health describe the present, so they are sent on every connect, not queued.
-      for (const message of [serviceRegistration(options.serviceName), healthMessage(options.serviceName, 'up')]) {
+      for (const message of [serviceRegistration(options.topics, options.serviceName), healthMessage(options.topics, options.serviceName, 'up')]) {
         this.client.publish(message.topic, message.payload, { qos: 1, retain: message.retain });
       }
       this.emit('up');
@@ -105,7 +108,7 @@ export class MqttLink extends EventEmitter {
   /** Reports "down" when still connected, then disconnects. Publishes still waiting for an ack stay queued. */
   async close(): Promise<void> {
     if (this.client.connected && !this.closing) {
-      const down = healthMessage(this.options.serviceName, 'down');
+      const down = healthMessage(this.options.topics, this.options.serviceName, 'down');
       await this.publishWithin(down, 2000);
     }
     this.closing = true;

@@ -6,13 +6,14 @@ import { DeadLetterFile } from './dead-letter';
 import { Forwarder, type SetAside } from './forwarder';
 import type { Publication } from './inspection';
 import { DEFAULT_MAX_ASSETS, PublishMemory } from './publish-memory';
-import { assetOf, QueuedState } from './queued-state';
+import { QueuedState } from './queued-state';
 import { MqttLink, type MqttLinkOptions } from './mqtt-link';
 import { DiskQueue, type OverflowPolicy, type QueueRecord } from './queue';
 import { eventOperation, restOperations, RestDelivery, type QueuedItem } from './rest-delivery';
 import { restClient, type RestTarget } from './rest-client';
 import * as te from './thin-edge';
 import { validateAssetId } from './topic-rules';
+import { DEFAULT_TOPICS } from './topics';
 
 export type Transport = 'thin-edge' | 'cumulocity';
 
@@ -66,7 +67,7 @@ export class Publisher extends EventEmitter {
     super();
     const maxAssets = options.maxAssets ?? DEFAULT_MAX_ASSETS;
     this.memory = new PublishMemory(maxAssets);
-    this.queuedState = new QueuedState(this.memory, maxAssets);
+    this.queuedState = new QueuedState(this.memory, maxAssets, options.mqtt?.topics ?? DEFAULT_TOPICS);
     const rest = new RestDelivery(restClient(options.rest), options.transport === 'cumulocity');
     const lane = (name: string, deliver: ConstructorParameters<typeof Forwarder>[1]): Lane => {
       const dir = path.join(options.queueDir, name);
@@ -98,7 +99,7 @@ export class Publisher extends EventEmitter {
         const registration = this.queuedState.registrationBefore(record);
         if (registration) {
           await link.publish(registration);
-          this.queuedState.registrationSent(assetOf(record.header as never)!);
+          this.queuedState.registrationSent(record);
         }
         await link.deliver(record);
       };
@@ -170,22 +171,23 @@ export class Publisher extends EventEmitter {
 
   private thinEdgeItems(publication: Publication, alarmType: string): QueuedItem[] {
     const { asset, time, measurement, event } = publication;
+    const topics = this.options.mqtt!.topics;
     const mqttItem = (message: te.MqttMessage): QueuedItem => ({ header: { kind: 'mqtt', ...message }, blobs: [] });
     const items: QueuedItem[] = [];
-    if (this.memory.firstSighting(asset.id)) items.push(mqttItem(te.registrationMessage(publication)));
+    if (this.memory.firstSighting(asset.id)) items.push(mqttItem(te.registrationMessage(topics, publication)));
     if (measurement) {
       if (Object.keys(measurement.units).length && this.memory.unitsChanged(asset.id, measurement.type, measurement.units)) {
-        items.push(mqttItem(te.unitsMessage(asset.id, measurement)));
+        items.push(mqttItem(te.unitsMessage(topics, asset.id, measurement)));
       }
-      items.push(mqttItem(te.measurementMessage(asset.id, measurement, time)));
+      items.push(mqttItem(te.measurementMessage(topics, asset.id, measurement, time)));
     }
     if (event) {
       // Files cannot travel over thin-edge's MQTT API: an event with images goes through the Cumulocity proxy.
-      items.push(publication.images.length ? eventOperation(publication, event) : mqttItem(te.eventMessage(asset.id, event, time, this.options.eventLimitBytes)));
+      items.push(publication.images.length ? eventOperation(publication, event) : mqttItem(te.eventMessage(topics, asset.id, event, time, this.options.eventLimitBytes)));
     }
     const decision = this.memory.alarmDecision(publication, alarmType);
-    if (decision) items.push(mqttItem(te.alarmMessage(asset.id, decision, time)));
-    for (const message of te.twinMessages(asset.id, this.memory.changedTwin(publication))) items.push(mqttItem(message));
+    if (decision) items.push(mqttItem(te.alarmMessage(topics, asset.id, decision, time)));
+    for (const message of te.twinMessages(topics, asset.id, this.memory.changedTwin(publication))) items.push(mqttItem(message));
     return items;
   }
 

@@ -8,17 +8,12 @@ import type { PublishMemory } from './publish-memory';
 import type { QueueRecord } from './queue';
 import type { QueuedItem } from './rest-delivery';
 import type { MqttMessage } from './thin-edge';
+import { childOfTopic, type TopicSchema } from './topics';
 
 type Header = QueuedItem['header'];
 
 const asHeader = (record: QueueRecord) => record.header as Header;
 
-/** The asset a queued record belongs to: te/device/<asset>/… for MQTT, the operation's asset for REST. */
-export function assetOf(header: Header): string | undefined {
-  if (header.kind === 'rest') return header.asset.id;
-  const [root, kind, name] = header.topic.split('/');
-  return root === 'te' && kind === 'device' && name && name !== 'main' ? name : undefined;
-}
 
 /** Identifies a piece of state: the retained topic (MQTT), the asset's alarm or inventory (REST). */
 function stateKey(header: Header): string | undefined {
@@ -26,7 +21,6 @@ function stateKey(header: Header): string | undefined {
   return header.op === 'alarm' || header.op === 'inventory' ? `rest ${header.op} ${header.asset.id}` : undefined;
 }
 
-const isRegistration = (header: Header) => header.kind === 'mqtt' && header.retain && /^te\/device\/[^/]+\/\/$/.test(header.topic);
 
 export class QueuedState {
   /** State key → sequence number of its newest queued record. Bounded by the queue's depth. */
@@ -36,7 +30,16 @@ export class QueuedState {
   /** Records queued again after an overflow. */
   republished = 0;
 
-  constructor(private readonly memory: PublishMemory, private readonly maxPending: number) {}
+  constructor(private readonly memory: PublishMemory, private readonly maxPending: number, private readonly topics: TopicSchema) {}
+
+  /** The asset a queued record belongs to: a child device's topic for MQTT, the operation's asset for REST. */
+  private assetOf(header: Header): string | undefined {
+    return header.kind === 'rest' ? header.asset.id : childOfTopic(this.topics, header.topic)?.name;
+  }
+
+  private isRegistration(header: Header): boolean {
+    return header.kind === 'mqtt' && header.retain && childOfTopic(this.topics, header.topic)?.registration === true;
+  }
 
   queued(header: Header, seq: number): void {
     const key = stateKey(header);
@@ -45,7 +48,7 @@ export class QueuedState {
 
   /** The queue refused to keep this record (drop-newest). */
   notStored(header: Header): void {
-    const asset = assetOf(header);
+    const asset = this.assetOf(header);
     if (stateKey(header) && asset) this.memory.forget(asset);
   }
 
@@ -54,9 +57,9 @@ export class QueuedState {
     const header = asHeader(record);
     const key = stateKey(header);
     if (key && this.newest.get(key) === record.seq) this.newest.delete(key);
-    const asset = assetOf(header);
+    const asset = this.assetOf(header);
     if (!asset) return;
-    if (isRegistration(header) && delivered) this.registrations.delete(asset);
+    if (this.isRegistration(header) && delivered) this.registrations.delete(asset);
     if (key && !delivered) this.memory.forget(asset);
   }
 
@@ -69,7 +72,7 @@ export class QueuedState {
     for (const record of records) {
       const header = asHeader(record);
       const key = stateKey(header);
-      const asset = assetOf(header);
+      const asset = this.assetOf(header);
       // Not the newest of its kind: a later record carries the current state. Unknown: queued before a restart.
       if (!key || !asset || this.newest.get(key) !== record.seq) continue;
       this.newest.delete(key);
@@ -78,7 +81,7 @@ export class QueuedState {
         continue;
       }
       requeued.add(key);
-      if (isRegistration(header)) {
+      if (this.isRegistration(header)) {
         this.registrations.delete(asset);
         this.registrations.set(asset, { topic: header.topic, payload: header.payload, retain: true });
         if (this.registrations.size > this.maxPending) this.registrations.delete(this.registrations.keys().next().value as string);
@@ -94,12 +97,14 @@ export class QueuedState {
   /** The registration to publish before this record, when the asset's queued registration was dropped. */
   registrationBefore(record: QueueRecord): MqttMessage | undefined {
     const header = asHeader(record);
-    const asset = assetOf(header);
-    if (!asset || isRegistration(header)) return undefined;
+    const asset = this.assetOf(header);
+    if (!asset || this.isRegistration(header)) return undefined;
     return this.registrations.get(asset);
   }
 
-  registrationSent(assetId: string): void {
-    this.registrations.delete(assetId);
+  /** The registration returned by registrationBefore(record) reached the broker. */
+  registrationSent(record: QueueRecord): void {
+    const asset = this.assetOf(asHeader(record));
+    if (asset) this.registrations.delete(asset);
   }
 }

@@ -1,14 +1,15 @@
-// thin-edge.io MQTT API: topics and payloads (te/<identifier>/<channel>), following thin-edge's documented schema:
-//   entity           te/device/<id>//                  retained {"@type":"child-device", ...}
-//   measurement      te/device/<id>///m/<type>         thin-edge JSON: numbers, groups of numbers (one level)
-//   units            te/device/<id>///m/<type>/meta    retained {"<series>": {"unit": "…"}, "<group>.<series>": {…}}
-//   event            te/device/<id>///e/<type>         {"text", "time", custom fragments}
-//   alarm            te/device/<id>///a/<type>         retained {"severity","text","time",…}; empty retained = clear
-//   twin             te/device/<id>///twin/<fragment>  retained JSON value
-//   service          te/device/main/service/<name>     retained {"@type":"service",…}
-//   health           te/device/main/service/<name>/status/health  retained {"status":"up"|"down",…}
-import { validateAssetId, validateTopicSegment } from './topic-rules';
+// thin-edge.io MQTT API: payloads, on the topics of the connection's schema (topics.ts), following thin-edge's
+// documented API (<root> is mqtt.topic_root, te by default; <device> is this device, device/main// by default):
+//   entity           <root>/device/<id>//                   retained {"@type":"child-device", ...}
+//   measurement      <root>/device/<id>///m/<type>          thin-edge JSON: numbers, groups of numbers (one level)
+//   units            <root>/device/<id>///m/<type>/meta     retained {"<series>": {"unit": "…"}, "<group>.<series>": {…}}
+//   event            <root>/device/<id>///e/<type>          {"text", "time", custom fragments}
+//   alarm            <root>/device/<id>///a/<type>          retained {"severity","text","time",…}; empty retained = clear
+//   twin             <root>/device/<id>///twin/<fragment>   retained JSON value
+//   service          <root>/<device>/service/<name>         retained {"@type":"service",…}
+//   health           <root>/<device>/service/<name>/status/health  retained {"status":"up"|"down",…}
 import type { AlarmDecision, EventData, MeasurementData, Publication } from './inspection';
+import { DEFAULT_DEVICE_TOPIC_ID, topicFor, type TopicSchema } from './topics';
 
 /**
  * Thin-edge's Cumulocity mapper sends a message over MQTT only up to c8y.mapper.mqtt.max_payload_size (16184 bytes);
@@ -22,67 +23,60 @@ export interface MqttMessage {
   retain: boolean;
 }
 
-/** Rejects values that break the topic structure or that MQTT brokers refuse (see topic-rules.ts). */
-export const topicSegment = validateTopicSegment;
+const child = (name: string) => ({ kind: 'child', name }) as const;
+const service = (name: string) => ({ kind: 'service', name }) as const;
 
-export function deviceTopic(deviceId: string): string {
-  return `te/device/${validateAssetId(deviceId)}//`;
-}
-
-export function serviceTopic(serviceName: string): string {
-  return `te/device/main/service/${topicSegment(serviceName, 'service name')}`;
-}
-
-export const healthTopic = (serviceName: string) => `${serviceTopic(serviceName)}/status/health`;
-const channel = (deviceId: string, kind: string, type: string, what: string) =>
-  `${deviceTopic(deviceId)}/${kind}/${topicSegment(type, what)}`;
-export const measurementTopic = (deviceId: string, type: string) => channel(deviceId, 'm', type, 'measurement type');
-export const eventTopic = (deviceId: string, type: string) => channel(deviceId, 'e', type, 'event type');
-export const alarmTopic = (deviceId: string, type: string) => channel(deviceId, 'a', type, 'alarm type');
-export const twinTopic = (deviceId: string, fragment: string) => channel(deviceId, 'twin', fragment, 'twin fragment');
-
-export function registrationMessage(publication: Publication): MqttMessage {
+export function registrationMessage(topics: TopicSchema, publication: Publication): MqttMessage {
   const { asset } = publication;
+  // thin-edge makes a child device without @parent a child of device/main//: name any other device.
+  const parent = topics.device === DEFAULT_DEVICE_TOPIC_ID ? {} : { '@parent': topics.device };
   return {
-    topic: deviceTopic(asset.id),
-    payload: JSON.stringify({ '@type': 'child-device', '@id': asset.externalId, displayName: asset.id, type: asset.type }),
+    topic: topicFor(topics, child(asset.id), { kind: 'registration' }),
+    payload: JSON.stringify({ '@type': 'child-device', '@id': asset.externalId, displayName: asset.id, type: asset.type, ...parent }),
     retain: true,
   };
 }
 
-export function serviceRegistration(serviceName: string): MqttMessage {
+export function serviceRegistration(topics: TopicSchema, serviceName: string): MqttMessage {
   return {
-    topic: serviceTopic(serviceName),
+    topic: topicFor(topics, service(serviceName), { kind: 'registration' }),
     payload: JSON.stringify({ '@type': 'service', displayName: serviceName, type: 'node-red' }),
     retain: true,
   };
 }
 
-export function healthMessage(serviceName: string, status: 'up' | 'down', now = new Date()): MqttMessage {
+export function healthMessage(topics: TopicSchema, serviceName: string, status: 'up' | 'down', now = new Date()): MqttMessage {
   const body = status === 'up' ? { status, pid: process.pid, time: Math.floor(now.getTime() / 1000) } : { status };
-  return { topic: healthTopic(serviceName), payload: JSON.stringify(body), retain: true };
+  return { topic: topicFor(topics, service(serviceName), { kind: 'health' }), payload: JSON.stringify(body), retain: true };
 }
 
-export function measurementMessage(deviceId: string, measurement: MeasurementData, time: string): MqttMessage {
-  return { topic: measurementTopic(deviceId, measurement.type), payload: JSON.stringify({ time, ...measurement.values }), retain: false };
-}
-
-export function unitsMessage(deviceId: string, measurement: MeasurementData): MqttMessage {
-  const meta = Object.fromEntries(Object.entries(measurement.units).map(([series, unit]) => [series, { unit }]));
-  return { topic: `${measurementTopic(deviceId, measurement.type)}/meta`, payload: JSON.stringify(meta), retain: true };
-}
-
-export function alarmMessage(deviceId: string, decision: AlarmDecision, time: string): MqttMessage {
-  if (decision.action === 'clear') return { topic: alarmTopic(deviceId, decision.type), payload: '', retain: true };
+export function measurementMessage(topics: TopicSchema, deviceId: string, measurement: MeasurementData, time: string): MqttMessage {
   return {
-    topic: alarmTopic(deviceId, decision.type),
+    topic: topicFor(topics, child(deviceId), { kind: 'measurement', type: measurement.type }),
+    payload: JSON.stringify({ time, ...measurement.values }),
+    retain: false,
+  };
+}
+
+export function unitsMessage(topics: TopicSchema, deviceId: string, measurement: MeasurementData): MqttMessage {
+  const meta = Object.fromEntries(Object.entries(measurement.units).map(([series, unit]) => [series, { unit }]));
+  return { topic: topicFor(topics, child(deviceId), { kind: 'measurement-meta', type: measurement.type }), payload: JSON.stringify(meta), retain: true };
+}
+
+export function alarmMessage(topics: TopicSchema, deviceId: string, decision: AlarmDecision, time: string): MqttMessage {
+  const topic = topicFor(topics, child(deviceId), { kind: 'alarm', type: decision.type });
+  if (decision.action === 'clear') return { topic, payload: '', retain: true };
+  return {
+    topic,
     payload: JSON.stringify({ severity: decision.severity.toLowerCase(), text: decision.text, time, ...decision.fragments }),
     retain: true,
   };
 }
 
-export function twinMessages(deviceId: string, fragments: Record<string, unknown>): MqttMessage[] {
-  return Object.entries(fragments).map(([fragment, value]) => ({ topic: twinTopic(deviceId, fragment), payload: JSON.stringify(value), retain: true }));
+export function twinMessages(topics: TopicSchema, deviceId: string, fragments: Record<string, unknown>): MqttMessage[] {
+  return Object.entries(fragments).map(([fragment, value]) => ({
+    topic: topicFor(topics, child(deviceId), { kind: 'twin', fragment }), payload: JSON.stringify(value), retain: true,
+  }));
 }
 
 function byteLength(value: unknown): number {
@@ -134,7 +128,7 @@ export function fitEvent(event: EventData, time: string, limit = EVENT_PAYLOAD_L
   return { payload, truncated };
 }
 
-export function eventMessage(deviceId: string, event: EventData, time: string, limit = EVENT_PAYLOAD_LIMIT): MqttMessage {
+export function eventMessage(topics: TopicSchema, deviceId: string, event: EventData, time: string, limit = EVENT_PAYLOAD_LIMIT): MqttMessage {
   const { payload } = fitEvent(event, time, limit);
-  return { topic: eventTopic(deviceId, event.type), payload: JSON.stringify(payload), retain: false };
+  return { topic: topicFor(topics, child(deviceId), { kind: 'event', type: event.type }), payload: JSON.stringify(payload), retain: false };
 }

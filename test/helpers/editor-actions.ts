@@ -1,6 +1,7 @@
 // What a user does in the Node-RED editor, done through the page as they would: drag from the palette, double-click
 // to edit, Done, Deploy. Each step waits for the editor's own state, never for a fixed time.
 import type { Page } from 'playwright-core';
+import { deployAndWaitForStart } from './deploy-started';
 
 // The editor page's globals, as the functions passed to page.evaluate see them there (they run in the page).
  
@@ -57,34 +58,28 @@ export async function wire(page: Page, from: string, to: string, port = 0): Prom
  */
 export async function deployFromEditor(page: Page): Promise<void> {
   if (!(await page.evaluate(() => RED.nodes.dirty()))) throw new Error('nothing to deploy: the editor has no changes');
-  await page.evaluate(() => {
-    const g = globalThis as any;
-    if (g.__startedRevisions) return;
-    g.__startedRevisions = [];
-    RED.comms.subscribe('notification/runtime-deploy', (_topic: string, event: { revision: string }) => g.__startedRevisions.push(event.revision));
-  });
-  // A deploy that restores an earlier flow gets that flow's revision again: only events after this click count.
-  await page.evaluate(() => { ((globalThis as any).__startedRevisions as string[]).length = 0; });
-  const accepted = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/flows');
-  await page.click('#red-ui-header-button-deploy');
-  const outcome = await Promise.race([
-    accepted.then((response) => ({ response })),
-    page.waitForSelector('#red-ui-deploy-dialog-confirm-deploy-deploy', { state: 'visible' }).then(() => ({ response: undefined })),
-  ]);
-  if (!outcome.response) {
-    const text = await page.evaluate(() => {
-      const notification = $('.red-ui-notification').last();
-      const said = notification.text() as string;
-      notification.find('button').first().trigger('click'); // Cancel, so that the editor is usable again
-      return said;
-    });
-    throw new Error(`the editor asked before deploying: ${text}`);
-  }
-  if (!outcome.response.ok()) throw new Error(`deploy answered ${outcome.response.status()}: ${await outcome.response.text()}`);
-  await page.waitForFunction(() => !RED.nodes.dirty());
-  // POST /flows answers before the new flows have started (HTTP routes, models); the runtime says so afterwards.
-  const { rev } = (await outcome.response.json()) as { rev: string };
-  await page.waitForFunction((revision) => ((globalThis as any).__startedRevisions as string[]).includes(revision), rev, { timeout: 60000 });
+  // The editor is served at the runtime's admin root: the same place answers the comms the start is awaited on.
+  const api = new URL(page.url()).origin;
+  await deployAndWaitForStart(api, async () => {
+    const accepted = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/flows');
+    await page.click('#red-ui-header-button-deploy');
+    const outcome = await Promise.race([
+      accepted.then((response) => ({ response })),
+      page.waitForSelector('#red-ui-deploy-dialog-confirm-deploy-deploy', { state: 'visible' }).then(() => ({ response: undefined })),
+    ]);
+    if (!outcome.response) {
+      const text = await page.evaluate(() => {
+        const notification = $('.red-ui-notification').last();
+        const said = notification.text() as string;
+        notification.find('button').first().trigger('click'); // Cancel, so that the editor is usable again
+        return said;
+      });
+      throw new Error(`the editor asked before deploying: ${text}`);
+    }
+    if (!outcome.response.ok()) throw new Error(`deploy answered ${outcome.response.status()}: ${await outcome.response.text()}`);
+    await page.waitForFunction(() => !RED.nodes.dirty());
+    return ((await outcome.response.json()) as { rev: string }).rev;
+  }, (rev) => rev);
 }
 
 /** The flow as the runtime now has it (GET /flows, as thin-edge reads it back). */

@@ -34,7 +34,7 @@ export async function stockList(api: string): Promise<string> {
 }
 
 /** GET /flows as the editor's "export all flows" gives it: the node array. */
-export async function exportFlows(api: string): Promise<FlowNode[]> {
-  const res = await fetch(`${api}/flows`, { headers: { 'Node-RED-API-Version': 'v1' } });
+export async function exportFlows(api: string, headers: Record<string, string> = {}): Promise<FlowNode[]> {
+  const res = await fetch(`${api}/flows`, { headers: { 'Node-RED-API-Version': 'v1', ...headers } });
   return (await res.json()) as FlowNode[];
 }

@@ -109,25 +109,27 @@ describe('mlops-flows: start check and rev handling', () => {
       },
       async nodeTypes() { return new Set(['inject', 'debug']); },
       async flowsState() { return states.shift() ?? 'stop'; },
+      // No editor comms here: the plugin falls back to polling GET /flows/state.
+      async events() { throw new Error('no comms in this scripted API'); },
     };
     return { admin: admin as unknown as NodeRedAdmin, deployed };
   }
 
   it('puts the previous flows back when the new ones do not start, and keeps the active version', async () => {
     const { admin, deployed } = scripted(['stop', 'stop', 'stop']);
-    const modules = new FlowModules({ dir, admin, startTimeoutMs: 50, pollMs: 10 });
+    const modules = new FlowModules({ dir, admin, startTimeoutMs: 50, settleTimeoutMs: 50, pollMs: 10 });
     const f = path.join(dir, 'f.json');
     fs.writeFileSync(f, moduleFile('t1', 'new'));
     const { code, message } = await refusal(modules.install('alpha', '1.0', f));
     assert.equal(code, 'flow-start-failed');
-    assert.match(message, /did not start within 0\.05 s \(state "stop"\); the previous flows were restored/);
+    assert.match(message, /did not start within 0\.05 s \(state "stop"\); the previous flows were restored but did not start/);
     assert.deepEqual(deployed.at(-1)!.map((n) => n.id), ['old']);
     assert.ok(!fs.existsSync(path.join(dir, 'alpha', 'active.json')), 'not recorded as active');
   });
 
   it('builds on the flows of whoever deployed in between when Node-RED answers 409', async () => {
     const { admin, deployed } = scripted(['start'], 1);
-    const modules = new FlowModules({ dir, admin, startTimeoutMs: 1000 });
+    const modules = new FlowModules({ dir, admin, startTimeoutMs: 1000, settleTimeoutMs: 1000 });
     const f = path.join(dir, 'f.json');
     fs.writeFileSync(f, moduleFile('t1', 'new'));
     assert.equal(await modules.install('alpha', '1.0', f), 'installed alpha 1.0');

@@ -14,6 +14,7 @@ import { assetIdProblem, validateAssetId } from '../../../lib/publishing/topic-r
 import { c8yNodes, condition, connectionIdle, publishFlow, tempUserDir } from '../../helpers/c8y-flow';
 import { nextMessage, testHelper } from '../../helpers/flow';
 import { Mosquitto, Recorder } from '../../helpers/mosquitto';
+import { DEFAULT_TOPICS } from '../../../lib/publishing/topics';
 
 const HOSTILE_IDS = ['x\nb', 'x\u007fb', 'x\uffffb', 'x\u0085b', 'x\ud800b', 'x/b', 'x+b', 'x#b', 'x'.repeat(300), 'main', ''];
 
@@ -46,7 +47,7 @@ describe('hardening: topic segments and a record the broker refuses (real mosqui
 
   it('sets aside a record mosquitto disconnects on and delivers the ones behind it', async () => {
     const queue = DiskQueue.open({ dir, maxBytes: 1 << 20, policy: 'reject', fsync: false });
-    const link = new MqttLink({ host: '127.0.0.1', port: broker.port, tls: false, clientId: `hardening-${process.pid}`, serviceName: 'hardening', reconnectPeriodMs: 50 });
+    const link = new MqttLink({ host: '127.0.0.1', port: broker.port, tls: false, clientId: `hardening-${process.pid}`, serviceName: 'hardening', reconnectPeriodMs: 50, topics: DEFAULT_TOPICS });
     // link.publish does not check topics, as with a record queued by a version that did not either.
     const forwarder = new Forwarder(queue, (record) => link.publish(record.header as never), { retryMinMs: 20, retryMaxMs: 100, deadLetter: new DeadLetterFile(dir, 1 << 20) });
     const failed = once(forwarder, 'failed');

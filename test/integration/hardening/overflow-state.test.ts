@@ -12,6 +12,7 @@ import { Publisher } from '../../../lib/publishing/publisher';
 import { c8yNodes, condition, connectionIdle, publishFlow, tempUserDir } from '../../helpers/c8y-flow';
 import { nextMessage, testHelper } from '../../helpers/flow';
 import { Mosquitto, Recorder, TcpGate } from '../../helpers/mosquitto';
+import { DEFAULT_TOPICS } from '../../../lib/publishing/topics';
 
 const SETTINGS: PublishSettings = {
   measurementType: 'm', eventType: 'e', alarmType: 'mlops_AssetCondition', externalIdPrefix: '',
@@ -74,7 +75,7 @@ describe('hardening: state after a queue overflow, bounded per-asset memory (rea
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-memory-'));
     const publisher = new Publisher({
       transport: 'thin-edge', queueDir: dir, queueMaxBytes: 1 << 22, queuePolicy: 'drop-oldest', fsync: false, maxAssets: 5,
-      mqtt: { host: '127.0.0.1', port: broker.port, tls: false, clientId: `memory-${process.pid}`, serviceName: 'memory', reconnectPeriodMs: 100 },
+      mqtt: { host: '127.0.0.1', port: broker.port, tls: false, clientId: `memory-${process.pid}`, serviceName: 'memory', reconnectPeriodMs: 100, topics: DEFAULT_TOPICS },
       rest: { baseUrl: 'http://127.0.0.1:9/c8y', timeoutMs: 1000 },
     });
     try {

@@ -1,49 +1,24 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { FakeCumulocity } from '../../fixtures/c8y-server';
-import { c8yNodes, condition, publishFlow, segmentation, statusMatching, tempUserDir, watchStatus } from '../../helpers/c8y-flow';
+import { useBrokerFixture } from '../../helpers/broker-fixture';
+import { c8yNodes, condition, publishFlow, segmentation, statusMatching, watchStatus } from '../../helpers/c8y-flow';
 import { nextMessage, testHelper } from '../../helpers/flow';
-import { Mosquitto, Recorder } from '../../helpers/mosquitto';
+import { Recorder } from '../../helpers/mosquitto';
 
 const ENTITY = 'te/device/tower-17//';
 const json = (text: string) => JSON.parse(text);
 
 describe('mlops-c8y-out over thin-edge (real mosquitto)', function () {
-  let broker: Mosquitto;
-  let proxy: FakeCumulocity;
-  let recorder: Recorder;
-  let userDir: string;
-
-  before(async () => {
-    broker = await Mosquitto.start();
-    proxy = new FakeCumulocity({ prefix: '/c8y' });
-    await proxy.start();
-  });
-  after(async () => {
-    await broker?.dispose();
-    await proxy?.stop();
-  });
-  beforeEach(async () => {
-    userDir = tempUserDir();
-    testHelper.settings({ userDir });
-    await broker.restart(); // forget retained messages of the previous test
-    recorder = await Recorder.connect(broker.url, ['te/#']);
-  });
-  afterEach(async () => {
-    await testHelper.unload();
-    await recorder?.close();
-    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
-  });
+  const fixture = useBrokerFixture({ proxy: true });
 
   const load = (out: Record<string, unknown> = {}, connection: Record<string, unknown> = {}) =>
-    testHelper.load(c8yNodes(), publishFlow({ mqttHost: '127.0.0.1', mqttPort: String(broker.port), proxyUrl: proxy.url, serviceName: 'vqi-pipeline', ...connection }, out));
+    testHelper.load(c8yNodes(), publishFlow({ mqttHost: '127.0.0.1', mqttPort: String(fixture.broker.port), proxyUrl: fixture.proxy.url, serviceName: 'vqi-pipeline', ...connection }, out));
 
   it('registers the asset and the service, and publishes measurement, units, event, alarm and twin per the te/ schema', async () => {
     await load({ sendOverlay: false, modelName: 'tower-seg', modelVersion: '3' });
-    await recorder.waitFor((all) => all.some((m) => m.topic === 'te/device/main/service/vqi-pipeline/status/health'), 'service health');
-    const service = recorder.on('te/device/main/service/vqi-pipeline')[0]!;
+    await fixture.recorder.waitFor((all) => all.some((m) => m.topic === 'te/device/main/service/vqi-pipeline/status/health'), 'service health');
+    const service = fixture.recorder.on('te/device/main/service/vqi-pipeline')[0]!;
     assert.deepEqual(json(service.payload), { '@type': 'service', displayName: 'vqi-pipeline', type: 'node-red' });
-    const health = json(recorder.on('te/device/main/service/vqi-pipeline/status/health')[0]!.payload);
+    const health = json(fixture.recorder.on('te/device/main/service/vqi-pipeline/status/health')[0]!.payload);
     assert.equal(health.status, 'up');
     assert.equal(health.pid, process.pid);
     assert.equal(typeof health.time, 'number');
@@ -53,17 +28,17 @@ describe('mlops-c8y-out over thin-edge (real mosquitto)', function () {
     testHelper.getNode('pub').receive({ condition: condition('CRITICAL'), segmentation: segmentation(), timings: { infer: 41.5, segment: 3.25 } });
     const out = await nextMessage('out');
     assert.deepEqual(out.published, { assetId: 'tower-17', queued: 8, dropped: 0 });
-    await recorder.waitForCount(`${ENTITY}/twin/mlops_Flow`, 1);
+    await fixture.recorder.waitForCount(`${ENTITY}/twin/mlops_Flow`, 1);
 
-    const registration = recorder.on(ENTITY)[0]!;
+    const registration = fixture.recorder.on(ENTITY)[0]!;
     assert.equal(registration.retain, true);
     assert.deepEqual(json(registration.payload), { '@type': 'child-device', '@id': 'tower-17', displayName: 'tower-17', type: 'lattice_tower' });
 
-    const meta = recorder.on(`${ENTITY}/m/mlops_Inspection/meta`)[0]!;
+    const meta = fixture.recorder.on(`${ENTITY}/m/mlops_Inspection/meta`)[0]!;
     assert.equal(meta.retain, true);
     assert.deepEqual(json(meta.payload), { 'timing.infer': { unit: 'ms' }, 'timing.segment': { unit: 'ms' } });
 
-    const measurement = json(recorder.on(`${ENTITY}/m/mlops_Inspection`)[0]!.payload);
+    const measurement = json(fixture.recorder.on(`${ENTITY}/m/mlops_Inspection`)[0]!.payload);
     assert.ok(!Number.isNaN(Date.parse(measurement.time)));
     assert.deepEqual({ ...measurement, time: undefined }, {
       time: undefined,
@@ -79,7 +54,7 @@ describe('mlops-c8y-out over thin-edge (real mosquitto)', function () {
       assert.ok(values.every((v) => typeof v === 'number'), `${key} holds numbers only, one level deep`);
     }
 
-    const event = recorder.on(`${ENTITY}/e/mlops_Inspection`)[0]!;
+    const event = fixture.recorder.on(`${ENTITY}/e/mlops_Inspection`)[0]!;
     assert.equal(event.retain, false);
     const eventBody = json(event.payload);
     assert.equal(eventBody.text, 'Inspection of tower-17 (lattice_tower) is CRITICAL, score 0.72: rust ratio 0.31 > 0.2');
@@ -91,14 +66,14 @@ describe('mlops-c8y-out over thin-edge (real mosquitto)', function () {
     assert.deepEqual(eventBody.mlops_Model, { name: 'tower-seg', version: '3' });
     assert.deepEqual(eventBody.mlops_Flow, { name: 'tower-inspection', version: '1.4.2' });
 
-    const alarm = recorder.on(`${ENTITY}/a/mlops_AssetCondition`)[0]!;
+    const alarm = fixture.recorder.on(`${ENTITY}/a/mlops_AssetCondition`)[0]!;
     assert.equal(alarm.retain, true);
     const alarmBody = json(alarm.payload);
     assert.equal(alarmBody.severity, 'critical');
     assert.equal(alarmBody.text, 'tower-17 (lattice_tower) is CRITICAL, score 0.72: rust ratio 0.31 > 0.2');
     assert.equal(alarmBody.time, measurement.time);
 
-    const twin = (fragment: string) => recorder.on(`${ENTITY}/twin/${fragment}`);
+    const twin = (fragment: string) => fixture.recorder.on(`${ENTITY}/twin/${fragment}`);
     assert.ok(twin('mlops_Condition')[0]!.retain);
     assert.deepEqual({ ...json(twin('mlops_Condition')[0]!.payload), time: undefined },
       { state: 'CRITICAL', severity: 'CRITICAL', reasons: ['rust ratio 0.31 > 0.2'], score: 0.72, time: undefined });
@@ -114,15 +89,15 @@ describe('mlops-c8y-out over thin-edge (real mosquitto)', function () {
     pub.receive({ condition: condition('CRITICAL') });
     pub.receive({ condition: condition('CRITICAL', { score: 0.8 }) });
     pub.receive({ condition: condition('OK') });
-    await recorder.waitForCount(alarmTopic, 2);
+    await fixture.recorder.waitForCount(alarmTopic, 2);
     pub.receive({ condition: condition('OK') });
     pub.receive({ condition: condition('WARNING') });
-    await recorder.waitForCount(alarmTopic, 3);
-    const alarms = recorder.on(alarmTopic);
+    await fixture.recorder.waitForCount(alarmTopic, 3);
+    const alarms = fixture.recorder.on(alarmTopic);
     assert.deepEqual(alarms.map((a) => [a.payload === '' ? 'clear' : json(a.payload).severity, a.retain]),
       [['critical', true], ['clear', true], ['major', true]]);
     // A fresh subscriber sees the retained state: the current alarm.
-    const late = await Recorder.connect(broker.url, [alarmTopic]);
+    const late = await Recorder.connect(fixture.broker.url, [alarmTopic]);
     await late.waitForCount(alarmTopic, 1);
     assert.equal(json(late.on(alarmTopic)[0]!.payload).severity, 'major');
     await late.close();
@@ -133,15 +108,15 @@ describe('mlops-c8y-out over thin-edge (real mosquitto)', function () {
     const pub = testHelper.getNode('pub');
     pub.receive({ payload: { temperature: 21.5, current: { L1: 9.5, L2: 10 } }, units: { temperature: '°C', 'current.L1': 'A' } });
     pub.receive({ payload: { temperature: 22 }, units: { temperature: '°C', 'current.L1': 'A' } });
-    await recorder.waitForCount('te/device/pump-3///m/environment', 2);
-    const values = recorder.on('te/device/pump-3///m/environment').map((m) => ({ ...json(m.payload), time: undefined }));
+    await fixture.recorder.waitForCount('te/device/pump-3///m/environment', 2);
+    const values = fixture.recorder.on('te/device/pump-3///m/environment').map((m) => ({ ...json(m.payload), time: undefined }));
     assert.deepEqual(values, [
       { time: undefined, temperature: 21.5, current: { L1: 9.5, L2: 10 } },
       { time: undefined, temperature: 22 },
     ]);
-    assert.deepEqual(recorder.on('te/device/pump-3///m/environment/meta').map((m) => json(m.payload)),
+    assert.deepEqual(fixture.recorder.on('te/device/pump-3///m/environment/meta').map((m) => json(m.payload)),
       [{ temperature: { unit: '°C' }, 'current.L1': { unit: 'A' } }], 'units are announced once');
-    assert.equal(recorder.on('te/device/pump-3///e/mlops_Inspection').length, 0, 'plain data raises no inspection event');
+    assert.equal(fixture.recorder.on('te/device/pump-3///e/mlops_Inspection').length, 0, 'plain data raises no inspection event');
   });
 
   it('keeps events under thin-edge\'s MQTT size limit, summarising big fragments and saying so', async () => {
@@ -149,8 +124,8 @@ describe('mlops-c8y-out over thin-edge (real mosquitto)', function () {
     const seg = segmentation();
     seg.components = Array.from({ length: 2000 }, (_, i) => ({ classIndex: 2, label: 'rust', area: i, bbox: [i, i, 3, 3] as [number, number, number, number] }));
     testHelper.getNode('pub').receive({ condition: condition('WARNING'), segmentation: seg });
-    await recorder.waitForCount(`${ENTITY}/e/mlops_Inspection`, 1);
-    const event = recorder.on(`${ENTITY}/e/mlops_Inspection`)[0]!;
+    await fixture.recorder.waitForCount(`${ENTITY}/e/mlops_Inspection`, 1);
+    const event = fixture.recorder.on(`${ENTITY}/e/mlops_Inspection`)[0]!;
     assert.ok(Buffer.byteLength(event.payload) <= 15 * 1024, `event is ${Buffer.byteLength(event.payload)} bytes`);
     const body = json(event.payload);
     assert.deepEqual(body.mlops_Truncated, { fragments: ['mlops_Segmentation'], limitBytes: 15360 });
@@ -161,27 +136,27 @@ describe('mlops-c8y-out over thin-edge (real mosquitto)', function () {
   });
 
   it('sends an event with images through the local Cumulocity proxy as an event with binaries', async () => {
-    const deviceId = proxy.addDevice('tower-17', 'tower-17');
+    const deviceId = fixture.proxy.addDevice('tower-17', 'tower-17');
     await load({ sendOriginal: true, sendOverlay: true });
     const overlay = Buffer.from('\x89PNG overlay bytes');
     const original = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
     testHelper.getNode('pub').receive({ condition: condition('CRITICAL'), segmentation: segmentation(overlay), image: { encoded: original, format: 'jpeg' } });
-    await proxy.waitFor(() => proxy.binaries.length === 2, 'two binaries');
-    assert.equal(recorder.on(`${ENTITY}/e/mlops_Inspection`).length, 0, 'the event did not go over MQTT');
-    const [main, companion] = proxy.events;
+    await fixture.proxy.waitFor(() => fixture.proxy.binaries.length === 2, 'two binaries');
+    assert.equal(fixture.recorder.on(`${ENTITY}/e/mlops_Inspection`).length, 0, 'the event did not go over MQTT');
+    const [main, companion] = fixture.proxy.events;
     assert.equal(main.source.id, deviceId);
     assert.equal(main.type, 'mlops_Inspection');
     assert.equal(main.mlops_Condition.state, 'CRITICAL');
     assert.equal(companion.type, 'mlops_Inspection_original');
     assert.deepEqual(companion.mlops_InspectionEvent, { id: main.id });
-    const [first, second] = proxy.binaries;
+    const [first, second] = fixture.proxy.binaries;
     assert.deepEqual([first!.eventId, first!.type, first!.data], [main.id, 'image/png', overlay]);
     assert.deepEqual([second!.eventId, second!.type, second!.data], [companion.id, 'image/jpeg', original]);
     assert.deepEqual(first!.partNames, ['object', 'file']);
     assert.match(first!.name, /^tower-17-.*-overlay\.png$/);
-    const lookups = proxy.requests.filter((r) => r.path === '/identity/externalIds/c8y_Serial/tower-17');
+    const lookups = fixture.proxy.requests.filter((r) => r.path === '/identity/externalIds/c8y_Serial/tower-17');
     assert.equal(lookups.length, 1, 'the device id is looked up once and cached');
-    assert.ok(proxy.requests.every((r) => r.headers.authorization === undefined), 'no credentials are sent to the proxy');
+    assert.ok(fixture.proxy.requests.every((r) => r.headers.authorization === undefined), 'no credentials are sent to the proxy');
   });
 
   it('fails bad messages to the Catch node with a red status, then publishes the next good one', async () => {
@@ -202,7 +177,7 @@ describe('mlops-c8y-out over thin-edge (real mosquitto)', function () {
     }
     assert.equal((await red).fill, 'red');
     pub.receive({ assetId: 'pump-1', payload: { temperature: 20 } });
-    await recorder.waitForCount('te/device/pump-1///m/environment', 1);
+    await fixture.recorder.waitForCount('te/device/pump-1///m/environment', 1);
   });
 
   it('refuses a hand-made msg.condition or msg.segmentation with the field that is wrong, then publishes the next good one', async () => {
@@ -223,15 +198,15 @@ describe('mlops-c8y-out over thin-edge (real mosquitto)', function () {
       assert.ok(['bad-condition', 'bad-segmentation'].includes(error.code), error.code);
     }
     pub.receive({ condition: condition('WARNING'), segmentation: segmentation() });
-    await recorder.waitForCount(`${ENTITY}/e/mlops_Inspection`, 1);
+    await fixture.recorder.waitForCount(`${ENTITY}/e/mlops_Inspection`, 1);
   });
 
   it('reports the service down on a clean stop', async () => {
     await load();
     const health = 'te/device/main/service/vqi-pipeline/status/health';
-    await recorder.waitForCount(health, 1);
+    await fixture.recorder.waitForCount(health, 1);
     await testHelper.unload();
-    await recorder.waitFor((all) => all.filter((m) => m.topic === health).some((m) => json(m.payload).status === 'down'), 'health down');
-    assert.equal(recorder.on(health).at(-1)!.retain, true);
+    await fixture.recorder.waitFor((all) => all.filter((m) => m.topic === health).some((m) => json(m.payload).status === 'down'), 'health down');
+    assert.equal(fixture.recorder.on(health).at(-1)!.retain, true);
   });
 });

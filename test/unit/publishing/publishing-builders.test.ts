@@ -3,6 +3,7 @@ import * as c8y from '../../../lib/publishing/cumulocity-rest';
 import { buildPublication, customMeasurements, PublishMemory, seriesKey, type PublishSettings } from '../../../lib/publishing/inspection';
 import { publisherOptions } from '../../../lib/publishing/settings';
 import * as te from '../../../lib/publishing/thin-edge';
+import { childOfTopic, DEFAULT_TOPICS, topicFor } from '../../../lib/publishing/topics';
 import { parseMultipart } from '../../fixtures/c8y-server';
 import { condition } from '../../helpers/c8y-flow';
 
@@ -21,24 +22,25 @@ describe('publishing: thin-edge topics and payloads', () => {
   });
 
   it('builds te/ topics for child devices, services and their channels', () => {
-    assert.equal(te.deviceTopic('tower-17'), 'te/device/tower-17//');
-    assert.equal(te.measurementTopic('tower-17', 'env'), 'te/device/tower-17///m/env');
-    assert.equal(te.eventTopic('tower-17', 'insp'), 'te/device/tower-17///e/insp');
-    assert.equal(te.alarmTopic('tower-17', 'cond'), 'te/device/tower-17///a/cond');
-    assert.equal(te.twinTopic('tower-17', 'mlops_Model'), 'te/device/tower-17///twin/mlops_Model');
-    assert.equal(te.healthTopic('vqi'), 'te/device/main/service/vqi/status/health');
+    const asset = { kind: 'child', name: 'tower-17' } as const;
+    assert.equal(topicFor(DEFAULT_TOPICS, asset, { kind: 'registration' }), 'te/device/tower-17//');
+    assert.equal(topicFor(DEFAULT_TOPICS, asset, { kind: 'measurement', type: 'env' }), 'te/device/tower-17///m/env');
+    assert.equal(topicFor(DEFAULT_TOPICS, asset, { kind: 'event', type: 'insp' }), 'te/device/tower-17///e/insp');
+    assert.equal(topicFor(DEFAULT_TOPICS, asset, { kind: 'alarm', type: 'cond' }), 'te/device/tower-17///a/cond');
+    assert.equal(topicFor(DEFAULT_TOPICS, asset, { kind: 'twin', fragment: 'mlops_Model' }), 'te/device/tower-17///twin/mlops_Model');
+    assert.equal(topicFor(DEFAULT_TOPICS, { kind: 'service', name: 'vqi' }, { kind: 'health' }), 'te/device/main/service/vqi/status/health');
   });
 
   it('refuses ids that would break the topic structure', () => {
     for (const bad of ['', 'a/b', 'a+', '#', 'x\u0000']) {
-      assert.throws(() => te.deviceTopic(bad), (err: Error & { code?: string }) => err.code === 'invalid-topic-segment');
+      assert.throws(() => topicFor(DEFAULT_TOPICS, { kind: 'child', name: bad }, { kind: 'registration' }), (err: Error & { code?: string }) => err.code === 'invalid-topic-segment');
     }
-    assert.throws(() => te.measurementTopic('ok', 'm/x'), /measurement type "m\/x" cannot be used/);
+    assert.throws(() => topicFor(DEFAULT_TOPICS, { kind: 'child', name: 'ok' }, { kind: 'measurement', type: 'm/x' }), /measurement type "m\/x" cannot be used/);
   });
 
   it('clears an alarm with an empty retained message and raises it with a lower-case severity', () => {
-    assert.deepEqual(te.alarmMessage('a', { action: 'clear', type: 't' }, 'now'), { topic: 'te/device/a///a/t', payload: '', retain: true });
-    const raised = te.alarmMessage('a', { action: 'raise', type: 't', severity: 'MAJOR', text: 'x', fragments: {} }, '2026-01-01T00:00:00.000Z');
+    assert.deepEqual(te.alarmMessage(DEFAULT_TOPICS, 'a', { action: 'clear', type: 't' }, 'now'), { topic: 'te/device/a///a/t', payload: '', retain: true });
+    const raised = te.alarmMessage(DEFAULT_TOPICS, 'a', { action: 'raise', type: 't', severity: 'MAJOR', text: 'x', fragments: {} }, '2026-01-01T00:00:00.000Z');
     assert.deepEqual(JSON.parse(raised.payload), { severity: 'major', text: 'x', time: '2026-01-01T00:00:00.000Z' });
     assert.equal(raised.retain, true);
   });
@@ -132,11 +134,89 @@ describe('publishing: connection settings', () => {
     assert.equal(publisherOptions({ proxyUrl: 'http://10.0.0.5:8001/c8y' }, {}, { TEDGE_C8Y_PROXY_URL: 'http://elsewhere/c8y' }, 'id').rest.baseUrl, 'http://10.0.0.5:8001/c8y');
   });
 
-  it('refuses incomplete or invalid settings with messages naming them', () => {
+  it('refuses a cumulocity transport without credentials', () => {
     assert.throws(() => publisherOptions({ transport: 'cumulocity', tenantUrl: 'https://t.example.com' }, {}, {}, 'id'), /needs a user and password/);
-    assert.throws(() => publisherOptions({ transport: 'cumulocity', tenantUrl: 't.example.com' }, { token: 'x' }, {}, 'id'), /tenant URL must start with/);
-    assert.throws(() => publisherOptions({ queuePolicy: 'keep' }, {}, {}, 'id'), /queue policy must be one of/);
-    assert.throws(() => publisherOptions({ mqttPort: 'abc' }, {}, {}, 'id'), /MQTT port must be a positive number/);
-    assert.throws(() => publisherOptions({ mqttTls: true, mqttCaFile: '/nonexistent/ca.pem' }, {}, {}, 'id'), /cannot read the CA certificate file "\/nonexistent\/ca\.pem"/);
+  });
+
+  it('refuses a tenant URL without a scheme, naming the setting', () => {
+    assert.throws(() => publisherOptions({ transport: 'cumulocity', tenantUrl: 't.example.com' }, { token: 'x' }, {}, 'id'),
+      { code: 'bad-setting', message: "Expected a tenant URL that starts with https:// or http:// (e.g. https://example.cumulocity.com) for tenantUrl but received 't.example.com' of type string" });
+  });
+
+  it('refuses an unknown queue policy, listing the allowed ones', () => {
+    assert.throws(() => publisherOptions({ queuePolicy: 'keep' }, {}, {}, 'id'),
+      { code: 'bad-setting', message: "Expected one of drop-oldest, drop-newest, reject for queuePolicy but received 'keep' of type string" });
+  });
+
+  it('refuses a port that is not a whole number from 1 to 65535', () => {
+    for (const port of ['abc', '0', '70000', '1.5']) {
+      assert.throws(() => publisherOptions({ mqttPort: port }, {}, {}, 'id'), { code: 'bad-setting', message: `Expected integer from 1 to 65535 for mqttPort but received '${port}' of type string` });
+    }
+  });
+
+  it('names TEDGE_MQTT_PORT when the environment holds the bad port', () => {
+    assert.throws(() => publisherOptions({}, {}, { TEDGE_MQTT_PORT: 'x' }, 'id'), /for TEDGE_MQTT_PORT but received 'x'/);
+  });
+
+  it('refuses an unreadable PEM file, naming the field and the reason', () => {
+    assert.throws(() => publisherOptions({ mqttTls: true, mqttCaFile: '/nonexistent/ca.pem' }, {}, {}, 'id'),
+      { code: 'bad-setting', message: "Expected a readable PEM file (ENOENT) for mqttCaFile but received '/nonexistent/ca.pem' of type string" });
+  });
+});
+
+describe('publishing: topic root and device topic id', () => {
+  const schema = (config: { topicRoot?: string; deviceTopicId?: string }, env: NodeJS.ProcessEnv = {}) => publisherOptions(config, {}, env, 'id').mqtt!.topics;
+
+  it('defaults to thin-edge\'s te and device/main//', () => {
+    assert.deepEqual(schema({}), { root: 'te', device: 'device/main//' });
+  });
+
+  it('reads TEDGE_MQTT_TOPIC_ROOT and TEDGE_MQTT_DEVICE_TOPIC_ID when the fields are empty', () => {
+    assert.deepEqual(schema({ topicRoot: '', deviceTopicId: ' ' }, { TEDGE_MQTT_TOPIC_ROOT: 'plant', TEDGE_MQTT_DEVICE_TOPIC_ID: 'device/gw-7//' }), { root: 'plant', device: 'device/gw-7//' });
+  });
+
+  it('prefers the fields to the environment', () => {
+    assert.deepEqual(schema({ topicRoot: 'a', deviceTopicId: 'device/b//' }, { TEDGE_MQTT_TOPIC_ROOT: 'plant', TEDGE_MQTT_DEVICE_TOPIC_ID: 'device/gw-7//' }), { root: 'a', device: 'device/b//' });
+  });
+
+  it('completes device/<name> with the missing slashes, as thin-edge does', () => {
+    assert.equal(schema({ deviceTopicId: 'device/gw-7' }).device, 'device/gw-7//');
+  });
+
+  it('refuses a topic root of more than one level or with wildcards', () => {
+    for (const root of ['te/x', 'te+', '#']) {
+      assert.throws(() => schema({ topicRoot: root }), { code: 'bad-setting', message: `Expected one MQTT topic level such as te (no /, +, # or control characters) for topicRoot but received '${root}' of type string` });
+    }
+  });
+
+  it('refuses device topic ids outside thin-edge\'s default scheme', () => {
+    for (const id of ['main', 'device/main/service/x', 'device//', 'device/a/b/c/d', 'device/+//', 'thing/a//']) {
+      assert.throws(() => schema({ deviceTopicId: id }), { code: 'bad-setting', message: `Expected a device topic id device/<name>// such as device/main// for deviceTopicId but received '${id}' of type string` });
+    }
+  });
+
+  it('builds every channel under the configured root and device', () => {
+    const topics = { root: 'plant', device: 'device/gw-7//' };
+    assert.equal(topicFor(topics, { kind: 'child', name: 'pump' }, { kind: 'measurement-meta', type: 'env' }), 'plant/device/pump///m/env/meta');
+    assert.equal(topicFor(topics, { kind: 'service', name: 'vqi' }, { kind: 'registration' }), 'plant/device/gw-7/service/vqi');
+    assert.equal(topicFor(topics, { kind: 'device' }, { kind: 'command', operation: 'restart', id: 'c-1' }), 'plant/device/gw-7///cmd/restart/c-1');
+    assert.equal(topicFor(topics, { kind: 'device' }, { kind: 'command-meta', operation: 'restart' }), 'plant/device/gw-7///cmd/restart');
+  });
+
+  it('refuses an asset named like the configured device', () => {
+    assert.throws(() => topicFor({ root: 'te', device: 'device/gw-7//' }, { kind: 'child', name: 'gw-7' }, { kind: 'registration' }), { code: 'reserved-asset-id' });
+  });
+
+  it('names the configured device as the parent of an asset, and no parent for device/main//', () => {
+    const publication = buildPublication({ assetId: 'pump', condition: condition('OK') }, SETTINGS);
+    assert.equal(JSON.parse(te.registrationMessage({ root: 'te', device: 'device/gw-7//' }, publication).payload)['@parent'], 'device/gw-7//');
+    assert.equal(JSON.parse(te.registrationMessage(DEFAULT_TOPICS, publication).payload)['@parent'], undefined);
+  });
+
+  it('tells an asset\'s topics (and its registration) from other topics of the schema', () => {
+    const topics = { root: 'plant', device: 'device/gw-7//' };
+    assert.deepEqual(childOfTopic(topics, 'plant/device/pump//'), { name: 'pump', registration: true });
+    assert.deepEqual(childOfTopic(topics, 'plant/device/pump///m/env'), { name: 'pump', registration: false });
+    for (const other of ['te/device/pump//', 'plant/device/gw-7//', 'plant/device/main//', 'plant/device/gw-7/service/vqi']) assert.equal(childOfTopic(topics, other), undefined, other);
   });
 });
