@@ -6,6 +6,9 @@ import { addModelInfoRoot } from '../lib/inference/model-info-request';
 import { ModelStore, StoreModelHost, parseStoreSpec, storeRoot, type StoreSpec } from '../lib/model-store';
 import { serveModelEndpoints } from './shared/model-endpoints';
 import { saturationWarning } from '../lib/quantize/cpu';
+import { checkSaturationInWorker, describeSaturationCheck, type SaturationCheck } from '../lib/quantize/saturation-check';
+import { PACKAGE_ROOT } from '../lib/inference/model-source';
+import path from 'node:path';
 import os from 'node:os';
 import { capacityProblem, describeCapacityProblem } from '../lib/inference';
 import { enumSetting, nonNegativeInteger, positiveInteger } from '../lib/settings';
@@ -121,14 +124,29 @@ export = function register(RED: NodeAPI): void {
             ? t('tooManyWorkers', '__model__ ready · __workers__ workers on __cores__ cores', subs)
             : t('lowMemory', '__model__ ready · __workers__ workers, memory short', subs)));
         } else if (warning) {
-          node.warn(translate(RED, 'mlops-model.warnings.int8Saturates', '__model__: __warning__', { model, warning }));
           node.status({ fill: 'yellow', shape: 'dot', text: translate(RED, 'mlops-model.status.int8Saturates', '__model__ ready, int8 saturates on this CPU', { model }) });
+          measureSaturation(model, warning);
         } else {
           node.status({ fill: 'green', shape: 'dot', text: translate(RED, 'mlops-model.status.ready', '__model__ ready', { model }) });
         }
       }
       else if (state === 'loading') node.status({ fill: 'grey', shape: 'ring', text: translate(RED, 'mlops-model.status.loading', 'loading __model__', { model }) });
       else node.status({});
+    }
+    // The warning states how far off the int8 kernels are here, measured in a worker on a calibration picture.
+    let closed = false;
+    let measuredPath: string | undefined;
+    function measureSaturation(model: string, warning: string): void {
+      if (measuredPath === host.modelPath) return;
+      measuredPath = host.modelPath;
+      const check = checkSaturationInWorker({
+        modelPath: host.modelPath, optimization: common.session.graphOptimizationLevel,
+        bundledModelsDir: path.join(PACKAGE_ROOT, 'models'), bundledSamplesDir: path.join(PACKAGE_ROOT, 'samples'),
+      }).then((result) => {
+        if (!closed) node.warn(translate(RED, 'mlops-model.warnings.int8Saturates', '__model__: __warning__', { model, warning: `${warning}; ${describeSaturationCheck(result)}` }));
+        return result;
+      });
+      (node as unknown as { int8Check?: Promise<SaturationCheck> }).int8Check = check;
     }
     node.ready = () => host.ready();
     node.run = (feed, fetch) => host.run(feed, fetch);
@@ -138,6 +156,7 @@ export = function register(RED: NodeAPI): void {
     Object.defineProperty(node, 'workers', { get: () => host.workers });
     Object.defineProperty(node, 'identity', { get: () => host.identity });
     node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
       host.close().then(() => done(), () => done());
     });
     const notServed = serveOnV2(RED, node, config);
