@@ -12,7 +12,7 @@ import { benchCalibrationMemory, formatCalibrationMemory } from './calibration-m
 import { benchPaper, formatPaperBench, paperBenchUnavailable, writePaperReport } from './paper';
 import { describeTuning } from '../lib/quantize/job';
 import { describeCpu, hasVnni } from '../lib/quantize/cpu';
-import { median } from '../lib/quantize/evaluate';
+import { mean, median } from '../lib/util/stats';
 import { benchOverload } from './overload';
 import { benchAlign } from './align';
 import { benchInferenceApi, formatInferenceApi, wrkAvailable } from './inference-api';
@@ -201,7 +201,6 @@ async function paper(): Promise<void> {
   console.log(formatPaperBench(rows));
   const files = writePaperReport(rows, reportDir);
   console.log(`written: ${files.text}, ${files.svg}; the paper section took ${fmt((performance.now() - started) / 60000)} min`);
-  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
   for (const row of rows) {
     const twoThreads = row.runs[2] ?? Object.values(row.runs)[0]!;
     const speedup = mean(twoThreads[0]!) / mean(twoThreads[1]!);

@@ -5,11 +5,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { bodyLimit, DEFAULT_BODY_LIMIT_BYTES } from '../../lib/http/body-limit';
+import { PACKAGE_NAME, PACKAGE_ROOT } from '../../lib/package-root';
 import { requirePeer } from './resolve-peer';
 import { credentialSecret, exposureWarnings } from './runtime-security';
 
-export const packageRoot = path.resolve(__dirname, '..', '..', '..');
-const packageName = (JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { name: string }).name;
+export const packageRoot = PACKAGE_ROOT;
+const packageName = PACKAGE_NAME;
 
 export interface EmbeddedOptions {
   userDir: string;

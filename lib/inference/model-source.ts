@@ -2,11 +2,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../errors';
+import { PACKAGE_ROOT } from '../package-root';
 import { readModelInfo, readModelInfoInWorker, OnnxFormatError, type ModelInfo } from '../onnx';
 import type { WarmupInput } from './protocol';
 
-/** The package's root (dist/lib/inference → three levels up); bundled models live in its models/ folder. */
-export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..', '..');
+/** The package's root; bundled models live in its models/ folder. */
+export { PACKAGE_ROOT } from '../package-root';
 const BUNDLED_PREFIX = 'bundled:';
 
 export interface PathContext {

@@ -3,6 +3,7 @@ import { outputNamesInModelOrder, typedView, type OutputTensor } from '../contra
 import { elementBytes, type ElementArray } from '../element-types';
 import { PipelineError } from '../errors';
 import { readSingleChannel, type SingleChannelReading, type SingleChannelSetting } from './activation';
+import { argmaxClasses } from './metrics';
 
 /** How a 1-channel output is read: raw logits (sigmoid applied) or values that are already probabilities. */
 export type SingleChannelMode = 'sigmoid' | 'probability';
@@ -111,25 +112,14 @@ export function decodeClassPlane(output: OutputTensor, outputName: string, optio
   const { channels, height, width } = checkShape(output, outputName);
   const scores = numericData(output, outputName);
   const plane = width * height;
-  const classes = new Uint8Array(plane);
   if (channels === 1) {
+    const classes = new Uint8Array(plane);
     const reading = readSingleChannel(options.singleChannel, { outputName, metadata, scores });
     // sigmoid(x) > t  ⇔  x > logit(t): compare logits directly instead of exponentiating every pixel.
     const cut = reading.mode === 'sigmoid' ? Math.log(options.threshold / (1 - options.threshold)) : options.threshold;
     for (let i = 0; i < plane; i++) classes[i] = scores[i]! > cut ? 1 : 0;
     return { classes, width, height, classCount: 2, reading };
   }
-  const best = new Float64Array(plane);
-  for (let i = 0; i < plane; i++) best[i] = scores[i]!;
-  for (let c = 1; c < channels; c++) {
-    const offset = c * plane;
-    for (let i = 0; i < plane; i++) {
-      const score = scores[offset + i]!;
-      if (score > best[i]!) {
-        best[i] = score;
-        classes[i] = c;
-      }
-    }
-  }
+  const classes = argmaxClasses(scores, channels, plane);
   return { classes, width, height, classCount: channels };
 }

@@ -1,11 +1,10 @@
 // The V2 inference API on Node-RED's own HTTP server: mounted once per runtime on RED.httpNode, so the port,
 // httpNodeRoot, httpNodeAuth and httpNodeMiddleware apply to it as to any http in node. Models join and leave
 // (lib/serving/v2-service.ts) as mlops-model nodes with "serve" are deployed and closed.
-import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { PipelineError } from '../../lib/errors';
-import { PACKAGE_ROOT } from '../../lib/inference';
+import { packageManifest } from '../../lib/package-root';
 import { V2Error, V2Service, type ServeOptions } from '../../lib/serving';
 import { badSetting, booleanSetting, nonNegativeInteger, numberSetting, positiveInteger, textSetting } from '../../lib/settings';
 import type { ModelConfigNode } from './model-node';
@@ -38,8 +37,8 @@ function readBody(req: BodyRequest): Promise<unknown> {
 }
 
 function packageVersion(): { name: string; version: string } {
-  const pkg = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
-  return { name: pkg.name, version: pkg.version };
+  const { name, version } = packageManifest();
+  return { name, version };
 }
 
 /** The runtime's V2 service, mounted at <httpNodeRoot>/v2 on first use. */
