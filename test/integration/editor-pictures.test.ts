@@ -83,12 +83,19 @@ describe('pictures in the editor: previews, the edge ML sidebar, timings', funct
         const layer = document.getElementById(id)?.querySelector('.mlops-vision-preview');
         if (!layer || layer.getAttribute('data-msgid') !== m) return undefined;
         const image = layer.querySelector('image')!.getBoundingClientRect();
+        const all = layer.getBoundingClientRect();
         const shape = document.getElementById(id)!.querySelector('.red-ui-flow-node')!.getBoundingClientRect();
-        return { width: image.width, height: image.height, gap: image.top - shape.bottom, legend: layer.querySelectorAll('.mlops-vision-preview-legend').length };
+        const zoom = RED.view.scale();
+        return {
+          width: image.width / zoom, height: image.height / zoom, gap: (image.top - shape.bottom) / zoom,
+          below: (all.bottom - shape.top) / zoom, wide: (all.right - shape.left) / zoom, legend: layer.querySelectorAll('.mlops-vision-preview-legend').length,
+        };
       }, { id: node, m: msgId });
-      const box = (await shown.jsonValue()) as { width: number; height: number; gap: number; legend: number };
-      assert.ok(box.width > 10 && box.width <= 96 && box.height > 5 && box.height <= 72, JSON.stringify(box));
+      const box = (await shown.jsonValue()) as { width: number; height: number; gap: number; below: number; wide: number; legend: number };
+      assert.ok(box.width > 10 && box.width <= 64 && box.height > 5 && box.height <= 48, JSON.stringify(box));
       assert.ok(box.gap >= 14, `below the status line: ${JSON.stringify(box)}`);
+      // Fits between two rows of nodes 120 px apart (the examples' grid) and within a node's width plus its gap.
+      assert.ok(box.below < 110 && box.wide <= 130, `fits the grid: ${JSON.stringify(box)}`);
       if (node === 'segment') assert.ok(box.legend >= 1, 'the legend names the classes present');
       else assert.equal(box.legend, 0);
     }
