@@ -7,6 +7,9 @@ import { catchNode, nextMessage, nodeModule, recordStatus, repoRoot, testHelper,
 import { floatOutput, geometry, logitsFor, solidImage } from '../../helpers/segmentation-fixtures';
 import { formatMs } from '../../../lib/timings';
 
+// What RED.comms.publish emits inside the runtime (what the editor's websocket forwards).
+const { events: commsEvents } = require('@node-red/util') as { events: NodeJS.EventEmitter };
+
 // A stand-in for the mlops-model config node offering only what mlops-segment uses: info.metadata, and the
 // reference counting every node that uses a model does.
 function fakeModelNode(RED: any) {
@@ -53,6 +56,29 @@ describe('mlops-segment node', () => {
     await testHelper.load([segmentNode, catchNode, fakeModelNode], withCatch({ ...config, ...settings }, [modelConfig]));
     return { status: recordStatus('seg'), node: testHelper.getNode('seg') };
   }
+
+  it('previews the overlay in the editor after the message went on, with the legend of the classes present', async () => {
+    const { node } = await load();
+    const previews: { topic: string; data: any }[] = [];
+    const published = new Promise<void>((resolve) => {
+      const listener = (event: { topic: string; data: any }) => {
+        if (event.topic !== 'mlops-vision/preview/seg') return;
+        previews.push(event);
+        commsEvents.off('comms', listener);
+        resolve();
+      };
+      commsEvents.on('comms', listener);
+    });
+    const received = nextMessage('out');
+    node.receive(goodMessage({ _msgid: 'picture-1', assetId: 'tower-3' }));
+    await received;
+    assert.equal(previews.length, 0, 'the message first');
+    await published;
+    const { data } = previews[0]!;
+    assert.deepEqual([data.kind, data.msgId, data.assetId, data.source], ['segment', 'picture-1', 'tower-3', { width: 8, height: 4 }]);
+    assert.deepEqual(data.legend, [{ label: 'tower', color: '#ff0000', percent: 25 }, { label: 'line', color: '#0000ff', percent: 12.5 }]);
+    assert.deepEqual([data.picture.width, data.picture.height], [8, 4], 'a small overlay is not enlarged');
+  });
 
   it('writes msg.segmentation, msg.annotations and msg.timings.postprocess, named by the model metadata', async () => {
     const { status, node } = await load();
