@@ -7,10 +7,12 @@ import { startFlow } from './flow-runner';
 import { PPOCR_SPEC, bareInspect, bareSession, bareThroughput, textJpegs } from './pipeline';
 import { benchFanOutClone, benchJimpPreprocess, benchSharpPreprocess } from './preprocess';
 import { benchAccuracyTuning, benchDynamic, benchQuantization, formatQuantizationBench } from './quantization';
+import { benchPpocrAgreement } from './ppocr-agreement';
+import { benchCalibrationMemory, formatCalibrationMemory } from './calibration-memory';
 import { benchPaper, formatPaperBench, paperBenchUnavailable, writePaperReport } from './paper';
 import { describeTuning } from '../lib/quantize/job';
 import { describeCpu, hasVnni } from '../lib/quantize/cpu';
-import { median } from '../lib/quantize/evaluate';
+import { mean, median } from '../lib/util/stats';
 import { benchOverload } from './overload';
 import { benchAlign } from './align';
 import { benchInferenceApi, formatInferenceApi, wrkAvailable } from './inference-api';
@@ -156,6 +158,31 @@ async function tuning(): Promise<void> {
   goals.push({ name: 'PP-OCRv4 det tuned: speed-up 1T', value: `${fmt(oneThread.speedup, 2)}x`, goal: hasVnni() ? '≥ 1.5x (VNNI)' : '≥ 1.2x (AVX2)', met: oneThread.speedup >= (hasVnni() ? 1.5 : 1.2) });
 }
 
+async function ppocrAgreement(): Promise<void> {
+  section('PP-OCRv4 det int8 variants (640x640, 48 calibration pictures, 32 others to judge; IoU of DB maps at 0.3)');
+  const { rows, calibrationSeconds, cached } = await benchPpocrAgreement({
+    calibrationCount: 48, evaluationCount: 32, latencyRuns: 11,
+    variants: [
+      { name: 'percentile 99.999 (default)', latency: true },
+      { name: '+ bias correction', biasCorrection: true, latency: true },
+      { name: 'depthwise Convs in float', depthwiseFloat: true, latency: true },
+      { name: 'depthwise in float + bias correction', depthwiseFloat: true, biasCorrection: true },
+    ],
+  });
+  console.log(cached ? 'calibration statistics from the cache' : `calibration took ${fmt(calibrationSeconds, 0)} s`);
+  for (const r of rows) {
+    console.log(`${r.variant.name.padEnd(40)} IoU ${fmt(r.iou, 4)}  cosine ${fmt(r.cosine, 4)}  ${r.speedup ? `speed-up ${fmt(r.speedup, 2)}x (1T)` : ''}`);
+  }
+  const best = rows.filter((r) => (r.speedup ?? 0) >= 1.5).sort((a, b) => b.iou - a.iou)[0];
+  goals.push({ name: 'PP-OCRv4 det: best IoU at ≥ 1.5x', value: best ? `${fmt(best.iou, 4)} (${best.variant.name})` : 'none ≥ 1.5x', goal: '≥ 0.97', met: (best?.iou ?? 0) >= 0.97 });
+}
+
+async function calibrationMemory(): Promise<void> {
+  section('Calibration of a 1024x1024 input (PP-OCRv4 det, 8 pictures): default --max-memory 256 vs 32 MiB, one fresh process each');
+  const rows = await benchCalibrationMemory({ budgetsMB: [256, 32], pictures: 8, size: 1024 });
+  console.log(formatCalibrationMemory(rows));
+}
+
 async function paper(): Promise<void> {
   section('The paper\'s Figure 6: DeepLabV3/FCN ResNet50/101, 512x512, FP32 vs int8 static vs int8 dynamic, 1 and 2 threads');
   const unavailable = paperBenchUnavailable();
@@ -174,7 +201,6 @@ async function paper(): Promise<void> {
   console.log(formatPaperBench(rows));
   const files = writePaperReport(rows, reportDir);
   console.log(`written: ${files.text}, ${files.svg}; the paper section took ${fmt((performance.now() - started) / 60000)} min`);
-  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
   for (const row of rows) {
     const twoThreads = row.runs[2] ?? Object.values(row.runs)[0]!;
     const speedup = mean(twoThreads[0]!) / mean(twoThreads[1]!);
@@ -231,7 +257,7 @@ function alignBench(): void {
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
-  const parts: Record<string, () => Promise<void> | void> = { pipelineLatency, throughput, eventLoop, heavyModel, preprocessing, fanOut, quantization, tuning, paper, overload, inferenceApi, alignBench };
+  const parts: Record<string, () => Promise<void> | void> = { pipelineLatency, throughput, eventLoop, heavyModel, preprocessing, fanOut, quantization, tuning, ppocrAgreement, calibrationMemory, paper, overload, inferenceApi, alignBench };
   console.log(`# edge-mlops benchmark — ${new Date().toISOString()}, Node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model} (${describeCpu()}), load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const benchStarted = performance.now();
   for (const [name, run] of Object.entries(parts)) if (only.length === 0 || only.includes(name)) await run();

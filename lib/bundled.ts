@@ -2,9 +2,8 @@
 // They live in the package's folder, which `npm update` replaces: read from it, never write into it.
 import path from 'node:path';
 import { PipelineError } from './errors';
+import { PACKAGE_ROOT } from './package-root';
 
-/** The package's root (dist/lib → two levels up). */
-export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
 export const BUNDLED_PREFIX = 'bundled:';
 /** The calibration folder setting that names the bundled sample pictures. */
 export const BUNDLED_SAMPLES = `${BUNDLED_PREFIX}samples`;

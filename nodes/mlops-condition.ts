@@ -3,9 +3,11 @@ import { performance } from 'node:perf_hooks';
 import { ConditionInspector, conditionSettings } from '../lib/condition';
 import type { ConditionResult, ImageData } from '../lib/contract';
 import { translate } from './shared/i18n';
-import type { Node, NodeAPI, NodeDefinition, NodeStatus } from './shared/red';
+import type { Node, NodeAPI, NodeDefinition, NodeMessage, NodeStatus } from './shared/red';
 import { createNode, onInput, readSettings } from './shared/template';
 import { addTimings } from './shared/timings';
+import { recordInspection } from './shared/inspections';
+import { inspectionSummary } from '../lib/preview/inspection-log';
 import { formatMs, totalMs } from '../lib/timings';
 
 const TYPE = 'mlops-condition';
@@ -36,6 +38,7 @@ export = function register(RED: NodeAPI): void {
   function MlopsConditionNode(this: Node, config: ConditionNodeConfig) {
     const node = createNode(RED, this, config);
     const inspector = readSettings(node, () => new ConditionInspector(conditionSettings(config)));
+    const flowEnv = (name: string, msg: NodeMessage) => RED.util.evaluateNodeProperty(name, 'env', node, msg);
 
     onInput(node, (msg, send) => {
       if (!inspector) return; // unreachable: invalid settings are a configuration error, which onInput reports
@@ -47,7 +50,13 @@ export = function register(RED: NodeAPI): void {
       msg.condition = condition;
       addTimings(msg, { condition: performance.now() - started });
       node.status({ ...STATUS_LOOK[condition.state], text: statusText(RED, condition, totalMs(msg.timings)) });
+      // For the editor's "edge ML" sidebar: model and flow versions as mlops-c8y-out reports them.
+      const summary = inspectionSummary({
+        msgId: msg._msgid, assetId: condition.assetId, condition, model: msg.model, timings: msg.timings, at: Date.now(), node: node.id,
+        flow: { name: flowEnv('MODULE_NAME', msg), version: flowEnv('MODULE_VERSION', msg) },
+      });
       send(msg);
+      recordInspection(RED, summary);
     });
   }
   RED.nodes.registerType(TYPE, MlopsConditionNode);

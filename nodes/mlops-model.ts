@@ -1,10 +1,14 @@
 // mlops-model: config node owning one ONNX model, shared by every mlops-infer node that uses it.
 import type { EventEmitter } from 'node:events';
-import { PipelineError, isPipelineError } from '../lib/errors';
+import { PipelineError } from '../lib/errors';
 import { ModelHost, resolveModelPath, type ModelState, type PathContext, type SessionSettings } from '../lib/inference';
-import { addModelInfoRoot, inspectModelRequest, MODEL_INFO_STATUS } from '../lib/inference/model-info-request';
+import { addModelInfoRoot } from '../lib/inference/model-info-request';
 import { ModelStore, StoreModelHost, parseStoreSpec, storeRoot, type StoreSpec } from '../lib/model-store';
+import { serveModelEndpoints } from './shared/model-endpoints';
 import { saturationWarning } from '../lib/quantize/cpu';
+import { checkSaturationInWorker, describeSaturationCheck, type SaturationCheck } from '../lib/quantize/saturation-check';
+import { PACKAGE_ROOT } from '../lib/inference/model-source';
+import path from 'node:path';
 import os from 'node:os';
 import { capacityProblem, describeCapacityProblem } from '../lib/inference';
 import { enumSetting, nonNegativeInteger, positiveInteger } from '../lib/settings';
@@ -13,7 +17,7 @@ import { configError, createNode, readSettings } from './shared/template';
 import { warningStatus } from './shared/status';
 import type { ModelConfigNode } from './shared/model-node';
 import { serveOnV2, type ServeConfig } from './shared/v2-endpoint';
-import type { Node, NodeAPI, NodeDefinition, Request, Response } from './shared/red';
+import type { Node, NodeAPI, NodeDefinition } from './shared/red';
 import { translate } from './shared/i18n';
 
 interface ModelNodeConfig extends NodeDefinition, ServeConfig {
@@ -28,9 +32,6 @@ interface ModelNodeConfig extends NodeDefinition, ServeConfig {
 }
 
 const OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
-const INFO_STATUS: Record<string, number> = {
-  ...MODEL_INFO_STATUS, 'store-bad-name': 400, 'store-bad-version': 400, 'store-model-not-found': 404, 'store-version-not-found': 404,
-};
 
 function modelSettings(config: ModelNodeConfig): { session: SessionSettings; workers: number } {
   return {
@@ -103,7 +104,12 @@ export = function register(RED: NodeAPI): void {
     if (storeSpec) Object.defineProperty(node, 'modelPath', { get: () => host.modelPath });
     function onState(state: ModelState, error?: PipelineError): void {
       const model = host.displayName;
-      if (state === 'error') node.status(errorStatus(describeError(RED, node.type, error)));
+      if (state === 'error') {
+        const reason = describeError(RED, node.type, error);
+        node.status(errorStatus(reason));
+        // Said once per deploy (a failed load is not retried until the next one), before any message arrives.
+        node.error(t('loadFailed', '__model__ cannot be loaded: __reason__', { model, reason }));
+      }
       else if (state === 'ready') {
         // A full-range int8 model on a CPU whose kernels saturate still runs, but its outputs may be wrong: say so.
         const warning = saturationWarning(host.info?.metadata ?? {});
@@ -118,14 +124,29 @@ export = function register(RED: NodeAPI): void {
             ? t('tooManyWorkers', '__model__ ready · __workers__ workers on __cores__ cores', subs)
             : t('lowMemory', '__model__ ready · __workers__ workers, memory short', subs)));
         } else if (warning) {
-          node.warn(translate(RED, 'mlops-model.warnings.int8Saturates', '__model__: __warning__', { model, warning }));
           node.status({ fill: 'yellow', shape: 'dot', text: translate(RED, 'mlops-model.status.int8Saturates', '__model__ ready, int8 saturates on this CPU', { model }) });
+          measureSaturation(model, warning);
         } else {
           node.status({ fill: 'green', shape: 'dot', text: translate(RED, 'mlops-model.status.ready', '__model__ ready', { model }) });
         }
       }
       else if (state === 'loading') node.status({ fill: 'grey', shape: 'ring', text: translate(RED, 'mlops-model.status.loading', 'loading __model__', { model }) });
       else node.status({});
+    }
+    // The warning states how far off the int8 kernels are here, measured in a worker on a calibration picture.
+    let closed = false;
+    let measuredPath: string | undefined;
+    function measureSaturation(model: string, warning: string): void {
+      if (measuredPath === host.modelPath) return;
+      measuredPath = host.modelPath;
+      const check = checkSaturationInWorker({
+        modelPath: host.modelPath, optimization: common.session.graphOptimizationLevel,
+        bundledModelsDir: path.join(PACKAGE_ROOT, 'models'), bundledSamplesDir: path.join(PACKAGE_ROOT, 'samples'),
+      }).then((result) => {
+        if (!closed) node.warn(translate(RED, 'mlops-model.warnings.int8Saturates', '__model__: __warning__', { model, warning: `${warning}; ${describeSaturationCheck(result)}` }));
+        return result;
+      });
+      (node as unknown as { int8Check?: Promise<SaturationCheck> }).int8Check = check;
     }
     node.ready = () => host.ready();
     node.run = (feed, fetch) => host.run(feed, fetch);
@@ -135,6 +156,7 @@ export = function register(RED: NodeAPI): void {
     Object.defineProperty(node, 'workers', { get: () => host.workers });
     Object.defineProperty(node, 'identity', { get: () => host.identity });
     node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
       host.close().then(() => done(), () => done());
     });
     const notServed = serveOnV2(RED, node, config);
@@ -145,27 +167,5 @@ export = function register(RED: NodeAPI): void {
   }
   RED.nodes.registerType('mlops-model', MlopsModelNode);
 
-  // Lets the editor show a model's inputs, outputs and metadata before deploying.
-  // Confined to the user directory, the bundled models and the model store (addModelInfoRoot): see model-info-request.ts.
-  RED.httpAdmin.get('/edge-mlops/model-info', RED.auth.needsPermission('mlops-model.read'), (req: Request, res: Response) => {
-    // A store model is inspected as its current file, which lies in the store (an allowed root).
-    const spec: unknown = req.query.path;
-    Promise.resolve().then(() => {
-      const store = typeof spec === 'string' ? parseStoreSpec(spec) : undefined;
-      return inspectModelRequest(store ? openStore().resolve(store.name, store.version).modelPath : spec, userDir());
-    }).then(({ info, path }) => res.json({ ...info, path }), (err: unknown) => {
-      const code = isPipelineError(err) ? err.code : 'inspect-failed';
-      res.status(INFO_STATUS[code] ?? 500).json({ error: code, message: describeError(RED, 'mlops-model', err) });
-    });
-  });
-
-  // Lets the editor offer the models of the device's model store (store:<name>, store:<name>@<version>).
-  RED.httpAdmin.get('/edge-mlops/store-models', RED.auth.needsPermission('mlops-model.read'), (_req: Request, res: Response) => {
-    const store = openStore();
-    try {
-      res.json({ root: store.root, models: store.list() });
-    } catch (err) {
-      res.status(500).json({ error: isPipelineError(err) ? err.code : 'store-unreadable', message: describeError(RED, 'mlops-model', err) });
-    }
-  });
+  serveModelEndpoints(RED, userDir, openStore);
 };

@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { bundledPath, isBundled } from '../bundled';
 import { PipelineError } from '../errors';
+import { formatBytes } from '../util/format';
 
 export type SourceKind = 'buffer' | 'file' | 'data-url' | 'base64' | 'url';
 
@@ -48,19 +49,13 @@ export interface EncodedImage {
   origin?: string;
 }
 
-const MB = 1024 * 1024;
-
-function megabytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  return bytes < MB ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / MB).toFixed(1)} MB`;
-}
 
 function tooLarge(size: number | string, maxBytes: number, what: string): PipelineError {
-  const received = typeof size === 'number' ? megabytes(size) : size;
+  const received = typeof size === 'number' ? formatBytes(size) : size;
   return new PipelineError(
     'too-large',
-    `${what} is ${received}, more than the limit of ${megabytes(maxBytes)}; raise "Max size" or send a smaller image`,
-    { what, size: received, limit: megabytes(maxBytes) },
+    `${what} is ${received}, more than the limit of ${formatBytes(maxBytes)}; raise "Max size" or send a smaller image`,
+    { what, size: received, limit: formatBytes(maxBytes) },
   );
 }
 
@@ -188,7 +183,7 @@ async function fetchUrl(requested: string, options: SourceOptions): Promise<Buff
         received += chunk.byteLength;
         if (received > options.maxBytes) {
           controller.abort();
-          throw tooLarge(`at least ${megabytes(received)}`, options.maxBytes, `the image at ${shown}`);
+          throw tooLarge(`at least ${formatBytes(received)}`, options.maxBytes, `the image at ${shown}`);
         }
         chunks.push(chunk);
       }

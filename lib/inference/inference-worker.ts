@@ -83,7 +83,7 @@ async function main(): Promise<void> {
       await session.run(feedOf(warm));
     }
   } catch (err) {
-    post({ kind: 'load-failed', message: (err as Error).message });
+    post({ kind: 'load-failed', message: (err as Error).message } satisfies FromWorker);
     port.close();
     return;
   }
@@ -98,12 +98,12 @@ async function main(): Promise<void> {
       const outputs = message.fetch ? await session.run(feedOf(message.feed), message.fetch) : await session.run(feedOf(message.feed));
       const runMs = performance.now() - started;
       const { wire, transfer } = toWire(outputs);
-      post({ kind: 'result', jobId: message.jobId, outputs: wire, runMs }, transfer);
+      post({ kind: 'result', jobId: message.jobId, outputs: wire, runMs } satisfies FromWorker, transfer);
     } catch (err) {
-      post({ kind: 'run-failed', jobId: message.jobId, message: (err as Error).message });
+      post({ kind: 'run-failed', jobId: message.jobId, message: (err as Error).message } satisfies FromWorker);
     }
   });
-  post({ kind: 'ready' });
+  post({ kind: 'ready' } satisfies FromWorker);
 }
 
 void main();

@@ -3,6 +3,7 @@
 // store), never expanded with ${ENV} (the value of a secret would come back in the error), read only when it is a
 // regular file no bigger than a limit, and read asynchronously with a non-blocking open (a FIFO or a device must not
 // freeze the runtime). Paths outside the roots get one answer whether they exist or not: no existence oracle.
+import crypto from 'node:crypto';
 import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -39,7 +40,13 @@ const within = (root: string, target: string) => {
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 };
 
-export interface ModelInfoAnswer { info: ModelInfo; path: string }
+export interface ModelInfoAnswer {
+  info: ModelInfo;
+  path: string;
+  /** sha256 (hex) and size of the file as read, for the model card. */
+  sha256: string;
+  bytes: number;
+}
 
 /** HTTP status for each refusal of this request. */
 export const MODEL_INFO_STATUS: Record<string, number> = {
@@ -78,10 +85,10 @@ export async function inspectModelRequest(spec: unknown, userDir: string, option
   }
   const realRoots = await Promise.all(roots.map((root) => fs.realpath(root).catch(() => root)));
   if (!realRoots.some((root) => within(root, real))) throw notAllowed();
-  return { info: await readRegularModel(real, requested, options.maxBytes ?? MODEL_INFO_MAX_BYTES), path: requested };
+  return { ...await readRegularModel(real, requested, options.maxBytes ?? MODEL_INFO_MAX_BYTES), path: requested };
 }
 
-async function readRegularModel(real: string, shown: string, maxBytes: number): Promise<ModelInfo> {
+async function readRegularModel(real: string, shown: string, maxBytes: number): Promise<Omit<ModelInfoAnswer, 'path'>> {
   const notFile = () => new PipelineError('model-not-file', `${shown} is not a regular file; enter the path of an .onnx file`, { path: shown });
   if (!(await fs.stat(real)).isFile()) throw notFile();
   // O_NONBLOCK: if the file was swapped for a FIFO since the stat, open returns at once instead of waiting for a writer.
@@ -101,9 +108,11 @@ async function readRegularModel(real: string, shown: string, maxBytes: number): 
       if (bytesRead === 0) break;
       offset += bytesRead;
     }
+    const read = offset === bytes.length ? bytes : bytes.subarray(0, offset);
+    // Hashed before the bytes are handed over to the worker (transferred, not copied).
+    const sha256 = crypto.createHash('sha256').update(read).digest('hex');
     try {
-      // Decoded on a worker thread; the bytes are handed over (transferred), not copied.
-      return await readModelInfoInWorker({ bytes: offset === bytes.length ? bytes : bytes.subarray(0, offset) });
+      return { info: await readModelInfoInWorker({ bytes: read }), sha256, bytes: read.length };
     } catch (err) {
       if (err instanceof OnnxFormatError) throw formatError(err, shown);
       throw err;

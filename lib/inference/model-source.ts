@@ -1,12 +1,13 @@
 // Finding an ONNX file, reading its description, and explaining why onnxruntime could not load it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { bundledPath, isBundled, PACKAGE_ROOT } from '../bundled';
+import { bundledPath, isBundled } from '../bundled';
 import { PipelineError } from '../errors';
 import { readModelInfo, readModelInfoInWorker, OnnxFormatError, type ModelInfo } from '../onnx';
 import type { WarmupInput } from './protocol';
 
-export { PACKAGE_ROOT };
+/** The package's root; bundled models live in its models/ folder. */
+export { PACKAGE_ROOT } from '../package-root';
 
 export interface PathContext {
   /** Node-RED's userDir: relative paths are relative to it. */

@@ -26,6 +26,41 @@ export interface CalibrationOptions {
   onProgress?: (done: number, total: number) => void;
   /** Called once, after the first input, with what the rest will cost. */
   onEstimate?: (estimate: CalibrationEstimate) => void;
+  /** Tensors ([N, C, …]) whose mean per channel is kept as well (Conv inputs, for bias correction). */
+  channelMeans?: Set<string>;
+}
+
+/** What one streamed calibration pass collects. */
+export interface CalibrationStatistics {
+  histograms: Map<string, Histogram>;
+  /** Mean per channel (axis 1) of the tensors named in `channelMeans`. */
+  channelMeans: Map<string, Float64Array>;
+}
+
+/** Running mean per channel (axis 1) of [N, C, …] tensors. */
+class ChannelMeanAccumulator {
+  sums: Float64Array | undefined;
+  count = 0;
+  add(values: Float32Array, dims: readonly number[]): void {
+    const channels = dims.length >= 2 ? Number(dims[1]) : 1;
+    const inner = dims.slice(2).reduce<number>((a, b) => a * Number(b), 1);
+    const outer = dims.length >= 1 ? Number(dims[0]) : 1;
+    if (!(channels > 0) || outer * channels * inner !== values.length) return;
+    if (this.sums && this.sums.length !== channels) return;
+    const sums = (this.sums ??= new Float64Array(channels));
+    for (let n = 0; n < outer; n++) {
+      for (let c = 0; c < channels; c++) {
+        const base = (n * channels + c) * inner;
+        let sum = 0;
+        for (let i = 0; i < inner; i++) sum += values[base + i]!;
+        sums[c]! += sum;
+      }
+    }
+    this.count += outer * inner;
+  }
+  means(): Float64Array | undefined {
+    return this.sums && this.count > 0 ? this.sums.map((s) => s / this.count) : undefined;
+  }
 }
 
 function extendedWithOutputs(modelBytes: Uint8Array, names: string[]): Uint8Array {
@@ -105,6 +140,16 @@ export async function calibrateRanges(
   samples: CalibrationSample[],
   options: CalibrationOptions,
 ): Promise<Map<string, QuantRange>> {
+  return rangesFromHistograms((await collectCalibrationStatistics(modelBytes, tensorNames, samples, options)).histograms, options);
+}
+
+/** The streamed pass itself: histograms (and channel means where asked) of the named tensors over the samples. */
+export async function collectCalibrationStatistics(
+  modelBytes: Uint8Array,
+  tensorNames: string[],
+  samples: CalibrationSample[],
+  options: Omit<CalibrationOptions, 'method'>,
+): Promise<CalibrationStatistics> {
   if (samples.length === 0) {
     throw new PipelineError('no-calibration', 'static quantization needs calibration inputs; give at least one (10–100 representative images are typical)');
   }
@@ -115,17 +160,23 @@ export async function calibrateRanges(
   const budget = (options.memoryBudgetMB ?? DEFAULT_CALIBRATION_BUDGET_MB) * 1048576;
   const sizes = new Map<string, number>();
   const histograms = new Map<string, Histogram>();
-  const use = (name: string, values: Float32Array) => {
+  const means = new Map<string, ChannelMeanAccumulator>();
+  const use = (name: string, values: Float32Array, dims: readonly number[]) => {
     let hist = histograms.get(name);
     if (!hist) histograms.set(name, (hist = new Histogram()));
     hist.add(values);
+    if (options.channelMeans?.has(name)) {
+      let mean = means.get(name);
+      if (!mean) means.set(name, (mean = new ChannelMeanAccumulator()));
+      mean.add(values, dims);
+    }
   };
   let done = 0;
   let total = samples.length;
 
   /** Runs the samples through one session per group and streams each float tensor into its histogram. */
   const pass = async (groups: string[][], batch: CalibrationSample[]) => {
-    for (const sample of batch) for (const [name, { data }] of Object.entries(sample)) if (wanted.has(name)) use(name, data);
+    for (const sample of batch) for (const [name, { data, dims }] of Object.entries(sample)) if (wanted.has(name)) use(name, data, dims);
     for (const group of groups) {
       // Without the arena ORT hands the fetched activations' memory back after each run.
       const session = await ort.InferenceSession.create(extendedWithOutputs(modelBytes, group), {
@@ -144,7 +195,7 @@ export async function calibrateRanges(
             const tensor = results[name];
             if (!tensor) continue;
             sizes.set(name, (tensor.data as ArrayBufferView).byteLength);
-            if (tensor.type === 'float32') use(name, tensor.data as Float32Array);
+            if (tensor.type === 'float32') use(name, tensor.data as Float32Array, tensor.dims);
           }
           for (const tensor of Object.values(results)) tensor.dispose?.();
         }
@@ -176,7 +227,16 @@ export async function calibrateRanges(
     peakBytes: Math.max(0, ...groupBytes) + modelBytes.length,
   });
   if (samples.length > 1) await pass(groups, samples.slice(1));
+  const channelMeans = new Map<string, Float64Array>();
+  for (const [name, mean] of means) {
+    const values = mean.means();
+    if (values) channelMeans.set(name, values);
+  }
+  return { histograms, channelMeans };
+}
 
+/** Each tensor's range from its histogram by the chosen method (graph outputs in keepMinMax: min/max). */
+export function rangesFromHistograms(histograms: Map<string, Histogram>, options: Pick<CalibrationOptions, 'method' | 'percentile' | 'keepMinMax'>): Map<string, QuantRange> {
   const percentile = options.percentile ?? 99.999;
   const ranges = new Map<string, QuantRange>();
   for (const [name, hist] of histograms) {

@@ -1,6 +1,7 @@
 // Collects calibration tensors arriving one message at a time (msg.tensor, see lib/contract.ts).
 import path from 'node:path';
-import { BUNDLED_SAMPLES, insidePackage, isBundled, PACKAGE_ROOT } from '../bundled';
+import { BUNDLED_SAMPLES, insidePackage, isBundled } from '../bundled';
+import { PACKAGE_ROOT } from '../package-root';
 import { assertTensor } from '../contract';
 import { PipelineError } from '../errors';
 import type { CalibrationSample } from './calibrate';

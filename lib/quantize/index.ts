@@ -1,11 +1,10 @@
 // int8 quantization of ONNX models: static (QDQ, calibrated) for CNNs, dynamic for MatMul/Gemm-heavy models.
-import fs from 'node:fs';
-import path from 'node:path';
 import { PipelineError } from '../errors';
+import { packageManifest } from '../package-root';
 import { sha256Of } from '../model-store/verify';
 import { decodeModel, encodeModel, type onnx } from '../onnx';
 import { needsReducedRange } from './cpu';
-import { calibrateRanges, type CalibrationEstimate, type CalibrationMethod, type CalibrationSample } from './calibrate';
+import { collectCalibrationStatistics, rangesFromHistograms, type CalibrationEstimate, type CalibrationMethod, type CalibrationSample } from './calibrate';
 import { quantizeDynamic } from './dynamic';
 import type { Float16Conversion } from './float16';
 import type { QuantType } from './math';
@@ -13,6 +12,7 @@ import { isQuantizedOp, optimizeWithRuntime, prepareModel } from './preprocess';
 import { tensorsToCalibrate } from './qdq';
 import { quantizeStatic } from './qdq-plan';
 import type { OutputSelection } from './agreement';
+import type { CalibrationSampleRef } from './saturation-check';
 import { tuneForAgreement, type TuningResult } from './tuning';
 
 export type { CalibrationEstimate, CalibrationMethod, CalibrationSample } from './calibrate';
@@ -60,6 +60,13 @@ export interface QuantizeOptions {
   threshold?: number;
   /** Static: most MiB of activations fetched per calibration inference (default 256); less memory, more inferences. */
   maxMemoryMB?: number;
+  /**
+   * Static: take the mean shift that rounding a Conv's weights causes (measured input means × weight error) out of
+   * its bias; the bias scale stays input_scale × weight_scale, so ORT still fuses QLinearConv.
+   */
+  biasCorrection?: boolean;
+  /** Static: a calibration picture to name in the record (saturation-check.ts measures on it). */
+  calibrationSample?: CalibrationSampleRef;
   /** Static: what calibration will cost, known after the first input. */
   onEstimate?: (estimate: CalibrationEstimate) => void;
   /** Progress of the slow stages: calibration inferences, sensitivity of each node, tuning steps. */
@@ -88,6 +95,8 @@ export interface QuantizationRecord {
   version: string;
   /** Static: the calibration's size, inferences and memory budget (see calibrate.ts). */
   calibration?: CalibrationEstimate;
+  /** A calibration picture and its pre-processing, for measurements on the device (saturation-check.ts). */
+  calibrationSample?: CalibrationSampleRef;
   /** With targetAgreement: what the tuning measured and chose. */
   accuracyTuning?: TuningResult;
   activationType: QuantType | 'dynamic uint8';
@@ -95,6 +104,8 @@ export interface QuantizationRecord {
   exclude: string[];
   quantizedOps: Record<string, number>;
   foldedActivations?: number;
+  /** Convs whose bias absorbed the weight-rounding shift (biasCorrection). */
+  correctedBiases?: number;
   /** Integer kernels in ONNX Runtime's 'extended' optimisation of the result (QLinearConv, QLinearAdd, …). */
   runtimeIntegerOps: Record<string, number>;
   /** Compute-heavy operators that ORT still runs in float (Conv, ConvTranspose, MatMul, Gemm). */
@@ -137,13 +148,8 @@ export function quantizedVersion(sourceVersion: string | undefined, record: Pick
 }
 
 export function toolVersion(): string {
-  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    const file = path.join(dir, 'package.json');
-    if (!fs.existsSync(file)) continue;
-    const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
-    if (pkg.name === '@edge-mlops/node-red-vision') return `${pkg.name} ${pkg.version}`;
-  }
-  return '@edge-mlops/node-red-vision';
+  const { name, version } = packageManifest();
+  return `${name} ${version}`;
 }
 
 function setMetadata(model: onnx.IModelProto, key: string, value: string): void {
@@ -172,6 +178,11 @@ async function runtimeOps(bytes: Uint8Array): Promise<Pick<QuantizationRecord, '
     if (target) target[op] = (target[op] ?? 0) + 1;
   }
   return { runtimeIntegerOps, runtimeFloatOps };
+}
+
+/** Data inputs of the Convs: their means per channel feed bias correction. */
+function convInputs(model: onnx.IModelProto): string[] {
+  return (model.graph?.node ?? []).filter((n) => n.opType === 'Conv' && n.input?.[0]).map((n) => n.input![0]!);
 }
 
 function nothingToQuantize(): PipelineError {
@@ -217,15 +228,16 @@ export async function quantizeModel(
     const heldOutCount = tuning !== undefined && samples.length >= 2 ? Math.max(1, Math.round(samples.length / 4)) : 0;
     const calibration = samples.slice(0, samples.length - heldOutCount);
     let calibrationEstimate: CalibrationEstimate | undefined;
-    const ranges = await calibrateRanges(prepared.bytes, tensors, calibration, {
-      method,
-      percentile: options.percentile,
-      keepMinMax: new Set((model.graph?.output ?? []).map((o) => o.name ?? '')),
+    const statistics = await collectCalibrationStatistics(prepared.bytes, tensors, calibration, {
+      ...(options.biasCorrection ? { channelMeans: new Set(convInputs(model)) } : {}),
       onProgress: (done, total) => options.onProgress?.('calibrate', done, total),
       ...(options.maxMemoryMB !== undefined ? { memoryBudgetMB: options.maxMemoryMB } : {}),
       onEstimate: (estimate) => { calibrationEstimate = estimate; options.onEstimate?.(estimate); },
     });
-    const staticOptions = { perChannel, activationType, reduceRange, weightType };
+    const ranges = rangesFromHistograms(statistics.histograms, {
+      method, percentile: options.percentile, keepMinMax: new Set((model.graph?.output ?? []).map((o) => o.name ?? '')),
+    });
+    const staticOptions = { perChannel, activationType, reduceRange, weightType, ...(options.biasCorrection ? { inputMeans: statistics.channelMeans } : {}) };
     const build = (floatNodes: string[]) => {
       const copy = decodeModel(prepared.bytes);
       return { model: copy, report: quantizeStatic(copy, ranges, { ...staticOptions, exclude: [...exclude, ...floatNodes] }) };
@@ -246,9 +258,10 @@ export async function quantizeModel(
     record = {
       mode: 'static', format: 'QDQ', method, ...(method === 'percentile' ? { percentile: options.percentile ?? 99.999 } : {}),
       activationType, calibrationSamples: calibration.length, quantizedOps: report.quantizedOps,
-      foldedActivations: report.foldedActivations, runtimeIntegerOps: {}, runtimeFloatOps: {}, ...common,
+      foldedActivations: report.foldedActivations, ...(options.biasCorrection ? { correctedBiases: report.correctedBiases } : {}), runtimeIntegerOps: {}, runtimeFloatOps: {}, ...common,
       ...(accuracyTuning ? { exclude: [...exclude, ...accuracyTuning.floatNodes], accuracyTuning } : {}),
       ...(calibrationEstimate ? { calibration: calibrationEstimate } : {}),
+      ...(options.calibrationSample ? { calibrationSample: options.calibrationSample } : {}),
     };
   }
   Object.assign(record, await runtimeOps(encodeModel(model)));

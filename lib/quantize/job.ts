@@ -3,11 +3,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../errors';
+import { formatBytes } from '../util/format';
 import { readModelInfo, type ModelInfo } from '../onnx';
 import type { PreprocessOptions } from '../tensor';
-import { loadCalibrationFolder, resolvePreprocessing, type ImagePreprocessing } from './calibration-images';
+import { listImages, loadCalibrationFolder, resolvePreprocessing, type ImagePreprocessing } from './calibration-images';
 import type { CalibrationEstimate, CalibrationSample } from './calibrate';
 import { compareLatency, compareOutputs, type LatencyComparison, type OutputAgreement } from './evaluate';
+import type { CalibrationSampleRef } from './saturation-check';
 import type { TuningResult } from './tuning';
 import { quantizeModel, type QuantizationRecord, type QuantizeOptions } from './index';
 
@@ -95,10 +97,13 @@ export async function runQuantizeJob(job: QuantizeJob, onProgress: JobProgress =
   onProgress('load', 0, 1);
   let samples = job.samples ?? [];
   let normalisation: CalibrationNormalisation | undefined;
+  let calibrationSample: CalibrationSampleRef | undefined;
   if (samples.length === 0 && job.calibrationDir) {
     const preprocessing = resolvePreprocessing(info, job.preprocessing);
     normalisation = describeNormalisation(preprocessing, info, job.preprocessing ?? {});
     samples = await loadCalibrationFolder(job.calibrationDir, info, preprocessing, job.limit ?? 100);
+    // The first picture is named in the record: a device whose int8 kernels saturate measures on it (saturation-check.ts).
+    calibrationSample = { files: listImages(job.calibrationDir).slice(0, 1).map((f) => path.resolve(f)), preprocessing: job.preprocessing ?? {} };
   }
   if (job.options.mode === 'static' && samples.length === 0) {
     throw new PipelineError('no-calibration', 'static quantization needs calibration images: give a folder of 10–100 representative images, or use dynamic mode');
@@ -106,6 +111,7 @@ export async function runQuantizeJob(job: QuantizeJob, onProgress: JobProgress =
   onProgress('load', 1, 1);
   const result = await quantizeModel(original, samples, {
     ...job.options,
+    ...(calibrationSample ? { calibrationSample } : {}),
     onProgress: (stage, done, total) => onProgress(stage, done, total),
     ...(onEstimate ? { onEstimate } : {}),
   });
@@ -137,10 +143,6 @@ export async function runQuantizeJob(job: QuantizeJob, onProgress: JobProgress =
   return summary;
 }
 
-/** Binary units, named as such: 1 MiB = 1048576 bytes. */
-export function formatBytes(bytes: number): string {
-  return bytes >= 1048576 ? `${(bytes / 1048576).toFixed(2)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
-}
 
 function describeAgreement(a: OutputAgreement): string {
   const iou = a.kind === 'classMap' ? `mIoU ${a.iou!.toFixed(4)} (argmax class maps), `

@@ -119,3 +119,15 @@ export function quantizeBias(bias: Float32Array, inputScale: number, weightScale
   }
   return { values, scales };
 }
+
+/** Float values of per-channel symmetric int8 weights (axis 0): what the int8 kernel multiplies with. */
+export function dequantizedWeights(values: Int8Array, scales: Float32Array, dims: number[]): Float32Array {
+  const channels = dims[0] ?? 1;
+  const inner = values.length / Math.max(1, channels);
+  const out = new Float32Array(values.length);
+  for (let c = 0; c < channels; c++) {
+    const scale = scales.length === 1 ? scales[0]! : scales[c]!;
+    for (let i = 0; i < inner; i++) out[c * inner + i] = values[c * inner + i]! * scale;
+  }
+  return out;
+}

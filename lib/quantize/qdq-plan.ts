@@ -1,6 +1,7 @@
 // The static QDQ rewrite as named passes over one plan object (graph analysis: qdq.ts).
 import { onnx, makeNode, makeTensor } from '../onnx';
-import { GraphIndex, NameAllocator, dimsOf, floatValues } from './graph';
+import { GraphIndex, NameAllocator, attributeInt, dimsOf, floatValues } from './graph';
+import { correctedBias } from './bias-correction';
 import {
   FULL_WEIGHT_LEVELS, REDUCED_WEIGHT_LEVELS, asymmetricParams, integerRange, quantizeBias, quantizeValues, quantizeWeightsPerChannel, symmetricParams,
   type QuantParams, type QuantRange, type QuantType,
@@ -183,8 +184,16 @@ function insertActivationPairs(plan: StaticPlan): void {
   }
 }
 
-/** Replaces constant input `slot` of `node` by a DequantizeLinear of its int8 (or uint8) values; returns the scales. */
-function dequantizeConstant(plan: StaticPlan, node: onnx.INodeProto, slot: number, kind: 'weight' | 'data'): Float32Array {
+interface QuantizedConstant {
+  scales: Float32Array;
+  /** The integer values less the zero point, and the float values and shape they came from (bias correction). */
+  signed: Int8Array;
+  values: Float32Array;
+  dims: number[];
+}
+
+/** Replaces constant input `slot` of `node` by a DequantizeLinear of its int8 (or uint8) values. */
+function dequantizeConstant(plan: StaticPlan, node: onnx.INodeProto, slot: number, kind: 'weight' | 'data'): QuantizedConstant {
   const { options, names } = plan;
   const weightType = options.weightType ?? 'int8';
   const weightLevels = options.reduceRange && weightType === 'int8' ? REDUCED_WEIGHT_LEVELS : FULL_WEIGHT_LEVELS;
@@ -196,9 +205,11 @@ function dequantizeConstant(plan: StaticPlan, node: onnx.INodeProto, slot: numbe
   const quantizedName = names.make(`${name}/q`);
   const output = names.make(`${name}/d`);
   let scales: Float32Array;
+  let signed: Int8Array;
   if (perChannel) {
     const w = quantizeWeightsPerChannel(values, dims, 0, weightLevels);
     scales = w.scales;
+    signed = w.values;
     const scale = names.make(`${name}/s`);
     const zeroPoint = names.make(`${name}/z`);
     const unsigned = weightType === 'uint8';
@@ -214,19 +225,21 @@ function dequantizeConstant(plan: StaticPlan, node: onnx.INodeProto, slot: numbe
     for (const v of values) { if (v < min) min = v; if (v > max) max = v; }
     const p = kind === 'weight' ? symmetricParams({ min, max }, weightType, weightLevels) : asymmetricParams({ min, max }, options.activationType);
     scales = Float32Array.of(p.scale);
-    plan.newInitializers.push(makeTensor(quantizedName, p.type, dims, quantizeValues(values, p, kind === 'weight')));
+    const quantized = quantizeValues(values, p, kind === 'weight');
+    signed = kind === 'weight' ? Int8Array.from(quantized, (v) => v - p.zeroPoint) : new Int8Array(0);
+    plan.newInitializers.push(makeTensor(quantizedName, p.type, dims, quantized));
     const [scale, zeroPoint] = paramsTensors(plan, name, p);
     plan.prefixNodes.push(makeNode('DequantizeLinear', [quantizedName, scale, zeroPoint], [output], {}, ''));
   }
   node.input![slot] = output;
-  return scales;
+  return { scales, signed, values, dims };
 }
 
 /** Replaces the bias of `node` by a DequantizeLinear of int32 values at scale input scale × weight scale. */
-function dequantizeBias(plan: StaticPlan, node: onnx.INodeProto, inputScale: number, weightScales: Float32Array): void {
+function dequantizeBias(plan: StaticPlan, node: onnx.INodeProto, inputScale: number, weightScales: Float32Array, floatBias = plan.index.constantFloats(node.input![2]!)!): void {
   const { names } = plan;
   const name = node.input![2]!;
-  const bias = quantizeBias(plan.index.constantFloats(name)!, inputScale, weightScales);
+  const bias = quantizeBias(floatBias, inputScale, weightScales);
   const quantizedName = names.make(`${name}/q`);
   const output = names.make(`${name}/d`);
   const perChannel = weightScales.length > 1;
@@ -249,10 +262,17 @@ function quantizeConstants(plan: StaticPlan): void {
     const inputScale = params.get(originalName(node.input![0]!))?.scale;
     if (role === 'conv' || role === 'gemm') {
       const weightName = node.input![1]!;
-      const weightScales = index.isConstant(weightName)
-        ? dequantizeConstant(plan, node, 1, 'weight')
-        : Float32Array.of(params.get(originalName(weightName))!.scale);
-      if (node.input![2] && inputScale !== undefined) dequantizeBias(plan, node, inputScale, weightScales);
+      const weights = index.isConstant(weightName) ? dequantizeConstant(plan, node, 1, 'weight') : undefined;
+      const weightScales = weights?.scales ?? Float32Array.of(params.get(originalName(weightName))!.scale);
+      const means = role === 'conv' && weights ? plan.options.inputMeans?.get(originalName(node.input![0]!)) : undefined;
+      if (means && weights && inputScale !== undefined) {
+        // Bias correction: the shift leaves the float bias; the int32 bias keeps its scale (ORT's fusion checks it).
+        const bias = node.input![2] ? index.constantFloats(node.input![2])! : undefined;
+        const corrected = correctedBias(bias, { values: weights.values, dims: weights.dims, group: attributeInt(node, 'group', 1) }, weights.signed, weightScales, means);
+        if (!bias) node.input![2] = plan.names.make(`${node.name || weightName}/bias`);
+        dequantizeBias(plan, node, inputScale, weightScales, corrected);
+        plan.report.correctedBiases++;
+      } else if (node.input![2] && inputScale !== undefined) dequantizeBias(plan, node, inputScale, weightScales);
     } else if (role === 'combine') {
       for (let i = 0; i < node.input!.length; i++) {
         if (!index.isConstant(node.input![i]!)) continue;
@@ -275,7 +295,7 @@ export function quantizeStatic(model: onnx.IModelProto, ranges: Map<string, Quan
   const graph = model.graph!;
   const plan: StaticPlan = {
     graph, ranges, options, exclude: new Set(options.exclude), names: new NameAllocator(graph), index: new GraphIndex(graph),
-    report: { quantizedOps: {}, foldedActivations: 0, foldedAffine: 0, quantizedTensors: 0, quantizedNodes: [] },
+    report: { quantizedOps: {}, foldedActivations: 0, foldedAffine: 0, quantizedTensors: 0, quantizedNodes: [], correctedBiases: 0 },
     removed: new Set(), clamps: new Map(), params: new Map(), quantizeSide: new Map(), selected: [],
     newInitializers: [], prefixNodes: [], after: new Map(), renames: new Map(),
   };

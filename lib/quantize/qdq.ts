@@ -16,6 +16,8 @@ export interface StaticOptions {
   reduceRange?: boolean;
   /** int8 (default) or uint8 weights (zero point 128): ORT then uses its u8u8 kernels, which never saturate. */
   weightType?: QuantType;
+  /** Mean per channel of Conv inputs (calibration): Conv biases then absorb the weight-rounding shift. */
+  inputMeans?: Map<string, Float64Array>;
 }
 
 export interface StaticReport {
@@ -29,6 +31,8 @@ export interface StaticReport {
   quantizedTensors: number;
   /** Names of the quantized compute nodes (not data movement): what accuracy tuning may keep in float. */
   quantizedNodes: { name: string; opType: string }[];
+  /** Convs whose bias absorbed the weight-rounding shift (inputMeans). */
+  correctedBiases: number;
 }
 
 const FLOAT_INPUT_CHANNELS = 4;

@@ -2,13 +2,9 @@
 // they run on, and calibration makes many inferences.
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { PipelineError, type ErrorCode } from '../errors';
+import { PipelineError } from '../errors';
 import type { JobProgress, QuantizeJob, QuantizeSummary } from './job';
-
-type WorkerReply =
-  | { type: 'progress'; stage: Parameters<JobProgress>[0]; done: number; total: number }
-  | { type: 'done'; summary: QuantizeSummary }
-  | { type: 'error'; message: string; code?: ErrorCode; details?: Record<string, string | number> };
+import type { FromQuantizeWorker } from './worker-protocol';
 
 /** `signal` stops the worker (e.g. when the node is closed); the promise then rejects with code `cancelled`. */
 export function runQuantizeJobInWorker(job: QuantizeJob, onProgress: JobProgress = () => {}, signal?: AbortSignal): Promise<QuantizeSummary> {
@@ -21,9 +17,9 @@ export function runQuantizeJobInWorker(job: QuantizeJob, onProgress: JobProgress
       fn();
       void worker.terminate();
     };
-    worker.on('message', (reply: WorkerReply) => {
-      if (reply.type === 'progress') onProgress(reply.stage, reply.done, reply.total);
-      else if (reply.type === 'done') settle(() => resolve(reply.summary));
+    worker.on('message', (reply: FromQuantizeWorker) => {
+      if (reply.kind === 'progress') onProgress(reply.stage, reply.done, reply.total);
+      else if (reply.kind === 'done') settle(() => resolve(reply.summary));
       else settle(() => reject(reply.code ? new PipelineError(reply.code, reply.message, reply.details) : new Error(reply.message)));
     });
     worker.on('error', (err) => settle(() => reject(err)));

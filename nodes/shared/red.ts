@@ -62,6 +62,9 @@ export interface NodeAPI {
   httpNode: { use(path: string, handler: ((req: any, res: any, next: () => void) => void) | ((err: unknown, req: any, res: any, next: (err?: unknown) => void) => void)): void };
   httpAdmin: { get(path: string, ...handlers: (Handler | object)[]): void; post(path: string, ...handlers: (Handler | object)[]): void };
   auth: { needsPermission(permission: string): object };
+  /** Messages to every open editor (topic, data; retained: sent again to editors that connect later). */
+  comms: { publish(topic: string, data: unknown, retain?: boolean): void };
+  plugins: { registerPlugin(id: string, definition: object): void };
   util: {
     getMessageProperty(msg: NodeMessage, path: string): unknown;
     setMessageProperty(msg: NodeMessage, path: string, value: unknown, createMissing?: boolean): boolean;

@@ -13,6 +13,8 @@ export interface EditorSession {
   page: Page;
   /** The runtime's address (admin API and the flows' HTTP routes). */
   url: string;
+  /** The runtime's Node-RED user directory. */
+  userDir: string;
   /** Uncaught script errors in the editor page since it opened. */
   scriptErrors: string[];
   close(): Promise<void>;
@@ -49,7 +51,7 @@ export async function openEditor(flow: object[], readyNodeId: string, env: Recor
     page.on('pageerror', (err) => scriptErrors.push(err.message));
     await page.goto(runtime.url);
     await page.waitForFunction((id) => (globalThis as any).RED?.nodes?.node(id), readyNodeId, { timeout: 60000 });
-    return { page, url: runtime.url, scriptErrors, close };
+    return { page, url: runtime.url, userDir: runtime.userDir, scriptErrors, close };
   } catch (err) {
     await close();
     throw err;

@@ -60,7 +60,7 @@ describe('image sources: buffer, file, data URL, base64, http(s) URL', () => {
     assert.equal((await refusal(readEncodedImage('data:image/png,%89PNG', options()))).code, 'bad-data-url');
     const huge = Buffer.alloc(12_000, 9).toString('base64');
     assert.deepEqual(await refusal(readEncodedImage(huge, options())), {
-      code: 'too-large', message: 'the base64 image is 11.7 KB, more than the limit of 9.8 KB; raise "Max size" or send a smaller image',
+      code: 'too-large', message: 'the base64 image is 11.7 KiB, more than the limit of 9.8 KiB; raise "Max size" or send a smaller image',
     });
     assert.equal((await refusal(readEncodedImage(`data:image/png;base64,${huge}`, options()))).code, 'too-large');
   });
@@ -99,7 +99,7 @@ describe('image sources: buffer, file, data URL, base64, http(s) URL', () => {
     });
     assert.equal((await refusal(readEncodedImage('cam1/snap.png', { ...options(), baseDir: '' }))).code, 'files-disabled');
     assert.deepEqual(await refusal(readEncodedImage('big.png', options())), {
-      code: 'too-large', message: 'the file "big.png" is 19.5 KB, more than the limit of 9.8 KB; raise "Max size" or send a smaller image',
+      code: 'too-large', message: 'the file "big.png" is 19.5 KiB, more than the limit of 9.8 KiB; raise "Max size" or send a smaller image',
     });
     assert.equal((await refusal(readEncodedImage('cam1', options()))).code, 'file-unreadable');
   });
@@ -133,7 +133,7 @@ describe('image sources: buffer, file, data URL, base64, http(s) URL', () => {
     assert.equal((await refusal(readEncodedImage(`${server.url}/declared-large.png`, options()))).code, 'too-large');
     const streamed = await refusal(readEncodedImage(`${server.url}/streamed-large.png`, options()));
     assert.equal(streamed.code, 'too-large');
-    assert.match(streamed.message, /^the image at .*streamed-large.png is at least [\d.]+ KB, more than the limit of 9.8 KB/);
+    assert.match(streamed.message, /^the image at .*streamed-large.png is at least [\d.]+ KiB, more than the limit of 9.8 KiB/);
     const closed = await startServer({});
     await closed.close();
     const refused = await refusal(readEncodedImage(`${closed.url}/snap.png`, options()));

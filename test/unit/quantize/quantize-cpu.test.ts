@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { quantizeModel } from '../../../lib/quantize';
+import { runQuantizeJob } from '../../../lib/quantize/job';
+import type { SaturationCheck } from '../../../lib/quantize/saturation-check';
 import { describeCpu, int8KernelsSaturate, saturationWarning, setCpuReader, type CpuDescription } from '../../../lib/quantize/cpu';
 import type { ModelConfigNode } from '../../../nodes/shared/model-node';
 import { loggedWarnings, nodeModule, testHelper } from '../../helpers/flow';
@@ -74,15 +76,48 @@ describe('int8 models and the CPU they run on', function () {
       { id: 'model', type: 'mlops-model', path: modelPath, warmup: true },
       { id: 'infer', type: 'mlops-infer', z: 'tab', model: 'model', x: 100, y: 100, wires: [[]] },
     ]);
-    await (testHelper.getNode('model') as unknown as ModelConfigNode).ready();
-    return { warnings: loggedWarnings('model') };
+    const node = testHelper.getNode('model') as unknown as ModelConfigNode & { int8Check?: Promise<SaturationCheck> };
+    await node.ready();
+    // The measurement runs in a worker; the warning is logged when it is done.
+    const check = node.int8Check ? await node.int8Check : undefined;
+    return { warnings: loggedWarnings('model'), check };
   }
 
   it('mlops-model warns when a full-range int8 model runs on a CPU without VNNI (stubbed CPU flags)', async () => {
     setCpuReader(() => AVX2);
-    const { warnings } = await deploy(full);
+    const { warnings, check } = await deploy(full);
     assert.equal(warnings.length, 1, JSON.stringify(warnings));
     assert.match(warnings[0]!, /^full\.int8 0\.0\.0-int8: this model was quantized with full-range 8-bit weights, made for CPUs with VNNI or ARM; this CPU \(x64, AVX2 without VNNI\)/);
+    // A generated model with tensor inputs: no calibration picture was recorded, none is bundled for it.
+    assert.deepEqual(check, { reason: 'no calibration picture is at hand' });
+    assert.match(warnings[0]!, /; agreement not measured: no calibration picture is at hand$/);
+  });
+
+  it('the warning states the agreement measured in a worker on the recorded calibration picture, else on the bundled samples', async function () {
+    this.timeout(60000);
+    const pictures = path.join(dir, 'pictures');
+    fs.mkdirSync(pictures);
+    const samplesDir = path.resolve(__dirname, '..', '..', '..', '..', 'samples');
+    for (const name of ['tower-rusty.jpg', 'tower-healthy.jpg']) fs.copyFileSync(path.join(samplesDir, name), path.join(pictures, name));
+    const demo = path.join(dir, 'vqi-demo.int8.onnx');
+    const summary = await runQuantizeJob({
+      inputPath: path.resolve(__dirname, '..', '..', '..', '..', 'models', 'vqi-demo.onnx'), outputPath: demo,
+      options: { mode: 'static', weightBits: 8 }, calibrationDir: pictures, compare: false,
+    });
+    assert.deepEqual(summary.record.calibrationSample, { files: [path.join(pictures, 'tower-healthy.jpg')], preprocessing: {} }, 'the first picture by name');
+    setCpuReader(() => AVX2);
+    const recorded = await deploy(demo);
+    assert.equal(recorded.check?.sample?.origin, 'recorded');
+    const judged = recorded.check!.agreement![0]!;
+    assert.equal(judged.metric, 'mIoU', 'the demo model has labels: its class map is judged by mIoU');
+    assert.equal(recorded.warnings.length, 1);
+    assert.ok(recorded.warnings[0]!.endsWith(`; measured on this CPU on the model's calibration picture (tower-healthy.jpg): mIoU ${judged.score.toFixed(4)} (cosine ${judged.cosine.toFixed(4)}, max abs diff ${judged.maxAbsDiff.toPrecision(3)}) between its int8 kernels and the same int8 model computed without saturation`), recorded.warnings[0]);
+    await testHelper.unload();
+    // Moved to a device without the picture: the model came from the bundled demo model, so the bundled samples serve.
+    fs.rmSync(pictures, { recursive: true });
+    const bundled = await deploy(demo);
+    assert.deepEqual(bundled.check?.sample, { origin: 'bundled', files: ['tower-at-dusk.jpg', 'tower-healthy.jpg', 'tower-rust-spots.jpg'].map((f) => path.join(samplesDir, f)) });
+    assert.match(bundled.warnings[0]!, /measured on this CPU on the bundled sample pictures \(tower-at-dusk\.jpg, tower-healthy\.jpg, tower-rust-spots\.jpg\): mIoU [01]\.\d{4}/);
   });
 
   it('mlops-model stays quiet for 7-bit weights, and for full-range weights on a VNNI CPU', async () => {
