@@ -6,7 +6,6 @@ import { nextMessage, nodeModule, testHelper } from '../../helpers/flow';
 import { quadrants, raw } from '../../fixtures/images';
 
 // What RED.comms.publish emits inside the runtime (what the editor's websocket forwards).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { events } = require('@node-red/util') as { events: NodeJS.EventEmitter };
 
 interface CommsEvent { topic: string; data: any; retain?: boolean }
