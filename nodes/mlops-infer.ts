@@ -42,7 +42,7 @@ function inferSettings(config: InferNodeConfig): InferSettings {
     capacity: nonNegativeInteger(config.queueSize, 'queueSize', 4),
     policy: enumSetting(config.queuePolicy, 'queuePolicy', QUEUE_POLICIES, 'queue'),
     fetch: enumSetting(config.fetch, 'fetch', FETCH_MODES, 'auto'),
-    fetchNames: parseList(config.fetchNames, 'output names'),
+    fetchNames: parseList(config.fetchNames, 'fetchNames'),
     batchSize: positiveInteger(config.batchSize, 'batchSize', 1),
     batchDelayMs: numberSetting(config.batchDelayMs, 'batchDelayMs', 2, { min: 0, max: 1000 }),
   };

@@ -9,6 +9,7 @@ import { tenantServices, type TenantServices } from '../../lib/software-reposito
 import { tenantConnection } from '../../lib/software-repository/connection';
 import { groupDevices, resolveDevice, rollout, type Device } from '../../lib/software-repository/deploy';
 import { publishSoftware } from '../../lib/software-repository/publish';
+import { positiveInteger, positiveNumber } from '../../lib/settings';
 
 export const C8Y_USAGE = `usage:
   edge-mlops c8y publish model <file> --name <name> --version <version> [--description <text>] [--replace]
@@ -38,19 +39,17 @@ const OPTIONS = {
   software: { type: 'string' }, 'id-type': { type: 'string' }, wait: { type: 'string' }, poll: { type: 'string' },
 } as const;
 
-function seconds(text: string | undefined, name: string, fallback: number): number {
-  if (text === undefined) return fallback * 1000;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--${name} takes a positive number of seconds`);
-  return value * 1000;
+/** A flag read with the settings toolkit; what it refuses is a usage mistake (exit code 2). */
+function flag<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
-function count(text: string | undefined, name: string): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${name} takes a whole number of at least 1`);
-  return value;
-}
+const seconds = (text: string | undefined, name: string, fallback: number) => flag(() => positiveNumber(text, `--${name}`, fallback)) * 1000;
+const count = (text: string | undefined, name: string) => flag(() => positiveInteger(text, `--${name}`, undefined));
 
 function connect(values: { session?: string; timeout?: string }): TenantServices {
   return tenantServices(tenantConnection(process.env, {

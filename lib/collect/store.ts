@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../errors';
 import { fsyncDir, readJson, removeDirAtomic, replaceFileAtomic, tempName, writeDurable } from '../model-store/durable';
+import { badSetting } from '../settings';
 
 export const SAMPLE_FILE = 'sample.json';
 const SAMPLE_DIR = /^\d{10}-[0-9TZ-]+$/;
@@ -26,7 +27,8 @@ export class SampleStore {
   private state: StoreState;
 
   constructor(readonly dir: string, readonly limits: StoreLimits) {
-    if (!(limits.maxCount >= 1) || !(limits.maxBytes >= 1)) throw new PipelineError('bad-setting', 'the collect store needs a count limit and a size limit of at least 1', { setting: 'limits' });
+    if (!(limits.maxCount >= 1)) throw badSetting('maxCount', 'number of at least 1', limits.maxCount);
+    if (!(limits.maxBytes >= 1)) throw badSetting('maxBytes', 'number of at least 1', limits.maxBytes);
     fs.mkdirSync(dir, { recursive: true });
     for (const entry of fs.readdirSync(dir)) {
       // Leftovers of a crash while a sample was being written: never complete, so never visible.

@@ -2,6 +2,7 @@
 import { outputNamesInModelOrder, typedView, type OutputTensor } from '../contract';
 import { elementBytes, type ElementArray } from '../element-types';
 import { PipelineError } from '../errors';
+import { badSetting } from '../settings';
 import { readSingleChannel, type SingleChannelReading, type SingleChannelSetting } from './activation';
 import { argmaxClasses } from './metrics';
 
@@ -96,13 +97,8 @@ function checkShape(output: OutputTensor, outputName: string): { channels: numbe
 }
 
 export function checkDecodeOptions(options: DecodeOptions): void {
-  if (!(options.threshold > 0 && options.threshold < 1)) {
-    throw new PipelineError(
-      'bad-threshold',
-      `Threshold ${options.threshold} is not between 0 and 1 (exclusive); set a probability such as 0.5.`,
-      { threshold: options.threshold },
-    );
-  }
+  // The node reads it with the settings toolkit; this guards the library API with the same wording.
+  if (!(options.threshold > 0 && options.threshold < 1)) throw badSetting('threshold', 'number above 0 and below 1', options.threshold);
 }
 
 /** Argmax over channels (ties go to the lower class), or threshold of a single channel. */

@@ -151,7 +151,7 @@ describe('mlops-segment node', () => {
     for (let i = 0; i < 2; i++) {
       const caught = nextMessage('caught');
       node.receive(goodMessage());
-      assert.match((await caught).error.message, /Colour "red" in the colours is not of the form #rrggbb/);
+      assert.match((await caught).error.message, /Expected colours of the form #rrggbb, like #ff8800 for colors but received 'red' of type string/);
       assert.equal(status.at(-1)!.fill, 'red');
     }
   });
@@ -180,9 +180,12 @@ describe('mlops-segment node', () => {
 
 describe('mlops-segment locale catalog', () => {
   const catalog = JSON.parse(fs.readFileSync(path.join(repoRoot, 'locales', 'en-US', 'mlops-segment.json'), 'utf8'))['mlops-segment'];
-  const sources = ['decode', 'project', 'palette', 'config', 'index', 'segment-pool']
+  const segmentation = ['decode', 'project', 'palette', 'config', 'index', 'segment-pool']
     .map((name) => fs.readFileSync(path.join(repoRoot, 'lib', 'segmentation', `${name}.ts`), 'utf8'))
     .join('\n');
+  // Settings are read with the toolkit, which raises bad-setting (and fills its placeholders) in lib/settings.ts.
+  const toolkit = fs.readFileSync(path.join(repoRoot, 'lib', 'settings.ts'), 'utf8');
+  const sources = /\b(badSetting|numberSetting|nonNegativeInteger)\(/.test(segmentation) ? `${segmentation}\n${toolkit}` : segmentation;
 
   it('has a translation for every error code the segmentation code raises, with placeholders it fills', () => {
     const raised = new Set([...sources.matchAll(/PipelineError\(\s*'([a-z0-9-]+)'/g)].map((m) => m[1]!));
