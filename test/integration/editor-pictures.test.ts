@@ -134,6 +134,18 @@ describe('pictures in the editor: previews, the edge ML sidebar, timings', funct
     await enlarged.waitFor({ state: 'detached' });
   });
 
+  it('shows a hostile asset id and reasons as text in the sidebar (no markup from the runtime runs in the editor)', async () => {
+    const hostile = '<img src=x onerror="window.__pwned=1">';
+    const { msgId } = await inspect(encodeURIComponent(hostile));
+    await page.evaluate(() => RED.sidebar.show('mlops-vision'));
+    const row = page.locator(`.mlops-vision-inspection[data-msgid="${msgId}"]`);
+    await row.waitFor({ state: 'visible', timeout: 60000 });
+    const section = page.locator('.mlops-vision-asset', { has: row });
+    assert.equal(await section.locator('.mlops-vision-asset-title span').first().textContent(), hostile);
+    assert.equal(await page.locator('.mlops-vision-sidebar img:not(.mlops-vision-thumb)').count(), 0);
+    assert.equal(await page.evaluate(() => (globalThis as any).__pwned), undefined);
+  });
+
   it('an editor opened after the pictures went through shows the last previews and the inspections so far', async () => {
     const { msgId } = await inspect('tower-20');
     await previewOf('segment', msgId);
