@@ -241,7 +241,7 @@ async function inferenceApi(): Promise<void> {
   const off = at('Node-RED V2, batching off', 64);
   const errors = Object.values(bench.rows).flatMap((byC) => Object.values(byC)).reduce((sum, r) => sum + r.errors, 0);
   console.log(`at c=64: Node-RED batching / bare = ${fmt(nr.requestsPerSecond / bare.requestsPerSecond, 3)}, batching on / off = ${fmt(nr.requestsPerSecond / off.requestsPerSecond, 2)}, ` +
-    `Node-RED / the same service without Node-RED = ${fmt(nr.requestsPerSecond / service.requestsPerSecond, 3)} (the rest is Node-RED's HTTP stack: express, its middleware, the admin body parser)`);
+    `Node-RED / the same service without Node-RED = ${fmt(nr.requestsPerSecond / service.requestsPerSecond, 3)} (the rest is Node-RED's flow app, express, in front of the endpoint)`);
   goals.push({ name: 'V2 API req/s at c=64 (batching)', value: fmt(nr.requestsPerSecond, 0), goal: '≥ 3000', met: nr.requestsPerSecond >= 3000 });
   goals.push({ name: 'V2 API / bare script at c=64', value: `${fmt(nr.requestsPerSecond / bare.requestsPerSecond, 3)}x`, goal: '≥ 0.5x', met: nr.requestsPerSecond / bare.requestsPerSecond >= 0.5 });
   goals.push({ name: 'V2 API p99 at c=64 (batching)', value: `${fmt(nr.p99Ms, 2)} ms`, goal: '< 20 ms', met: nr.p99Ms < 20 });
