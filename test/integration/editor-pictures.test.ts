@@ -18,6 +18,7 @@ const picture = fs.readFileSync(path.join(repoRoot, 'samples', 'tower-rusty.jpg'
 const answer = '{ "msgId": _msgid, "state": condition.state }';
 const flow = [
   { id: 'tab', type: 'tab', label: 'pictures', env: [{ name: 'MODULE_NAME', value: 'vqi-flow', type: 'str' }, { name: 'MODULE_VERSION', value: '1.2.0', type: 'str' }] },
+  { id: 'other', type: 'tab', label: 'other' },
   { id: 'model', type: 'mlops-model', path: 'bundled:vqi-demo.onnx', workers: 1, warmup: false, intraOpThreads: 0 },
   { id: 'in', type: 'http in', z: 'tab', url: '/pictures/inspect', method: 'post', upload: false, x: 100, y: 80, wires: [['asset']] },
   { id: 'asset', type: 'change', z: 'tab', rules: [{ t: 'set', p: 'assetId', pt: 'msg', to: 'req.query.asset', tot: 'msg' }], x: 100, y: 160, wires: [['image']] },
@@ -106,6 +107,16 @@ describe('pictures in the editor: previews, the edge ML sidebar, timings', funct
     }
   });
 
+  it('draws the previews again when their tab is shown again (the editor makes its node elements anew)', async () => {
+    const shownMsgId = () => page.evaluate(() => document.getElementById('segment')?.querySelector('.mlops-vision-preview')?.getAttribute('data-msgid'));
+    const before = await shownMsgId();
+    assert.ok(before);
+    await page.evaluate(() => RED.workspaces.show('other'));
+    await page.waitForFunction(() => !document.getElementById('segment'));
+    await page.evaluate(() => RED.workspaces.show('tab'));
+    await page.waitForFunction((m) => document.getElementById('segment')?.querySelector('.mlops-vision-preview')?.getAttribute('data-msgid') === m, before);
+  });
+
   it('every status shows its milliseconds, mlops-condition the total', async () => {
     for (const node of ['image', 'tensor', 'infer', 'segment']) await waitForStatus(page, node, /\d+(\.\d)? ms\b/);
     await waitForStatus(page, 'condition', /· total \d+(\.\d)? ms$/);
@@ -132,6 +143,18 @@ describe('pictures in the editor: previews, the edge ML sidebar, timings', funct
     assert.ok(size.width > 160, `enlarged: ${size.width}`);
     await page.locator('.mlops-vision-enlarged').click();
     await enlarged.waitFor({ state: 'detached' });
+  });
+
+  it('shows a hostile asset id and reasons as text in the sidebar (no markup from the runtime runs in the editor)', async () => {
+    const hostile = '<img src=x onerror="window.__pwned=1">';
+    const { msgId } = await inspect(encodeURIComponent(hostile));
+    await page.evaluate(() => RED.sidebar.show('mlops-vision'));
+    const row = page.locator(`.mlops-vision-inspection[data-msgid="${msgId}"]`);
+    await row.waitFor({ state: 'visible', timeout: 60000 });
+    const section = page.locator('.mlops-vision-asset', { has: row });
+    assert.equal(await section.locator('.mlops-vision-asset-title span').first().textContent(), hostile);
+    assert.equal(await page.locator('.mlops-vision-sidebar img:not(.mlops-vision-thumb)').count(), 0);
+    assert.equal(await page.evaluate(() => (globalThis as any).__pwned), undefined);
   });
 
   it('an editor opened after the pictures went through shows the last previews and the inspections so far', async () => {
