@@ -15,6 +15,7 @@ import { describeCpu, hasVnni } from '../lib/quantize/cpu';
 import { mean, median } from '../lib/util/stats';
 import { benchOverload } from './overload';
 import { benchAlign } from './align';
+import { benchFsyncCost, formatFsyncCost } from './fsync-cost';
 import { benchInferenceApi, formatInferenceApi, wrkAvailable } from './inference-api';
 import path from 'node:path';
 
@@ -255,9 +256,15 @@ function alignBench(): void {
   goals.push({ name: 'mlops-align readings/s', value: fmt(r.readingsPerSecond, 0), goal: 'reported', met: true });
 }
 
+async function durableWrites(): Promise<void> {
+  section('Durable writes on the event loop: publishing queue append (fsync on/off) and mlops-collect sample add, per call');
+  for (const line of formatFsyncCost(await benchFsyncCost(300))) console.log(line);
+  goals.push({ name: 'fsync cost per queued record', value: 'reported', goal: 'reported', met: true });
+}
+
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
-  const parts: Record<string, () => Promise<void> | void> = { pipelineLatency, throughput, eventLoop, heavyModel, preprocessing, fanOut, quantization, tuning, ppocrAgreement, calibrationMemory, paper, overload, inferenceApi, alignBench };
+  const parts: Record<string, () => Promise<void> | void> = { pipelineLatency, throughput, eventLoop, heavyModel, preprocessing, fanOut, quantization, tuning, ppocrAgreement, calibrationMemory, paper, overload, inferenceApi, alignBench, durableWrites };
   console.log(`# edge-mlops benchmark — ${new Date().toISOString()}, Node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model} (${describeCpu()}), load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const benchStarted = performance.now();
   for (const [name, run] of Object.entries(parts)) if (only.length === 0 || only.includes(name)) await run();

@@ -18,6 +18,7 @@ const picture = fs.readFileSync(path.join(repoRoot, 'samples', 'tower-rusty.jpg'
 const answer = '{ "msgId": _msgid, "state": condition.state }';
 const flow = [
   { id: 'tab', type: 'tab', label: 'pictures', env: [{ name: 'MODULE_NAME', value: 'vqi-flow', type: 'str' }, { name: 'MODULE_VERSION', value: '1.2.0', type: 'str' }] },
+  { id: 'other', type: 'tab', label: 'other' },
   { id: 'model', type: 'mlops-model', path: 'bundled:vqi-demo.onnx', workers: 1, warmup: false, intraOpThreads: 0 },
   { id: 'in', type: 'http in', z: 'tab', url: '/pictures/inspect', method: 'post', upload: false, x: 100, y: 80, wires: [['asset']] },
   { id: 'asset', type: 'change', z: 'tab', rules: [{ t: 'set', p: 'assetId', pt: 'msg', to: 'req.query.asset', tot: 'msg' }], x: 100, y: 160, wires: [['image']] },
@@ -104,6 +105,16 @@ describe('pictures in the editor: previews, the edge ML sidebar, timings', funct
       if (node === 'segment') assert.ok(box.legend >= 1, 'the legend names the classes present');
       else assert.equal(box.legend, 0);
     }
+  });
+
+  it('draws the previews again when their tab is shown again (the editor makes its node elements anew)', async () => {
+    const shownMsgId = () => page.evaluate(() => document.getElementById('segment')?.querySelector('.mlops-vision-preview')?.getAttribute('data-msgid'));
+    const before = await shownMsgId();
+    assert.ok(before);
+    await page.evaluate(() => RED.workspaces.show('other'));
+    await page.waitForFunction(() => !document.getElementById('segment'));
+    await page.evaluate(() => RED.workspaces.show('tab'));
+    await page.waitForFunction((m) => document.getElementById('segment')?.querySelector('.mlops-vision-preview')?.getAttribute('data-msgid') === m, before);
   });
 
   it('every status shows its milliseconds, mlops-condition the total', async () => {
