@@ -15,6 +15,7 @@ import { describeCpu, hasVnni } from '../lib/quantize/cpu';
 import { mean, median } from '../lib/util/stats';
 import { benchOverload } from './overload';
 import { benchAlign } from './align';
+import { benchFsyncCost, formatFsyncCost } from './fsync-cost';
 import { benchInferenceApi, formatInferenceApi, wrkAvailable } from './inference-api';
 import path from 'node:path';
 
@@ -275,9 +276,15 @@ async function previews(): Promise<void> {
   goals.push({ name: 'latency with previews / without', value: `${fmt(ratio, 3)}x`, goal: '≤ 1.05x', met: ratio <= 1.05 });
 }
 
+async function durableWrites(): Promise<void> {
+  section('Durable writes on the event loop: publishing queue append (fsync on/off) and mlops-collect sample add, per call');
+  for (const line of formatFsyncCost(await benchFsyncCost(300))) console.log(line);
+  goals.push({ name: 'fsync cost per queued record', value: 'reported', goal: 'reported', met: true });
+}
+
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
-  const parts: Record<string, () => Promise<void> | void> = { pipelineLatency, previews, throughput, eventLoop, heavyModel, preprocessing, fanOut, quantization, tuning, ppocrAgreement, calibrationMemory, paper, overload, inferenceApi, alignBench };
+  const parts: Record<string, () => Promise<void> | void> = { pipelineLatency, previews, throughput, eventLoop, heavyModel, preprocessing, fanOut, quantization, tuning, ppocrAgreement, calibrationMemory, paper, overload, inferenceApi, alignBench, durableWrites };
   console.log(`# edge-mlops benchmark — ${new Date().toISOString()}, Node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model} (${describeCpu()}), load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const benchStarted = performance.now();
   for (const [name, run] of Object.entries(parts)) if (only.length === 0 || only.includes(name)) await run();

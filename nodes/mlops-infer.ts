@@ -125,7 +125,10 @@ export = function register(RED: NodeAPI): void {
       };
       // Done with the model (run, dropped or failed): mlops-image may admit the next message (lib/inference/admission.ts).
       const outcome = await run().finally(() => releaseAdmission(config.model, msg._msgid));
-      if (outcome.dropped) return; // dropped by the queue policy, by design
+      if (outcome.dropped) { // dropped by the queue policy, by design
+        node.debug(`message ${msg._msgid} dropped by the ${settings?.policy ?? ''} policy (${queue.dropped} dropped so far)`);
+        return;
+      }
       const { outputs, queueMs, runMs } = outcome.value;
       if ('batchSize' in outcome.value) msg.batchSize = outcome.value.batchSize;
       lastLatencyMs = runMs;

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { PipelineError } from '../errors';
 import { fsyncDir, readJson, removeDirAtomic, replaceFileAtomic, tempName, writeDurable } from '../model-store/durable';
 import { badSetting } from '../settings';
+import { timedDiskWrite } from '../diagnostics';
 
 export const SAMPLE_FILE = 'sample.json';
 const SAMPLE_DIR = /^\d{10}-[0-9TZ-]+$/;
@@ -61,11 +62,13 @@ export class SampleStore {
     const staging = path.join(this.dir, tempName('.staging-'));
     fs.mkdirSync(staging);
     try {
-      for (const [name, data] of Object.entries(files)) writeDurable(path.join(staging, name), data);
-      writeDurable(path.join(staging, SAMPLE_FILE), metaBytes);
-      fsyncDir(staging);
-      fs.renameSync(staging, path.join(this.dir, id));
-      fsyncDir(this.dir);
+      timedDiskWrite(`durable write of sample ${id} (${bytes} bytes) in ${this.dir}`, () => {
+        for (const [name, data] of Object.entries(files)) writeDurable(path.join(staging, name), data);
+        writeDurable(path.join(staging, SAMPLE_FILE), metaBytes);
+        fsyncDir(staging);
+        fs.renameSync(staging, path.join(this.dir, id));
+        fsyncDir(this.dir);
+      });
     } catch (err) {
       fs.rmSync(staging, { recursive: true, force: true });
       throw new PipelineError('collect-write-failed', `cannot write the sample into ${this.dir}: ${(err as Error).message}`, { dir: this.dir });

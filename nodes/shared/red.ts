@@ -37,6 +37,7 @@ export interface Node<Credentials = Record<string, string>> {
   warn(message: unknown): void;
   log(message: unknown): void;
   debug(message: unknown): void;
+  trace(message: unknown): void;
   on(event: 'input', listener: (msg: NodeMessage, send: SendFunction, done: DoneFunction) => void): void;
   on(event: 'close', listener: (removed: boolean, done: () => void) => void): void;
   on(event: string, listener: (...args: never[]) => void): void;
