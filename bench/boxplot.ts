@@ -1,5 +1,6 @@
 // A box-plot picture (SVG, no dependencies) of latency distributions: one group per model, one box per variant.
 // Box: quartiles; whiskers: the extremes within 1.5 IQR; dots: runs outside them; a line at the median.
+import { quantile } from '../lib/util/stats';
 
 export interface BoxSeries {
   label: string;
@@ -13,12 +14,6 @@ export interface BoxGroup {
 
 export interface BoxStats { min: number; q1: number; median: number; q3: number; max: number; outliers: number[] }
 
-function quantile(sorted: number[], q: number): number {
-  const position = (sorted.length - 1) * q;
-  const lo = Math.floor(position);
-  const hi = Math.ceil(position);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (position - lo);
-}
 
 export function boxStats(values: number[]): BoxStats {
   const sorted = [...values].sort((a, b) => a - b);

@@ -12,7 +12,8 @@ import { readModelInfo } from '../lib/onnx';
 import { quantizeModel, type CalibrationSample } from '../lib/quantize';
 import { imageToTensor, resolvePreprocessing } from '../lib/quantize/calibration-images';
 import { describeCpu } from '../lib/quantize/cpu';
-import { compareOutputs, feeds, median, type OutputAgreement } from '../lib/quantize/evaluate';
+import { compareOutputs, feeds, type OutputAgreement } from '../lib/quantize/evaluate';
+import { mean, median } from '../lib/util/stats';
 import { boxPlotSvg, boxStats, type BoxGroup } from './boxplot';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -132,7 +133,6 @@ export function formatPaperBench(rows: PaperRow[]): string {
     '| model | threads | FP32 | int8 static | int8 dynamic (ConvInteger) | static speed-up | dynamic speed-up | size static / dynamic | agreement static / dynamic (mIoU, cosine) |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
-  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
   for (const row of rows) {
     for (const [threads, variants] of Object.entries(row.runs)) {
       const [f, s, d] = variants.map(mean) as [number, number, number];

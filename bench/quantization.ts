@@ -6,7 +6,8 @@ import path from 'node:path';
 import { readModelInfo } from '../lib/onnx';
 import { quantizeModel, type CalibrationMethod, type CalibrationSample, type QuantizationRecord } from '../lib/quantize';
 import { imageToTensor, loadCalibrationFolder, resolvePreprocessing } from '../lib/quantize/calibration-images';
-import { IoUAccumulator, argmaxClassMap, compareLatency, compareOutputs, type LatencyComparison, type OutputAgreement } from '../lib/quantize/evaluate';
+import { argmaxClasses, ConfusionMatrix } from '../lib/segmentation/metrics';
+import { compareLatency, compareOutputs, type LatencyComparison, type OutputAgreement } from '../lib/quantize/evaluate';
 import { renderTextImages } from './text-images';
 
 export const PPOCR_DET_PATH = path.resolve(__dirname, '..', '..', 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_PP-OCRv4_det_infer.onnx');
@@ -97,16 +98,16 @@ export async function syntheticSceneBenchModel(modelPath: string, calibrationCou
 async function labelsMIoU(modelBytes: Uint8Array, labeled: LabeledSet): Promise<number> {
   const ort = await import('onnxruntime-node');
   const session = await ort.InferenceSession.create(modelBytes);
-  let accumulator: IoUAccumulator | undefined;
+  let accumulator: ConfusionMatrix | undefined;
   try {
     for (let i = 0; i < labeled.samples.length; i++) {
       const feeds = Object.fromEntries(Object.entries(labeled.samples[i]!).map(([k, v]) => [k, new ort.Tensor('float32', v.data, v.dims)]));
       const out = (await session.run(feeds))[session.outputNames[0]!]!;
       const [, channels, h, w] = out.dims as number[];
-      accumulator ??= new IoUAccumulator(Math.max(channels!, 2));
+      accumulator ??= new ConfusionMatrix(Math.max(channels!, 2));
       const data = out.data as Float32Array;
-      const predicted = channels === 1 ? Uint16Array.from(data, (v) => (v > 0.5 ? 1 : 0)) : argmaxClassMap(data, channels!, h! * w!);
-      accumulator.add(predicted, labeled.labels[i]!);
+      const predicted = channels === 1 ? Uint16Array.from(data, (v) => (v > 0.5 ? 1 : 0)) : argmaxClasses(data, channels!, h! * w!, new Uint16Array(h! * w!));
+      accumulator.add(labeled.labels[i]!, predicted);
     }
   } finally {
     await session.release();

@@ -12,9 +12,10 @@ import { benchCalibrationMemory, formatCalibrationMemory } from './calibration-m
 import { benchPaper, formatPaperBench, paperBenchUnavailable, writePaperReport } from './paper';
 import { describeTuning } from '../lib/quantize/job';
 import { describeCpu, hasVnni } from '../lib/quantize/cpu';
-import { median } from '../lib/quantize/evaluate';
+import { mean, median } from '../lib/util/stats';
 import { benchOverload } from './overload';
 import { benchAlign } from './align';
+import { benchFsyncCost, formatFsyncCost } from './fsync-cost';
 import { benchInferenceApi, formatInferenceApi, wrkAvailable } from './inference-api';
 import path from 'node:path';
 
@@ -202,7 +203,6 @@ async function paper(): Promise<void> {
   console.log(formatPaperBench(rows));
   const files = writePaperReport(rows, reportDir);
   console.log(`written: ${files.text}, ${files.svg}; the paper section took ${fmt((performance.now() - started) / 60000)} min`);
-  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
   for (const row of rows) {
     const twoThreads = row.runs[2] ?? Object.values(row.runs)[0]!;
     const speedup = mean(twoThreads[0]!) / mean(twoThreads[1]!);
@@ -242,7 +242,7 @@ async function inferenceApi(): Promise<void> {
   const off = at('Node-RED V2, batching off', 64);
   const errors = Object.values(bench.rows).flatMap((byC) => Object.values(byC)).reduce((sum, r) => sum + r.errors, 0);
   console.log(`at c=64: Node-RED batching / bare = ${fmt(nr.requestsPerSecond / bare.requestsPerSecond, 3)}, batching on / off = ${fmt(nr.requestsPerSecond / off.requestsPerSecond, 2)}, ` +
-    `Node-RED / the same service without Node-RED = ${fmt(nr.requestsPerSecond / service.requestsPerSecond, 3)} (the rest is Node-RED's HTTP stack: express, its middleware, the admin body parser)`);
+    `Node-RED / the same service without Node-RED = ${fmt(nr.requestsPerSecond / service.requestsPerSecond, 3)} (the rest is Node-RED's flow app, express, in front of the endpoint)`);
   goals.push({ name: 'V2 API req/s at c=64 (batching)', value: fmt(nr.requestsPerSecond, 0), goal: '≥ 3000', met: nr.requestsPerSecond >= 3000 });
   goals.push({ name: 'V2 API / bare script at c=64', value: `${fmt(nr.requestsPerSecond / bare.requestsPerSecond, 3)}x`, goal: '≥ 0.5x', met: nr.requestsPerSecond / bare.requestsPerSecond >= 0.5 });
   goals.push({ name: 'V2 API p99 at c=64 (batching)', value: `${fmt(nr.p99Ms, 2)} ms`, goal: '< 20 ms', met: nr.p99Ms < 20 });
@@ -257,9 +257,35 @@ function alignBench(): void {
   goals.push({ name: 'mlops-align readings/s', value: fmt(r.readingsPerSecond, 0), goal: 'reported', met: true });
 }
 
+/** The editor previews are made after send: one picture at a time, the flow with them on vs off, blocks alternated. */
+async function previews(): Promise<void> {
+  section('Editor previews on vs off, one image at a time (the pipeline above; thumbnails ≤ 2/s per node, after send)');
+  const jpegs = await textJpegs(6);
+  const runs: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  for (const side of ['on', 'off', 'off', 'on'] as const) {
+    const flow = await startFlow(PPOCR_SPEC, 1, 2, 4, side === 'on');
+    await flow.inspect(jpegs[0]!);
+    for (let i = 0; i < 8; i++) {
+      const started = performance.now();
+      await flow.inspect(jpegs[i % jpegs.length]!);
+      runs[side].push(performance.now() - started);
+    }
+    await flow.close();
+  }
+  const ratio = median(runs.on) / median(runs.off);
+  console.log(`previews on median ${fmt(median(runs.on))} ms, off ${fmt(median(runs.off))} ms, ratio ${fmt(ratio, 3)}x (16 runs each, in blocks on/off/off/on)`);
+  goals.push({ name: 'latency with previews / without', value: `${fmt(ratio, 3)}x`, goal: '≤ 1.05x', met: ratio <= 1.05 });
+}
+
+async function durableWrites(): Promise<void> {
+  section('Durable writes on the event loop: publishing queue append (fsync on/off) and mlops-collect sample add, per call');
+  for (const line of formatFsyncCost(await benchFsyncCost(300))) console.log(line);
+  goals.push({ name: 'fsync cost per queued record', value: 'reported', goal: 'reported', met: true });
+}
+
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
-  const parts: Record<string, () => Promise<void> | void> = { pipelineLatency, throughput, eventLoop, heavyModel, preprocessing, fanOut, quantization, tuning, ppocrAgreement, calibrationMemory, paper, overload, inferenceApi, alignBench };
+  const parts: Record<string, () => Promise<void> | void> = { pipelineLatency, previews, throughput, eventLoop, heavyModel, preprocessing, fanOut, quantization, tuning, ppocrAgreement, calibrationMemory, paper, overload, inferenceApi, alignBench, durableWrites };
   console.log(`# edge-mlops benchmark — ${new Date().toISOString()}, Node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model} (${describeCpu()}), load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const benchStarted = performance.now();
   for (const [name, run] of Object.entries(parts)) if (only.length === 0 || only.includes(name)) await run();

@@ -49,7 +49,7 @@ export const ERROR_CODES = {
   // models (mlops-model) and inference (mlops-infer)
   'no-path': 'the model path is empty',
   'env-unset': 'the model path names an environment variable that is not set',
-  'bad-bundled-name': 'the bundled: model name is not a plain file name',
+  'bad-bundled-name': 'a bundled: name is not a plain file name of the package\'s models or sample pictures',
   'model-not-found': 'the model file does not exist',
   'model-not-file': 'the model path is a folder, not a file',
   'model-unreadable': 'the model file cannot be read',
@@ -88,11 +88,8 @@ export const ERROR_CODES = {
   'too-many-classes': 'the output has more classes than a class map can hold',
   'unsupported-type': 'the output has an element type segmentation cannot read',
   'data-size': "an output's data length does not match its shape",
-  'bad-threshold': 'the single-channel threshold is not strictly between 0 and 1',
   'bad-geometry': 'msg.tensor.geometry cannot map the output back to the image',
   'image-mismatch': 'msg.image does not have the size the tensor was made from',
-  'bad-list': 'a list setting (labels, output names) is neither a JSON array of strings nor a comma list',
-  'bad-colour': 'a colour setting is not #rrggbb',
   // condition (mlops-condition)
   'no-segmentation': 'msg.segmentation is missing',
   'bad-segmentation': 'msg.segmentation is not a segmentation result',

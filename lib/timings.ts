@@ -12,8 +12,4 @@ export function totalMs(timings: unknown): number {
   return Object.values(stageTimings(timings)).reduce((sum, ms) => sum + ms, 0);
 }
 
-/** Milliseconds for a status or a table: one decimal below 10 ms (0.4, 3.2), whole numbers above (12, 140). */
-export function formatMs(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '?';
-  return ms < 9.95 ? ms.toFixed(1) : String(Math.round(ms));
-}
+export { formatMs } from './util/format';

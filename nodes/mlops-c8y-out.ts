@@ -112,6 +112,8 @@ module.exports = function register(RED: NodeAPI) {
       const publication = buildPublication(input, settings);
       const result = connection.publish(publication, settings.alarmType);
       msg.published = { assetId, queued: result.queued, dropped: result.dropped };
+      if (result.dropped > 0) node.debug(`publishing ${assetId}: the full queue dropped ${result.dropped} record(s)`);
+      node.trace(`queued ${result.queued} record(s) for ${assetId}`);
       send(msg);
     }, () => { shown = ''; }); // the red status replaced the connection's: show the next state change again
   }

@@ -51,13 +51,22 @@ module.exports = function register(RED: NodeAPI) {
       if (stopping) throw new PipelineError('connection-restarting', 'the Cumulocity connection is still shutting down; send the message again', {});
       const options = publisherOptions(config, node.credentials ?? {}, process.env, `mlops-${node.id}-${process.pid}`);
       publisher = new Publisher({ ...options, queueDir: queueDirectory(RED, node.id) });
-      publisher.on('status', (state: PublisherStatus) => watchers.emit('state', state));
+      let reported = '';
+      publisher.on('status', (state: PublisherStatus) => {
+        // Connection changes for support (Node-RED logging level "debug"); every status for "trace".
+        const connection = `${state.connected === undefined ? 'connecting' : state.connected ? 'connected' : `down: ${state.reason ?? ''}`}`;
+        if (connection !== reported) node.debug(`connection ${connection} (${state.queued} queued, ${state.delivered} delivered)`);
+        reported = connection;
+        node.trace(`status ${JSON.stringify(state)}`);
+        watchers.emit('state', state);
+      });
       publisher.on('failed', (err: unknown, aside: SetAside) => {
         node.error(`${describeError(RED, 'mlops-c8y', err)} ${aside.kept
           ? translate(RED, 'mlops-c8y.error.set-aside', 'Set aside into __file__; delivery continues.', { file: aside.file ?? '' })
           : translate(RED, 'mlops-c8y.error.not-kept', 'The dead-letter file is full: not kept; delivery continues.')}`);
       });
       watchers.emit('state', publisher.status);
+      if (publisher.status.queued > 0) node.debug(`${publisher.status.queued} record(s) queued before the restart will be delivered first`);
       return publisher;
     }
 

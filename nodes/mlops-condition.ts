@@ -3,9 +3,11 @@ import { performance } from 'node:perf_hooks';
 import { ConditionInspector, conditionSettings } from '../lib/condition';
 import type { ConditionResult, ImageData } from '../lib/contract';
 import { translate } from './shared/i18n';
-import type { Node, NodeAPI, NodeDefinition, NodeStatus } from './shared/red';
+import type { Node, NodeAPI, NodeDefinition, NodeMessage, NodeStatus } from './shared/red';
 import { createNode, onInput, readSettings } from './shared/template';
 import { addTimings } from './shared/timings';
+import { recordInspection } from './shared/inspections';
+import { inspectionSummary } from '../lib/preview/inspection-log';
 import { formatMs, totalMs } from '../lib/timings';
 
 const TYPE = 'mlops-condition';
@@ -21,7 +23,10 @@ const STATUS_LOOK: Record<ConditionResult['state'], Pick<NodeStatus, 'fill' | 's
 
 /** The state (or the retake reason), then the pipeline's total: the sum of every stage msg.timings carries. */
 function statusText(RED: NodeAPI, condition: ConditionResult, pipelineMs: number): string {
-  const values = { asset: condition.assetType, state: condition.state, reason: condition.reasons[0] ?? '' };
+  // A status is a line under the node, not the place for figures: the reasons' headings ("too blurry, too dark");
+  // msg.condition.reasons has them in full.
+  const headings = condition.reasons.map((reason) => reason.split(':')[0]!.trim());
+  const values = { asset: condition.assetType, state: condition.state, reason: headings.join(', ') };
   const judged = condition.state === 'RETAKE'
     ? translate(RED, `${TYPE}.status.retake`, `retake: ${values.reason}`, values)
     : translate(RED, `${TYPE}.status.state`, `${values.asset}: ${values.state}`, values);
@@ -33,6 +38,7 @@ export = function register(RED: NodeAPI): void {
   function MlopsConditionNode(this: Node, config: ConditionNodeConfig) {
     const node = createNode(RED, this, config);
     const inspector = readSettings(node, () => new ConditionInspector(conditionSettings(config)));
+    const flowEnv = (name: string, msg: NodeMessage) => RED.util.evaluateNodeProperty(name, 'env', node, msg);
 
     onInput(node, (msg, send) => {
       if (!inspector) return; // unreachable: invalid settings are a configuration error, which onInput reports
@@ -44,7 +50,13 @@ export = function register(RED: NodeAPI): void {
       msg.condition = condition;
       addTimings(msg, { condition: performance.now() - started });
       node.status({ ...STATUS_LOOK[condition.state], text: statusText(RED, condition, totalMs(msg.timings)) });
+      // For the editor's "edge ML" sidebar: model and flow versions as mlops-c8y-out reports them.
+      const summary = inspectionSummary({
+        msgId: msg._msgid, assetId: condition.assetId, condition, model: msg.model, timings: msg.timings, at: Date.now(), node: node.id,
+        flow: { name: flowEnv('MODULE_NAME', msg), version: flowEnv('MODULE_VERSION', msg) },
+      });
       send(msg);
+      recordInspection(RED, summary);
     });
   }
   RED.nodes.registerType(TYPE, MlopsConditionNode);

@@ -7,6 +7,7 @@ import { admissionFor, releaseAdmission } from '../lib/inference/admission';
 import { badSetting, enumSetting, nonNegativeInteger, positiveNumber } from '../lib/settings';
 import type { Node, NodeAPI, NodeDefinition } from './shared/red';
 import { readyStatus } from './shared/status';
+import { usePreviews } from './shared/preview';
 import { createNode, onInput, readSettings } from './shared/template';
 import { addTimings, withMs } from './shared/timings';
 
@@ -28,6 +29,8 @@ interface ImageNodeConfig extends NodeDefinition {
   /** The mlops-model this pipeline feeds, and how many messages may be on their way to it at once (0: no limit). */
   model?: string;
   maxInFlight?: string | number;
+  /** A thumbnail of the last picture under the node in the editor (default on). */
+  showPreview?: boolean;
 }
 
 type ImageCredentials = Record<string, string> & {
@@ -77,6 +80,7 @@ export = function register(RED: NodeAPI): void {
     }
     const gate = config.model ? admissionFor(config.model) : undefined;
     const bytesOnlyFromHttp = config.httpBytesOnly !== false;
+    const previews = usePreviews(RED, node, 'image', config.showPreview, { sharpWarned: sharp !== undefined && !sharp.module });
 
     onInput(node, async (msg, send) => {
       if (!settings) return; // unreachable: invalid settings are a configuration error, which onInput reports
@@ -103,6 +107,7 @@ export = function register(RED: NodeAPI): void {
       node.status(withMs(RED, 'mlops-image',
         readyStatus(RED._('mlops-image.status.decoded', { width: image.width, height: image.height, format: image.format })), ownMs));
       send(msg);
+      previews?.offer({ picture: image, msgId: msg._msgid, assetId: msg.assetId, source: { width: image.width, height: image.height } });
     });
   }
 

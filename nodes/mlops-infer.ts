@@ -13,6 +13,7 @@ import { translate } from './shared/i18n';
 import type { Node, NodeAPI, NodeDefinition } from './shared/red';
 import { createNode, onInput, readSettings, useModel } from './shared/template';
 import { addTimings } from './shared/timings';
+import { formatMs } from '../lib/timings';
 
 interface InferNodeConfig extends NodeDefinition {
   model: string;
@@ -41,7 +42,7 @@ function inferSettings(config: InferNodeConfig): InferSettings {
     capacity: nonNegativeInteger(config.queueSize, 'queueSize', 4),
     policy: enumSetting(config.queuePolicy, 'queuePolicy', QUEUE_POLICIES, 'queue'),
     fetch: enumSetting(config.fetch, 'fetch', FETCH_MODES, 'auto'),
-    fetchNames: parseList(config.fetchNames, 'output names'),
+    fetchNames: parseList(config.fetchNames, 'fetchNames'),
     batchSize: positiveInteger(config.batchSize, 'batchSize', 1),
     batchDelayMs: numberSetting(config.batchDelayMs, 'batchDelayMs', 2, { min: 0, max: 1000 }),
   };
@@ -90,10 +91,13 @@ export = function register(RED: NodeAPI): void {
       if (!model.info) parts.push(t('loading', 'loading'));
       else if (queued > 0) parts.push(t('queued', 'queued __count__', { count: queued }));
       else if (queue.runningCount > 0) parts.push(t('busy', 'busy'));
-      else parts.push(t('ready', 'ready'));
-      if (lastLatencyMs !== undefined) parts.push(t('latency', '__ms__ ms', { ms: Math.round(lastLatencyMs) }));
+      // Idle after a message, the green dot and the time say "ready": a short status does not run into the next node's.
+      else if (lastLatencyMs === undefined) parts.push(t('ready', 'ready'));
+      if (lastLatencyMs !== undefined) parts.push(t('latency', '__ms__ ms', { ms: formatMs(lastLatencyMs) }));
       const fetched = plan?.info === model.info ? plan?.plan.names : undefined;
-      if (model.info && fetched) parts.push(t('fetched', '__count__/__total__ outputs', { count: fetched.length, total: model.info.outputs.length }));
+      if (model.info && fetched && fetched.length < model.info.outputs.length) {
+        parts.push(t('fetched', '__count__/__total__ outputs', { count: fetched.length, total: model.info.outputs.length }));
+      }
       if (queue.dropped > 0) parts.push(t('dropped', 'dropped __count__', { count: queue.dropped }));
       const fill = !model.info ? 'grey' : queue.runningCount > 0 ? 'blue' : 'green';
       node.status({ fill, shape: queued > 0 || !model.info ? 'ring' : 'dot', text: parts.join(' · ') });
@@ -121,7 +125,10 @@ export = function register(RED: NodeAPI): void {
       };
       // Done with the model (run, dropped or failed): mlops-image may admit the next message (lib/inference/admission.ts).
       const outcome = await run().finally(() => releaseAdmission(config.model, msg._msgid));
-      if (outcome.dropped) return; // dropped by the queue policy, by design
+      if (outcome.dropped) { // dropped by the queue policy, by design
+        node.debug(`message ${msg._msgid} dropped by the ${settings?.policy ?? ''} policy (${queue.dropped} dropped so far)`);
+        return;
+      }
       const { outputs, queueMs, runMs } = outcome.value;
       if ('batchSize' in outcome.value) msg.batchSize = outcome.value.batchSize;
       lastLatencyMs = runMs;

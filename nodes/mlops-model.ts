@@ -5,6 +5,7 @@ import { ModelHost, resolveModelPath, type ModelState, type PathContext, type Se
 import { addModelInfoRoot } from '../lib/inference/model-info-request';
 import { ModelStore, StoreModelHost, parseStoreSpec, storeRoot, type StoreSpec } from '../lib/model-store';
 import { serveModelEndpoints } from './shared/model-endpoints';
+import { reportToDependents } from './shared/model-dependents';
 import { saturationWarning } from '../lib/quantize/cpu';
 import { checkSaturationInWorker, describeSaturationCheck, type SaturationCheck } from '../lib/quantize/saturation-check';
 import { PACKAGE_ROOT } from '../lib/inference/model-source';
@@ -54,6 +55,7 @@ export = function register(RED: NodeAPI): void {
 
   function MlopsModelNode(this: Node & ModelConfigNode, config: ModelNodeConfig) {
     const node = createNode(RED, this, config);
+    const dependents = reportToDependents(RED, node);
     // Invalid settings: the model never loads, and ready() rejects with the reason, so every user fails with it.
     const checked = readSettings(node, () => modelSettings(config));
     const settings = checked ?? modelSettings({ id: config.id, type: config.type, path: '' });
@@ -105,12 +107,12 @@ export = function register(RED: NodeAPI): void {
     function onState(state: ModelState, error?: PipelineError): void {
       const model = host.displayName;
       if (state === 'error') {
-        const reason = describeError(RED, node.type, error);
-        node.status(errorStatus(reason));
-        // Said once per deploy (a failed load is not retried until the next one), before any message arrives.
-        node.error(t('loadFailed', '__model__ cannot be loaded: __reason__', { model, reason }));
+        node.status(errorStatus(describeError(RED, node.type, error)));
+        dependents.failed(model, error);
+        return;
       }
-      else if (state === 'ready') {
+      dependents.recovered();
+      if (state === 'ready') {
         // A full-range int8 model on a CPU whose kernels saturate still runs, but its outputs may be wrong: say so.
         const warning = saturationWarning(host.info?.metadata ?? {});
         const capacity = capacityProblem({

@@ -9,6 +9,7 @@ import { translate } from './shared/i18n';
 import { outputOrder } from './shared/output-order';
 import type { Node, NodeAPI, NodeDefinition, NodeStatus } from './shared/red';
 import { readyStatus, warningStatus } from './shared/status';
+import { usePreviews, type LegendEntry } from './shared/preview';
 import { createNode, onInput, readSettings, useModel } from './shared/template';
 import { addTimings, withMs } from './shared/timings';
 import { sharedSegmentPool } from '../lib/segmentation/segment-pool';
@@ -19,6 +20,8 @@ interface SegmentNodeConfig extends NodeDefinition, SegmentSettingsConfig {
   model?: string;
   /** Where post-processing runs: a worker thread (default) or the main thread (tiny outputs: no copy, no hop). */
   thread?: string;
+  /** A thumbnail of the last overlay with its legend under the node in the editor (default on). */
+  showPreview?: boolean;
 }
 
 function percentText(ratio: number): string {
@@ -70,6 +73,12 @@ function resultStatus(RED: NodeAPI, result: SegmentationResult, includeBackgroun
   return readyStatus(summary);
 }
 
+/** The classes present, largest first, for the legend under the preview (at most four). */
+function legendOf(result: SegmentationResult, includeBackground: boolean): LegendEntry[] {
+  return presentClasses(result.classes, includeBackground).slice(0, 4)
+    .map((c) => ({ label: c.label, color: c.color, percent: Math.round(c.ratio * 1000) / 10 }));
+}
+
 export = function register(RED: NodeAPI): void {
   function MlopsSegmentNode(this: Node, config: SegmentNodeConfig) {
     const node = createNode(RED, this, config);
@@ -81,6 +90,7 @@ export = function register(RED: NodeAPI): void {
       if (offThread) sharedSegmentPool.deregister(node.id).then(closed, closed);
       else closed();
     });
+    const previews = usePreviews(RED, node, 'segment', config.showPreview);
     const decided = new Map<string, SingleChannelReading>();
     const warned = new Set<string>();
     function warnOnce(output: string, reading: SingleChannelReading): void {
@@ -111,6 +121,13 @@ export = function register(RED: NodeAPI): void {
       const shown = reading && !reading.conflict && earlier ? earlier : reading;
       node.status(withMs(RED, TYPE, resultStatus(RED, result, settings.includeBackground, shown), postprocess));
       send(msg);
+      // Without an overlay (switched off) there is no picture to preview.
+      if (result.overlay) {
+        previews?.offer({
+          picture: { encoded: result.overlay }, msgId: msg._msgid, assetId: msg.assetId,
+          source: { width: result.width, height: result.height }, legend: legendOf(result, settings.includeBackground),
+        });
+      }
     });
   }
   RED.nodes.registerType(TYPE, MlopsSegmentNode);

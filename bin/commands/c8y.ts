@@ -9,6 +9,7 @@ import { tenantServices, type TenantServices } from '../../lib/software-reposito
 import { tenantConnection } from '../../lib/software-repository/connection';
 import { groupDevices, resolveDevice, rollout, type Device } from '../../lib/software-repository/deploy';
 import { publishSoftware } from '../../lib/software-repository/publish';
+import { positiveInteger, positiveNumber } from '../../lib/settings';
 
 export const C8Y_USAGE = `usage:
   edge-mlops c8y publish model <file> --name <name> --version <version> [--description <text>] [--replace]
@@ -38,19 +39,17 @@ const OPTIONS = {
   software: { type: 'string' }, 'id-type': { type: 'string' }, wait: { type: 'string' }, poll: { type: 'string' },
 } as const;
 
-function seconds(text: string | undefined, name: string, fallback: number): number {
-  if (text === undefined) return fallback * 1000;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--${name} takes a positive number of seconds`);
-  return value * 1000;
+/** A flag read with the settings toolkit; what it refuses is a usage mistake (exit code 2). */
+function flag<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
-function count(text: string | undefined, name: string): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${name} takes a whole number of at least 1`);
-  return value;
-}
+const seconds = (text: string | undefined, name: string, fallback: number) => flag(() => positiveNumber(text, `--${name}`, fallback)) * 1000;
+const count = (text: string | undefined, name: string) => flag(() => positiveInteger(text, `--${name}`, undefined));
 
 function connect(values: { session?: string; timeout?: string }): TenantServices {
   return tenantServices(tenantConnection(process.env, {
@@ -60,7 +59,14 @@ function connect(values: { session?: string; timeout?: string }): TenantServices
 
 const FLOW_TYPES = ['nodered-flows', 'mlops-flows'];
 
-async function publish(kind: string | undefined, positionals: string[], values: Record<string, any>): Promise<number> {
+/** The option values parseArgs gives for OPTIONS. */
+interface C8yValues {
+  name?: string; version?: string; description?: string; type?: string; 'device-type'?: string; replace?: boolean;
+  session?: string; timeout?: string; device?: string[]; group?: string; canary?: string; wave?: string;
+  software?: string; 'id-type'?: string; wait?: string; poll?: string;
+}
+
+async function publish(kind: string | undefined, positionals: string[], values: C8yValues): Promise<number> {
   if (kind !== 'model' && kind !== 'flow') throw new UsageError('publish what: "model" or "flow"');
   if (positionals.length !== 1) throw new UsageError(`give one ${kind} file`);
   if (!values.name || !values.version) throw new UsageError('--name and --version are required');
@@ -85,9 +91,9 @@ async function publish(kind: string | undefined, positionals: string[], values: 
   return 0;
 }
 
-async function deploy(values: Record<string, any>): Promise<number> {
+async function deploy(values: C8yValues): Promise<number> {
   if (!values.software || !values.version) throw new UsageError('--software and --version are required');
-  const devicesGiven = (values.device ?? []) as string[];
+  const devicesGiven = values.device ?? [];
   if ((devicesGiven.length > 0) === Boolean(values.group)) throw new UsageError('give --device (repeatable) or --group, not both');
   const canary = count(values.canary, 'canary');
   if (canary !== undefined && !values.group) throw new UsageError('--canary needs --group');

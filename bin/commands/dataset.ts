@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { exportDataset } from '../../lib/collect/export';
 import { isPipelineError } from '../../lib/errors';
+import { badSetting, numberSetting, positiveInteger } from '../../lib/settings';
 
 export const DATASET_USAGE = `usage: edge-mlops dataset export <collect-dir> --out <dir> [--size 256] [--val-share 0.1] [--reviewed-only]
 
@@ -31,9 +32,10 @@ export async function datasetCommand(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const valShare = Number(values['val-share']);
-    if (!(valShare >= 0 && valShare < 1)) throw new Error('--val-share is a share from 0 up to (not including) 1');
-    const summary = await exportDataset({ collectDir: positionals[0]!, out: values.out, size: Number(values.size), valShare, reviewedOnly: values['reviewed-only'] });
+    const valShare = numberSetting(values['val-share'], '--val-share', 0, { min: 0 });
+    if (valShare >= 1) throw badSetting('--val-share', 'share from 0 up to (not including) 1', values['val-share']);
+    const size = positiveInteger(values.size, '--size', 256);
+    const summary = await exportDataset({ collectDir: positionals[0]!, out: values.out, size, valShare, reviewedOnly: values['reviewed-only'] });
     for (const s of summary.skipped) process.stderr.write(`skipped ${s.sample}: ${s.reason}\n`);
     process.stdout.write(`${JSON.stringify({ out: values.out, train: summary.train, val: summary.val, skipped: summary.skipped.length, labels: summary.labels })}\n`);
     return 0;

@@ -1,12 +1,12 @@
 // `edge-mlops flow pack <flows.json> --name N --version V [--output F]`: a flow file for thin-edge's software
 // management (types nodered-flows and mlops-flows), checked for what would break on a device.
 import fs from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isPipelineError } from '../../lib/errors';
 import { parseFlowText } from '../../lib/flows/flow-json';
 import { formatModel, packFlows, storeReference, type ModelReference } from '../../lib/flows/pack';
 import { ModelStore, STORE_ENV, storeRoot } from '../../lib/model-store';
+import { packageManifest } from '../../lib/package-root';
 
 export const FLOW_USAGE = `usage: edge-mlops flow pack <flows.json> --name <name> --version <version> [options]
 
@@ -22,12 +22,9 @@ export const FLOW_USAGE = `usage: edge-mlops flow pack <flows.json> --name <name
 
 class UsageError extends Error {}
 
-const packageRoot = path.resolve(__dirname, '..', '..', '..');
-
 /** Node types this package provides, from its package.json. */
 export function packageNodeTypes(): string[] {
-  const manifest = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { 'node-red'?: { nodes?: Record<string, string> } };
-  return Object.keys(manifest['node-red']?.nodes ?? {});
+  return Object.keys(packageManifest()['node-red']?.nodes ?? {});
 }
 
 function modelArgument(text: string): ModelReference {

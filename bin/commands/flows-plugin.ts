@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { isPipelineError } from '../../lib/errors';
 import { FlowModules } from '../../lib/flows/flow-modules';
 import { NodeRedAdmin } from '../../lib/flows/node-red-admin';
+import { positiveNumber } from '../../lib/settings';
 
 const SOFTWARE_TYPE = 'mlops-flows';
 const LINK_MARKER = '# written by: edge-mlops flows-plugin link';
@@ -34,9 +35,11 @@ exit codes: 0 done, 1 usage, 2 failed (the reason is on stderr)`;
 class UsageError extends Error {}
 
 function seconds(name: string, fallback: number): number {
-  const value = Number(process.env[name] || fallback);
-  if (!(value > 0)) throw new UsageError(`${name} must be a positive number of seconds, not "${process.env[name]}"`);
-  return value * 1000;
+  try {
+    return positiveNumber(process.env[name], name, fallback) * 1000;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 function modules(): FlowModules {

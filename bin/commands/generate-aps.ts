@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { APS_FEATURES, APS_LABELS, APS_SPLITS, generateAps, type ApsSplit } from '../../lib/aps';
+import { integerSetting } from '../../lib/settings';
 
 const USAGE = `usage: edge-mlops generate-aps --out <dir> [--seed 14]
   Writes <dir>/{train,test}.features.f32 (rows × 171 float32, little-endian, NaN = missing),
@@ -18,7 +19,13 @@ export async function generateApsCommand(argv: string[]): Promise<number> {
   }
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
   if (!values.out) { process.stderr.write(`--out is required\n${USAGE}\n`); return 2; }
-  const seed = Number(values.seed);
+  let seed: number;
+  try {
+    seed = integerSetting(values.seed, '--seed', 14);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
   fs.mkdirSync(values.out, { recursive: true });
   const summary: Record<string, unknown> = { generator: 'edge-mlops generate-aps (lib/aps)', seed, features: APS_FEATURES, labels: APS_LABELS };
   for (const split of Object.keys(APS_SPLITS) as ApsSplit[]) {

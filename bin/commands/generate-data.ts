@@ -1,7 +1,8 @@
 // `edge-mlops generate-data`: writes one split of the synthetic power-line inspection data set.
 import { parseArgs } from 'node:util';
 import { isPipelineError } from '../../lib/errors';
-import { DEFAULT_SEEDS, generateDataset, SPLITS, type Split } from '../../lib/synthetic/dataset';
+import { DEFAULT_SEEDS, generateDataset, SPLITS } from '../../lib/synthetic/dataset';
+import { enumSetting, integerSetting, positiveInteger } from '../../lib/settings';
 
 const USAGE = `usage: edge-mlops generate-data --out <dir> [--split train|val|test] [--count N] [--size 256] [--seed S]
   Writes <dir>/<split>/images/*.png, masks/*.png (grey, pixel = class index) and manifest.json.
@@ -34,13 +35,12 @@ export async function generateDataCommand(argv: string[]): Promise<number> {
     process.stderr.write(`--out is required\n${USAGE}\n`);
     return 2;
   }
-  const split = values.split as Split;
-  const seed = values.seed === undefined ? DEFAULT_SEEDS[split] : Number(values.seed);
   try {
-    if (!SPLITS.includes(split)) throw new Error(`unknown split "${split}": use train, val or test`);
+    const split = enumSetting(values.split, '--split', SPLITS, 'train');
+    const seed = integerSetting(values.seed, '--seed', DEFAULT_SEEDS[split]);
     const started = Date.now();
     const manifest = await generateDataset(
-      { out: values.out, split, count: Number(values.count), size: Number(values.size), seed },
+      { out: values.out, split, count: positiveInteger(values.count, '--count', 100), size: positiveInteger(values.size, '--size', 256), seed },
       (done) => { if (!values.quiet && done % 100 === 0) process.stdout.write(`${done} samples\n`); },
     );
     if (!values.quiet) {

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { isPipelineError } from '../../lib/errors';
 import type { ImagePreprocessing } from '../../lib/quantize/calibration-images';
 import { describeEstimate, formatSummary, runQuantizeJob, type JobProgress, type QuantizeJob } from '../../lib/quantize/job';
+import { badSetting, enumSetting, numberSetting, positiveInteger, positiveNumber } from '../../lib/settings';
 
 export const QUANTIZE_USAGE = `usage: edge-mlops quantize <in.onnx> <out.onnx> [options]
 
@@ -33,35 +34,26 @@ export const QUANTIZE_USAGE = `usage: edge-mlops quantize <in.onnx> <out.onnx> [
 
 class UsageError extends Error {}
 
+// Options are read with the settings toolkit (lib/settings.ts): "Expected … for --<option> but received …".
 function numberList(text: string | undefined, name: string): [number, number, number] | undefined {
   if (text === undefined) return undefined;
   const values = text.split(',').map(Number);
-  if (values.length !== 3 || values.some((v) => !Number.isFinite(v))) throw new UsageError(`--${name} takes three numbers: r,g,b`);
+  if (values.length !== 3 || values.some((v) => !Number.isFinite(v))) throw badSetting(`--${name}`, 'three numbers r,g,b', text);
   return values as [number, number, number];
 }
 
-function positive(text: string | undefined, name: string, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--${name} takes a positive number`);
-  return value;
-}
+const positive = (text: string | undefined, name: string, fallback: number) => positiveNumber(text, `--${name}`, fallback);
+const oneOf = <T extends string>(text: string | undefined, name: string, allowed: readonly T[], fallback: T): T => enumSetting(text, `--${name}`, allowed, fallback);
 
-function oneOf<T extends string>(text: string | undefined, name: string, allowed: readonly T[], fallback: T): T {
-  if (text === undefined) return fallback;
-  if (!allowed.includes(text as T)) throw new UsageError(`--${name} is one of ${allowed.join(', ')}`);
-  return text as T;
+function finite(text: string, name: string): number {
+  const value = numberSetting(text, `--${name}`, undefined);
+  if (value === undefined) throw badSetting(`--${name}`, 'number', text); // given but blank
+  return value;
 }
 
 function fraction(text: string, name: string): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0 || value > 1) throw new UsageError(`--${name} takes a number between 0 and 1, e.g. 0.97`);
-  return value;
-}
-
-function finite(text: string, name: string): number {
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--${name} takes a number, e.g. 0.5`);
+  const value = numberSetting(text, `--${name}`, undefined);
+  if (value === undefined || !(value > 0 && value <= 1)) throw badSetting(`--${name}`, 'number above 0 and at most 1, e.g. 0.97', text);
   return value;
 }
 
@@ -94,7 +86,7 @@ export function parseQuantizeArgs(argv: string[]): QuantizeJob {
   const preprocessing: Partial<ImagePreprocessing> = {};
   if (values.size) {
     const match = /^(\d+)x(\d+)$/.exec(values.size);
-    if (!match) throw new UsageError('--size takes WIDTHxHEIGHT, e.g. 640x640');
+    if (!match) throw badSetting('--size', 'WIDTHxHEIGHT, e.g. 640x640', values.size);
     preprocessing.width = Number(match[1]);
     preprocessing.height = Number(match[2]);
   }
@@ -123,7 +115,7 @@ export function parseQuantizeArgs(argv: string[]): QuantizeJob {
       ...(outputs ? { outputs } : {}),
       ...(values.threshold !== undefined ? { threshold: finite(values.threshold, 'threshold') } : {}),
       ...(values['target-agreement'] !== undefined ? { targetAgreement: fraction(values['target-agreement'], 'target-agreement') } : {}),
-      ...(values['max-float-nodes'] !== undefined ? { maxFloatNodes: Math.floor(positive(values['max-float-nodes'], 'max-float-nodes', 12)) } : {}),
+      ...(values['max-float-nodes'] !== undefined ? { maxFloatNodes: positiveInteger(values['max-float-nodes'], '--max-float-nodes', 12) } : {}),
       exclude: (values.exclude ?? []).flatMap((e) => e.split(',')).map((e) => e.trim()).filter(Boolean),
     },
     compare: values['no-compare'] ? false : {

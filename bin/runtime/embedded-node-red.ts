@@ -5,11 +5,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { bodyLimit, DEFAULT_BODY_LIMIT_BYTES } from '../../lib/http/body-limit';
-import { requirePeer } from './resolve-peer';
+import { PACKAGE_NAME, PACKAGE_ROOT } from '../../lib/package-root';
+import { httpFront } from './http-front';
+import { resolvePeer } from './resolve-peer';
 import { credentialSecret, exposureWarnings } from './runtime-security';
 
-export const packageRoot = path.resolve(__dirname, '..', '..', '..');
-const packageName = (JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { name: string }).name;
+export const packageRoot = PACKAGE_ROOT;
+const packageName = PACKAGE_NAME;
 
 export interface EmbeddedOptions {
   userDir: string;
@@ -22,10 +24,27 @@ export interface EmbeddedOptions {
   quiet?: boolean;
 }
 
+type FrontRed = Parameters<typeof httpFront>[0];
+
+/** What this package uses of the node-red module it embeds (RED). */
+export interface EmbeddedRed extends FrontRed {
+  init(server: http.Server, settings: object): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  events: { once(event: string, listener: () => void): void };
+  nodes: { getNode(id: string): RuntimeNode | null };
+}
+
+/** A node of the running flows, as benches and tests drive it. */
+export interface RuntimeNode {
+  receive(msg: object): void;
+  on(event: string, listener: (...args: unknown[]) => void): void;
+}
+
 export interface EmbeddedNodeRed {
   url: string;
   port: number;
-  red: any;
+  red: EmbeddedRed;
   stop(): Promise<void>;
 }
 
@@ -44,13 +63,11 @@ export async function startEmbeddedNodeRed(options: EmbeddedOptions): Promise<Em
   fs.mkdirSync(options.userDir, { recursive: true });
   installIntoUserDir(options.userDir);
   // node-red keeps one runtime per process; a second start in the same process reuses the module.
-  const RED = requirePeer<any>('node-red');
-  const server = http.createServer((req, res) => {
-    RED.httpAdmin(req, res, () => RED.httpNode(req, res, () => {
-      res.statusCode = 404;
-      res.end();
-    }));
-  });
+  const nodeRedEntry = resolvePeer('node-red');
+  if (nodeRedEntry instanceof Error) throw nodeRedEntry;
+  const RED = require(nodeRedEntry) as EmbeddedRed;
+  // Requests are handled once RED.init has made the admin and flow apps (below), before listen().
+  const server = http.createServer();
   const settings = {
     userDir: options.userDir,
     flowFile: options.flowFile ?? 'flows.json',
@@ -72,6 +89,8 @@ export async function startEmbeddedNodeRed(options: EmbeddedOptions): Promise<Em
   };
   for (const warning of exposureWarnings(options.host ?? '127.0.0.1', settings)) console.warn(warning);
   RED.init(server, settings);
+  // httpNodeAuth applies to RED.httpNode (flows' endpoints and the V2 API), as red.js applies it.
+  server.on('request', httpFront(RED, settings, nodeRedEntry));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());

@@ -3,6 +3,7 @@
 import type { HealthState } from '../contract';
 import { PipelineError } from '../errors';
 import type { Uncertainty } from './uncertainty';
+import { badSetting } from '../settings';
 
 export type CollectRuleKind = 'requested' | 'uncertain' | 'near-threshold' | 'retake' | 'random';
 export const COLLECT_RULE_KINDS: readonly CollectRuleKind[] = ['requested', 'uncertain', 'near-threshold', 'retake', 'random'];
@@ -53,7 +54,7 @@ function limit(raw: unknown, row: number, what: string): number | undefined {
 
 export function validateCollectRules(rows: unknown): CollectRule[] {
   if (rows === undefined || rows === null || rows === '') return [];
-  if (!Array.isArray(rows)) throw new PipelineError('bad-setting', 'Setting "rules": must be a list of collect rules', { setting: 'rules' });
+  if (!Array.isArray(rows)) throw badSetting('rules', 'list of collect rules', rows);
   return rows.map((raw, i) => {
     const row = i + 1;
     if (!raw || typeof raw !== 'object') throw badRule(row, 'is not a rule object');

@@ -5,6 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../errors';
 import { fsyncDir, readJson, removeDirAtomic, replaceFileAtomic, tempName, writeDurable } from '../model-store/durable';
+import { badSetting } from '../settings';
+import { timedDiskWrite } from '../diagnostics';
 
 export const SAMPLE_FILE = 'sample.json';
 const SAMPLE_DIR = /^\d{10}-[0-9TZ-]+$/;
@@ -26,7 +28,8 @@ export class SampleStore {
   private state: StoreState;
 
   constructor(readonly dir: string, readonly limits: StoreLimits) {
-    if (!(limits.maxCount >= 1) || !(limits.maxBytes >= 1)) throw new PipelineError('bad-setting', 'the collect store needs a count limit and a size limit of at least 1', { setting: 'limits' });
+    if (!(limits.maxCount >= 1)) throw badSetting('maxCount', 'number of at least 1', limits.maxCount);
+    if (!(limits.maxBytes >= 1)) throw badSetting('maxBytes', 'number of at least 1', limits.maxBytes);
     fs.mkdirSync(dir, { recursive: true });
     for (const entry of fs.readdirSync(dir)) {
       // Leftovers of a crash while a sample was being written: never complete, so never visible.
@@ -59,11 +62,13 @@ export class SampleStore {
     const staging = path.join(this.dir, tempName('.staging-'));
     fs.mkdirSync(staging);
     try {
-      for (const [name, data] of Object.entries(files)) writeDurable(path.join(staging, name), data);
-      writeDurable(path.join(staging, SAMPLE_FILE), metaBytes);
-      fsyncDir(staging);
-      fs.renameSync(staging, path.join(this.dir, id));
-      fsyncDir(this.dir);
+      timedDiskWrite(`durable write of sample ${id} (${bytes} bytes) in ${this.dir}`, () => {
+        for (const [name, data] of Object.entries(files)) writeDurable(path.join(staging, name), data);
+        writeDurable(path.join(staging, SAMPLE_FILE), metaBytes);
+        fsyncDir(staging);
+        fs.renameSync(staging, path.join(this.dir, id));
+        fsyncDir(this.dir);
+      });
     } catch (err) {
       fs.rmSync(staging, { recursive: true, force: true });
       throw new PipelineError('collect-write-failed', `cannot write the sample into ${this.dir}: ${(err as Error).message}`, { dir: this.dir });

@@ -2,7 +2,9 @@
 // a bare base64 string, or an http(s) URL (camera snapshot).
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { bundledPath, isBundled } from '../bundled';
 import { PipelineError } from '../errors';
+import { formatBytes } from '../util/format';
 
 export type SourceKind = 'buffer' | 'file' | 'data-url' | 'base64' | 'url';
 
@@ -47,19 +49,13 @@ export interface EncodedImage {
   origin?: string;
 }
 
-const MB = 1024 * 1024;
-
-function megabytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  return bytes < MB ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / MB).toFixed(1)} MB`;
-}
 
 function tooLarge(size: number | string, maxBytes: number, what: string): PipelineError {
-  const received = typeof size === 'number' ? megabytes(size) : size;
+  const received = typeof size === 'number' ? formatBytes(size) : size;
   return new PipelineError(
     'too-large',
-    `${what} is ${received}, more than the limit of ${megabytes(maxBytes)}; raise "Max size" or send a smaller image`,
-    { what, size: received, limit: megabytes(maxBytes) },
+    `${what} is ${received}, more than the limit of ${formatBytes(maxBytes)}; raise "Max size" or send a smaller image`,
+    { what, size: received, limit: formatBytes(maxBytes) },
   );
 }
 
@@ -187,7 +183,7 @@ async function fetchUrl(requested: string, options: SourceOptions): Promise<Buff
         received += chunk.byteLength;
         if (received > options.maxBytes) {
           controller.abort();
-          throw tooLarge(`at least ${megabytes(received)}`, options.maxBytes, `the image at ${shown}`);
+          throw tooLarge(`at least ${formatBytes(received)}`, options.maxBytes, `the image at ${shown}`);
         }
         chunks.push(chunk);
       }
@@ -218,6 +214,11 @@ export async function readEncodedImage(payload: unknown, options: SourceOptions)
     else if (/^https?:\/\//i.test(text)) result = { bytes: await fetchUrl(text, options), source: 'url', origin: text.replace(/\/\/[^/@]*@/, '//') };
     else if (looksLikeBase64(text)) result = { bytes: fromBase64(text, options.maxBytes), source: 'base64' };
     else if (text === '') throw new PipelineError('empty-string', 'msg.payload is an empty string; send image bytes, a file path, a data: URL, base64 or an http(s) URL');
+    // The package's own sample pictures ("try it" inject nodes): readable whatever the base directory is.
+    else if (isBundled(text)) {
+      const file = bundledPath(text, 'samples');
+      result = { bytes: await readConfinedFile(path.basename(file), { ...options, baseDir: path.dirname(file) }), source: 'file', origin: text };
+    }
     else result = { bytes: await readConfinedFile(text, options), source: 'file', origin: text };
   } else {
     const kind = payload === null ? 'null' : Array.isArray(payload) ? 'an array' : typeof payload;

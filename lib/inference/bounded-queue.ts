@@ -6,6 +6,7 @@
 // Dropped tasks resolve with { dropped: true } (by design, not an error) and are counted.
 import { PipelineError } from '../errors';
 import { badSetting } from '../settings';
+import { diagnostic } from '../diagnostics';
 
 export type QueuePolicy = 'queue' | 'drop-oldest' | 'drop-newest';
 export const QUEUE_POLICIES: readonly QueuePolicy[] = ['queue', 'drop-oldest', 'drop-newest'];
@@ -68,6 +69,7 @@ export class BoundedQueue {
 
   private drop(entry: Waiting): void {
     this.droppedTotal++;
+    diagnostic('inference queue (%d waiting, policy %s) dropped a message; %d dropped so far', this.waiting.length, this.options.policy, this.droppedTotal);
     entry.settle({ dropped: true });
   }
 

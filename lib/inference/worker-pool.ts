@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { PipelineError } from '../errors';
 import type { FromWorker, ToWorker, WireTensor, WorkerSetup } from './protocol';
 import type { ModelFeed, ModelRunResult } from './types';
+import { diagnostic } from '../diagnostics';
 
 const WORKER_SCRIPT = path.join(__dirname, 'inference-worker.js');
 // Last resort for a worker that neither loads nor closes (a hung native call).
@@ -127,13 +128,17 @@ export class WorkerPool {
         liveWorkers--;
         this.slots.delete(slot);
         if (!settled) { settled = true; reject(new Error(`the inference worker exited with code ${code} while loading the model`)); }
+        const duringRun = slot.job !== undefined;
         if (slot.job) {
           slot.job.reject(new PipelineError('worker-crashed',
             `the inference worker crashed (exit code ${code}) while running this message; it is being replaced, and the next message runs on the new worker`,
             { code }));
           slot.job = undefined;
         }
-        if (slot.ready && !this.closing) this.replace();
+        if (slot.ready && !this.closing) {
+          diagnostic('inference worker exited with code %d%s; replacing it', code, duringRun ? ' during a run' : '');
+          this.replace();
+        }
       });
     });
   }

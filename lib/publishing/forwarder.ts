@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import type { DeadLetterFile } from './dead-letter';
 import type { DiskQueue, QueueRecord } from './queue';
+import { diagnostic } from '../diagnostics';
 
 /** Thrown by a delivery that may succeed later (connection down, 5xx, timeout). */
 export class RetryableError extends Error {
@@ -101,6 +102,7 @@ export class Forwarder extends EventEmitter {
         if (isRetryable(err) && !this.interruptedTooOften(record, err)) {
           const delay = this.delay;
           this.delay = Math.min(this.retryMaxMs, this.delay * 2);
+          diagnostic('delivery of record %d failed (%s); retry in %d ms', record.seq, (err as Error).message, delay);
           this.emit('retry', err, delay);
           await this.sleep(delay);
         } else {
@@ -122,6 +124,7 @@ export class Forwarder extends EventEmitter {
     const reason = isRetryable(err)
       ? `the connection broke ${this.interruptions.count} times in a row while this record was being delivered (last: ${err.message})`
       : err.message;
+    diagnostic('record %d set aside: %s', record.seq, reason);
     const kept = this.options.deadLetter?.add(record, reason);
     this.queue.ack(record.seq);
     this.emit('failed', record, err, { reason, kept: kept?.kept ?? false, file: kept?.file } satisfies SetAside);

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { PipelineError } from '../errors';
 import { badSetting } from '../settings';
+import { diagnostic, timedDiskWrite } from '../diagnostics';
 
 export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'reject';
 export const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['drop-oldest', 'drop-newest', 'reject'];
@@ -167,6 +168,7 @@ export class DiskQueue {
     }
     this.nextSeq = highest + 1;
     this.dropAckedSegments();
+    if (this.index.length > 0) diagnostic('queue %s: %d records (%d bytes) from before the restart will be delivered first', this.dir, this.index.length, this.storedBytes);
   }
 
   /** Indexes a segment's records; cuts off a torn or corrupt tail. */
@@ -216,6 +218,7 @@ export class DiskQueue {
           { depth: this.depth, bytes: this.storedBytes, limit: this.maxBytes });
       }
       if (this.policy === 'drop-newest') {
+        diagnostic('queue %s full (%d bytes): drop-newest drops record %d', this.dir, this.storedBytes, seq);
         this.counters.dropped++;
         this.saveState();
         return { stored: false, dropped: 1, droppedRecords: [] };
@@ -226,6 +229,7 @@ export class DiskQueue {
         this.removeHead();
         dropped++;
       }
+      diagnostic('queue %s full: drop-oldest drops %d record(s) for record %d', this.dir, dropped, seq);
       this.counters.dropped += dropped;
       this.saveState();
     }
@@ -244,7 +248,10 @@ export class DiskQueue {
     }
     let written = 0;
     while (written < frame.length) written += fs.writeSync(this.fd, frame, written, frame.length - written);
-    if (this.sync) fs.fsyncSync(this.fd);
+    if (this.sync) {
+      const fd = this.fd;
+      timedDiskWrite(`fsync of queue record ${seq} in ${this.dir}`, () => fs.fsyncSync(fd));
+    }
     this.index.push({ seq, segment: current.name, offset: current.size, size: frame.length });
     current.size += frame.length;
     current.lastSeq = seq;

@@ -3,6 +3,7 @@
 // feature maps and anything else by cosine similarity.
 import { PipelineError } from '../errors';
 import type { ModelInfo } from '../onnx';
+import { argmaxClasses, ConfusionMatrix } from '../segmentation/metrics';
 
 export type OutputKind = 'classMap' | 'binaryMap' | 'featureMap' | 'values';
 
@@ -73,56 +74,7 @@ export function selectOutputs(modelOutputs: readonly string[], selection: Output
   return modelOutputs.filter((n) => selection.includes(n));
 }
 
-/** Per-class intersection and union counts, accumulated over several maps. */
-export class IoUAccumulator {
-  private readonly intersections: Float64Array;
-  private readonly unions: Float64Array;
-  constructor(readonly classes: number) {
-    this.intersections = new Float64Array(classes);
-    this.unions = new Float64Array(classes);
-  }
-  add(predicted: ArrayLike<number>, truth: ArrayLike<number>): void {
-    for (let i = 0; i < predicted.length; i++) {
-      const p = predicted[i]!;
-      const t = truth[i]!;
-      if (p === t) {
-        this.intersections[p]!++;
-        this.unions[p]!++;
-      } else {
-        this.unions[p]!++;
-        this.unions[t]!++;
-      }
-    }
-  }
-  /** Mean IoU over the classes that occur in either map. */
-  meanIoU(): number {
-    let sum = 0;
-    let count = 0;
-    for (let c = 0; c < this.classes; c++) {
-      if (this.unions[c]! === 0) continue;
-      sum += this.intersections[c]! / this.unions[c]!;
-      count++;
-    }
-    return count === 0 ? 1 : sum / count;
-  }
-}
-
-/** Argmax over channels of an NCHW tensor (batch 1): class index per pixel. */
-export function argmaxClassMap(data: Float32Array, channels: number, pixels: number): Uint16Array {
-  const out = new Uint16Array(pixels);
-  for (let p = 0; p < pixels; p++) {
-    let best = 0;
-    let bestValue = data[p]!;
-    for (let c = 1; c < channels; c++) {
-      const v = data[c * pixels + p]!;
-      if (v > bestValue) { bestValue = v; best = c; }
-    }
-    out[p] = best;
-  }
-  return out;
-}
-
-interface OutputStats { kind: OutputKind; maxAbs: number; dot: number; na: number; nb: number; inter: number; union: number; acc?: IoUAccumulator }
+interface OutputStats { kind: OutputKind; maxAbs: number; dot: number; na: number; nb: number; inter: number; union: number; acc?: ConfusionMatrix }
 
 /** Accumulates the agreement of named outputs over several inputs. */
 export class AgreementMeter {
@@ -133,7 +85,7 @@ export class AgreementMeter {
     let s = this.stats.get(name);
     if (!s) {
       const kind = outputKind(dims, this.hints);
-      s = { kind, maxAbs: 0, dot: 0, na: 0, nb: 0, inter: 0, union: 0, ...(kind === 'classMap' ? { acc: new IoUAccumulator(dims[1]!) } : {}) };
+      s = { kind, maxAbs: 0, dot: 0, na: 0, nb: 0, inter: 0, union: 0, ...(kind === 'classMap' ? { acc: new ConfusionMatrix(dims[1]!) } : {}) };
       this.stats.set(name, s);
     }
     const threshold = this.threshold;
@@ -157,8 +109,8 @@ export class AgreementMeter {
       for (let n = 0; n < dims[0]!; n++) {
         const offset = n * channels * pixels;
         s.acc!.add(
-          argmaxClassMap(candidate.subarray(offset, offset + channels * pixels), channels, pixels),
-          argmaxClassMap(reference.subarray(offset, offset + channels * pixels), channels, pixels),
+          argmaxClasses(reference.subarray(offset, offset + channels * pixels), channels, pixels, new Uint16Array(pixels)),
+          argmaxClasses(candidate.subarray(offset, offset + channels * pixels), channels, pixels, new Uint16Array(pixels)),
         );
       }
     }
@@ -167,7 +119,7 @@ export class AgreementMeter {
   results(): OutputAgreement[] {
     return [...this.stats].map(([name, s]) => {
       const cosine = s.na === 0 && s.nb === 0 ? 1 : s.dot / Math.sqrt(s.na * s.nb);
-      const iou = s.kind === 'classMap' ? s.acc!.meanIoU() : s.kind === 'binaryMap' ? (s.union === 0 ? 1 : s.inter / s.union) : undefined;
+      const iou = s.kind === 'classMap' ? s.acc!.meanIoU() ?? 1 : s.kind === 'binaryMap' ? (s.union === 0 ? 1 : s.inter / s.union) : undefined;
       const metric = s.kind === 'classMap' ? 'mIoU' : s.kind === 'binaryMap' ? 'IoU' : 'cosine';
       return { name, kind: s.kind, score: iou ?? cosine, metric, ...(iou !== undefined ? { iou } : {}), maxAbsDiff: s.maxAbs, cosine } as OutputAgreement;
     });

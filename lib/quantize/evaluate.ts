@@ -1,7 +1,8 @@
 // How a quantized model compares with its float original: latency (interleaved runs) and output agreement.
-export { IoUAccumulator, argmaxClassMap, type OutputAgreement } from './agreement';
+export type { OutputAgreement } from './agreement';
 import type * as OrtTypes from 'onnxruntime-node';
 import { floatToHalf, halfToFloat, readModelInfo } from '../onnx';
+import { median } from '../util/stats';
 import { AgreementMeter, selectOutputs, shapeHints, type JudgingOptions, type OutputAgreement } from './agreement';
 import type { CalibrationSample } from './calibrate';
 
@@ -36,11 +37,6 @@ export function floatData(tensor: OrtTypes.Tensor): Float32Array | undefined {
   return undefined;
 }
 
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /** Median latency of both models, runs interleaved so that load changes on the machine hit both alike. */
 export async function compareLatency(

@@ -1,7 +1,6 @@
 // int8 quantization of ONNX models: static (QDQ, calibrated) for CNNs, dynamic for MatMul/Gemm-heavy models.
-import fs from 'node:fs';
-import path from 'node:path';
 import { PipelineError } from '../errors';
+import { packageManifest } from '../package-root';
 import { sha256Of } from '../model-store/verify';
 import { decodeModel, encodeModel, type onnx } from '../onnx';
 import { needsReducedRange } from './cpu';
@@ -149,13 +148,8 @@ export function quantizedVersion(sourceVersion: string | undefined, record: Pick
 }
 
 export function toolVersion(): string {
-  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    const file = path.join(dir, 'package.json');
-    if (!fs.existsSync(file)) continue;
-    const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
-    if (pkg.name === '@edge-mlops/node-red-vision') return `${pkg.name} ${pkg.version}`;
-  }
-  return '@edge-mlops/node-red-vision';
+  const { name, version } = packageManifest();
+  return `${name} ${version}`;
 }
 
 function setMetadata(model: onnx.IModelProto, key: string, value: string): void {

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../errors';
+import { formatBytes } from '../util/format';
 import { readModelInfo, type ModelInfo } from '../onnx';
 import type { PreprocessOptions } from '../tensor';
 import { listImages, loadCalibrationFolder, resolvePreprocessing, type ImagePreprocessing } from './calibration-images';
@@ -116,6 +117,7 @@ export async function runQuantizeJob(job: QuantizeJob, onProgress: JobProgress =
   });
   onProgress('write', 0, 1);
   try {
+    fs.mkdirSync(path.dirname(job.outputPath), { recursive: true });
     fs.writeFileSync(job.outputPath, result.model);
   } catch (err) {
     throw new PipelineError('output-unwritable', `cannot write the quantized model to "${job.outputPath}": ${(err as Error).message}; choose a writable path`, { path: job.outputPath });
@@ -141,10 +143,6 @@ export async function runQuantizeJob(job: QuantizeJob, onProgress: JobProgress =
   return summary;
 }
 
-/** Binary units, named as such: 1 MiB = 1048576 bytes. */
-export function formatBytes(bytes: number): string {
-  return bytes >= 1048576 ? `${(bytes / 1048576).toFixed(2)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
-}
 
 function describeAgreement(a: OutputAgreement): string {
   const iou = a.kind === 'classMap' ? `mIoU ${a.iou!.toFixed(4)} (argmax class maps), `

@@ -2,7 +2,9 @@
 import { outputNamesInModelOrder, typedView, type OutputTensor } from '../contract';
 import { elementBytes, type ElementArray } from '../element-types';
 import { PipelineError } from '../errors';
+import { badSetting } from '../settings';
 import { readSingleChannel, type SingleChannelReading, type SingleChannelSetting } from './activation';
+import { argmaxClasses } from './metrics';
 
 /** How a 1-channel output is read: raw logits (sigmoid applied) or values that are already probabilities. */
 export type SingleChannelMode = 'sigmoid' | 'probability';
@@ -95,13 +97,8 @@ function checkShape(output: OutputTensor, outputName: string): { channels: numbe
 }
 
 export function checkDecodeOptions(options: DecodeOptions): void {
-  if (!(options.threshold > 0 && options.threshold < 1)) {
-    throw new PipelineError(
-      'bad-threshold',
-      `Threshold ${options.threshold} is not between 0 and 1 (exclusive); set a probability such as 0.5.`,
-      { threshold: options.threshold },
-    );
-  }
+  // The node reads it with the settings toolkit; this guards the library API with the same wording.
+  if (!(options.threshold > 0 && options.threshold < 1)) throw badSetting('threshold', 'number above 0 and below 1', options.threshold);
 }
 
 /** Argmax over channels (ties go to the lower class), or threshold of a single channel. */
@@ -111,25 +108,14 @@ export function decodeClassPlane(output: OutputTensor, outputName: string, optio
   const { channels, height, width } = checkShape(output, outputName);
   const scores = numericData(output, outputName);
   const plane = width * height;
-  const classes = new Uint8Array(plane);
   if (channels === 1) {
+    const classes = new Uint8Array(plane);
     const reading = readSingleChannel(options.singleChannel, { outputName, metadata, scores });
     // sigmoid(x) > t  ⇔  x > logit(t): compare logits directly instead of exponentiating every pixel.
     const cut = reading.mode === 'sigmoid' ? Math.log(options.threshold / (1 - options.threshold)) : options.threshold;
     for (let i = 0; i < plane; i++) classes[i] = scores[i]! > cut ? 1 : 0;
     return { classes, width, height, classCount: 2, reading };
   }
-  const best = new Float64Array(plane);
-  for (let i = 0; i < plane; i++) best[i] = scores[i]!;
-  for (let c = 1; c < channels; c++) {
-    const offset = c * plane;
-    for (let i = 0; i < plane; i++) {
-      const score = scores[offset + i]!;
-      if (score > best[i]!) {
-        best[i] = score;
-        classes[i] = c;
-      }
-    }
-  }
+  const classes = argmaxClasses(scores, channels, plane);
   return { classes, width, height, classCount: channels };
 }

@@ -13,6 +13,7 @@ export * from './activation';
 export * from './components';
 export * from './decode';
 export * from './overlay';
+export * from './metrics';
 export * from './palette';
 export * from './project';
 

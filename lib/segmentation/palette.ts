@@ -1,10 +1,12 @@
 // Class names and colours: from the node's configuration, else the model's metadata, else defaults.
-import { PipelineError } from '../errors';
+import { badSetting } from '../settings';
 
 const HEX_COLOUR = /^#[0-9a-f]{6}$/i;
 
-/** A JSON array of strings, or a comma-separated list; empty text gives an empty list. */
-export function parseList(text: string | undefined, what: string): string[] {
+const LIST = 'a JSON array of strings or a comma list';
+
+/** A JSON array of strings, or a comma-separated list; empty text gives an empty list. `setting` names it in errors. */
+export function parseList(text: string | undefined, setting: string): string[] {
   const trimmed = (text ?? '').trim();
   if (!trimmed) return [];
   if (trimmed.startsWith('[')) {
@@ -12,22 +14,18 @@ export function parseList(text: string | undefined, what: string): string[] {
     try {
       parsed = JSON.parse(trimmed);
     } catch (err) {
-      throw new PipelineError('bad-list', `The ${what} look like a JSON array but do not parse (${(err as Error).message}); write a JSON array of strings or a comma list.`, { what });
+      throw badSetting(setting, `${LIST} (this looks like a JSON array but does not parse: ${(err as Error).message})`, text);
     }
-    if (!Array.isArray(parsed) || parsed.some((item) => typeof item !== 'string')) {
-      throw new PipelineError('bad-list', `The ${what} must be a JSON array of strings or a comma list.`, { what });
-    }
+    if (!Array.isArray(parsed) || parsed.some((item) => typeof item !== 'string')) throw badSetting(setting, LIST, text);
     return (parsed as string[]).map((item) => item.trim());
   }
   return trimmed.split(',').map((item) => item.trim());
 }
 
-export function parseColours(text: string | undefined, what: string): string[] {
-  const colours = parseList(text, what);
+export function parseColours(text: string | undefined, setting: string): string[] {
+  const colours = parseList(text, setting);
   const bad = colours.find((colour) => !HEX_COLOUR.test(colour));
-  if (bad !== undefined) {
-    throw new PipelineError('bad-colour', `Colour "${bad}" in the ${what} is not of the form #rrggbb; write colours like #ff8800.`, { colour: bad, what });
-  }
+  if (bad !== undefined) throw badSetting(setting, 'colours of the form #rrggbb, like #ff8800', bad);
   return colours.map((colour) => colour.toLowerCase());
 }
 

@@ -10,6 +10,7 @@ import { PipelineError } from '../errors';
 import { selectOutput } from './decode';
 import { segment, type Segmentation, type SegmentInput, type SegmentOptions } from './index';
 import { fromWire, type SegmentJob, type SegmentReply } from './offthread-protocol';
+import { diagnostic } from '../diagnostics';
 
 const WORKER_SCRIPT = path.join(__dirname, 'segment-worker.js');
 
@@ -129,6 +130,7 @@ export class SegmentPool {
     slot.worker.on('error', () => undefined);
     slot.worker.on('exit', (code) => {
       if (!this.slots.delete(slot)) return; // stopped on purpose
+      diagnostic('segmentation worker exited with code %d%s; the next message starts a new one', code, slot.pending ? ' during a job' : '');
       slot.pending?.reject(new PipelineError('worker-crashed',
         `the segmentation worker crashed (exit code ${code}) while post-processing this message; the next message starts a new one`, { code }));
       this.dispatch();

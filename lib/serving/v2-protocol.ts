@@ -54,12 +54,19 @@ function flatten(data: unknown, out: unknown[]): void {
   else out.push(data);
 }
 
+/** A flat array as it is (the usual form: no second array of every value per request), a nested one flattened. */
+function rowMajor(data: unknown[]): unknown[] {
+  if (!data.some((item) => Array.isArray(item))) return data;
+  const values: unknown[] = [];
+  flatten(data, values);
+  return values;
+}
+
 function elementData(input: TensorInfo, shape: number[], raw: unknown): Buffer {
   const kind = JSON_TYPES[input.type];
   if (!kind) throw new V2Error(400, `input "${input.name}" has datatype ${v2Datatype(input.type)}, which this server does not take as JSON`);
   if (!Array.isArray(raw)) throw new V2Error(400, `input "${input.name}": "data" must be an array (flat or nested, row-major) of ${shapeText(shape)} values`);
-  const values: unknown[] = [];
-  flatten(raw, values);
+  const values = rowMajor(raw);
   const count = shape.reduce((a, b) => a * b, 1);
   if (values.length !== count) {
     throw new V2Error(400, `input "${input.name}" has ${values.length} values but shape ${shapeText(shape)} needs ${count}`);

@@ -8,6 +8,9 @@ import { isPipelineError } from '../errors';
 import type { ModelInfo } from '../onnx';
 import { inferResponse, modelMetadata, parseInferRequest, V2Error } from './v2-protocol';
 
+/** Where the V2 API lives below httpNodeRoot (KServe V2 / Triton paths start with /v2). */
+export const V2_PATH = '/v2';
+
 /** What a served model offers (an mlops-model config node does). */
 export interface ServableModel {
   ready(): Promise<ModelInfo>;

@@ -3,11 +3,15 @@
 //   GET  edge-mlops/models              the bundled, uploaded and model-store models to pick from
 //   GET  edge-mlops/store-models        the model store's models (store:<name>[@<version>])
 //   POST edge-mlops/models?name=x.onnx  upload an .onnx file (application/octet-stream) into <userDir>/models
+//   POST edge-mlops/pipeline-plan       "configure the pipeline from this model": { path, modelId, answers, flow }
+//                                       → the plan and the property changes of the linked nodes (lib/pipeline-plan)
 import type { IncomingMessage } from 'node:http';
 import { isPipelineError } from '../../lib/errors';
 import { inspectModelRequest, MODEL_INFO_STATUS } from '../../lib/inference/model-info-request';
 import { bundledCard, bundledModels, modelCard, receiveUpload, uploadedModels } from '../../lib/model-files';
 import { ModelStore, parseStoreSpec } from '../../lib/model-store';
+import { applyPlan, planFromModel, type FlowNode, type PlanInput } from '../../lib/pipeline-plan';
+import { sampleOutputRanges } from '../../lib/pipeline-plan/sample-run';
 import { describeError } from './failure';
 import type { NodeAPI, Request, Response } from './red';
 
@@ -30,16 +34,39 @@ export function serveModelEndpoints(RED: NodeAPI, userDir: () => string, openSto
   const write = RED.auth.needsPermission('mlops-model.write');
 
   // Confined to the user directory, the bundled models and the model store (addModelInfoRoot): see model-info-request.ts.
+  async function inspect(spec: unknown) {
+    // A store model is inspected as its current file, which lies in the store (an allowed root).
+    const store = typeof spec === 'string' ? parseStoreSpec(spec) : undefined;
+    const resolved = store ? openStore().resolve(store.name, store.version) : undefined;
+    const answer = await inspectModelRequest(resolved ? resolved.modelPath : spec, userDir());
+    const companion = resolved ? { labels: resolved.manifest.labels, version: resolved.version } : bundledCard(answer.path);
+    return { ...answer, card: modelCard(answer.info, { sha256: answer.sha256, bytes: answer.bytes, ...companion }) };
+  }
+
   RED.httpAdmin.get('/edge-mlops/model-info', read, (req: Request, res: Response) => {
-    const spec: unknown = req.query.path;
+    inspect(req.query.path).then(({ info, path, card }) => res.json({ ...info, path, card }), (err: unknown) => refuse(RED, res, err, 'inspect-failed'));
+  });
+
+  // Reads the model (and runs it once on a sample picture when a 1-channel output needs it); changes nothing itself:
+  // the editor applies the changes to its nodes, and the user deploys.
+  RED.httpAdmin.post('/edge-mlops/pipeline-plan', read, (req: Request, res: Response) => {
+    const body = (req.body ?? {}) as { path?: unknown; modelId?: unknown; answers?: PlanInput['answers']; flow?: unknown };
     Promise.resolve().then(async () => {
-      // A store model is inspected as its current file, which lies in the store (an allowed root).
-      const store = typeof spec === 'string' ? parseStoreSpec(spec) : undefined;
-      const resolved = store ? openStore().resolve(store.name, store.version) : undefined;
-      const answer = await inspectModelRequest(resolved ? resolved.modelPath : spec, userDir());
-      const companion = resolved ? { labels: resolved.manifest.labels, version: resolved.version } : bundledCard(answer.path);
-      const card = modelCard(answer.info, { sha256: answer.sha256, bytes: answer.bytes, ...companion });
-      res.json({ ...answer.info, path: answer.path, card });
+      const model = await inspect(body.path);
+      const input: PlanInput = { info: model.info, labels: model.card.labels, labelsFrom: model.card.labelsFrom, answers: planAnswers(body.answers) };
+      let plan = planFromModel(input);
+      let sampleProblem: string | undefined;
+      if (plan.sampleNeeded.length && plan.sampleOptions) {
+        try {
+          plan = planFromModel({ ...input, sampleRanges: await sampleOutputRanges(model.path, plan.sampleOptions, plan.sampleNeeded) });
+        } catch (err) {
+          sampleProblem = describeError(RED, 'mlops-model', err);
+        }
+      }
+      const flow = Array.isArray(body.flow) ? (body.flow as FlowNode[]).filter((n) => n && typeof n.id === 'string' && typeof n.type === 'string') : [];
+      const applied = applyPlan(plan, flow, String(body.modelId ?? ''));
+      const undecided = [...plan.undecided, ...applied.undecided, ...(sampleProblem ? [{ setting: 'sample', reason: `the sample run failed: ${sampleProblem}` }] : [])];
+      res.json({ plan: { ...plan, undecided }, linked: applied.linked, changes: applied.changes });
     }).catch((err: unknown) => refuse(RED, res, err, 'inspect-failed'));
   });
 
@@ -79,4 +106,12 @@ export function serveModelEndpoints(RED: NodeAPI, userDir: () => string, openSto
       refuse(RED, res, err, 'upload-failed');
     });
   });
+}
+
+/** The user's answers as the plan takes them: positive whole sizes, a list of label strings; anything else is ignored. */
+function planAnswers(raw: unknown): PlanInput['answers'] {
+  const answers = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const size = (v: unknown) => { const n = Number(v); return Number.isInteger(n) && n > 0 && n <= 16384 ? n : undefined; };
+  const labels = Array.isArray(answers.labels) ? answers.labels.filter((l): l is string => typeof l === 'string').slice(0, 1024) : undefined;
+  return { width: size(answers.width), height: size(answers.height), ...(labels ? { labels } : {}) };
 }

@@ -37,6 +37,7 @@ export interface Node<Credentials = Record<string, string>> {
   warn(message: unknown): void;
   log(message: unknown): void;
   debug(message: unknown): void;
+  trace(message: unknown): void;
   on(event: 'input', listener: (msg: NodeMessage, send: SendFunction, done: DoneFunction) => void): void;
   on(event: 'close', listener: (removed: boolean, done: () => void) => void): void;
   on(event: string, listener: (...args: never[]) => void): void;
@@ -62,6 +63,11 @@ export interface NodeAPI {
   httpNode: { use(path: string, handler: ((req: any, res: any, next: () => void) => void) | ((err: unknown, req: any, res: any, next: (err?: unknown) => void) => void)): void };
   httpAdmin: { get(path: string, ...handlers: (Handler | object)[]): void; post(path: string, ...handlers: (Handler | object)[]): void };
   auth: { needsPermission(permission: string): object };
+  /** Messages to every open editor (topic, data; retained: sent again to editors that connect later). */
+  comms: { publish(topic: string, data: unknown, retain?: boolean): void };
+  plugins: { registerPlugin(id: string, definition: object): void };
+  /** Runtime events, e.g. 'flows:started' once every node of a deploy has started. */
+  events: { on(event: string, listener: () => void): void; removeListener(event: string, listener: () => void): void };
   util: {
     getMessageProperty(msg: NodeMessage, path: string): unknown;
     setMessageProperty(msg: NodeMessage, path: string, value: unknown, createMissing?: boolean): boolean;

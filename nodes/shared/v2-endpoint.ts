@@ -1,12 +1,11 @@
 // The V2 inference API on Node-RED's own HTTP server: mounted once per runtime on RED.httpNode, so the port,
 // httpNodeRoot, httpNodeAuth and httpNodeMiddleware apply to it as to any http in node. Models join and leave
 // (lib/serving/v2-service.ts) as mlops-model nodes with "serve" are deployed and closed.
-import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { PipelineError } from '../../lib/errors';
-import { PACKAGE_ROOT } from '../../lib/inference';
-import { V2Error, V2Service, type ServeOptions } from '../../lib/serving';
+import { packageManifest } from '../../lib/package-root';
+import { V2_PATH, V2Error, V2Service, type ServeOptions } from '../../lib/serving';
 import { badSetting, booleanSetting, nonNegativeInteger, numberSetting, positiveInteger, textSetting } from '../../lib/settings';
 import type { ModelConfigNode } from './model-node';
 import type { Node, NodeAPI } from './red';
@@ -18,7 +17,7 @@ const services = new WeakMap<object, V2Service>();
 type BodyRequest = IncomingMessage & { body?: unknown; _body?: boolean };
 
 function readBody(req: BodyRequest): Promise<unknown> {
-  // An httpNodeMiddleware (e.g. the package's body limit) may have read it already.
+  // Read already when an app in front parsed it (under red.js with equal roots, the admin app's JSON parser).
   if (req._body) return Promise.resolve(req.body);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -38,8 +37,8 @@ function readBody(req: BodyRequest): Promise<unknown> {
 }
 
 function packageVersion(): { name: string; version: string } {
-  const pkg = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
-  return { name: pkg.name, version: pkg.version };
+  const { name, version } = packageManifest();
+  return { name, version };
 }
 
 /** The runtime's V2 service, mounted at <httpNodeRoot>/v2 on first use. */
@@ -48,7 +47,7 @@ export function v2Service(RED: NodeAPI): V2Service {
   if (service) return service;
   const created = new V2Service(packageVersion());
   services.set(RED.httpNode, created);
-  RED.httpNode.use('/v2', (req: BodyRequest, res: ServerResponse) => {
+  RED.httpNode.use(V2_PATH, (req: BodyRequest, res: ServerResponse) => {
     // Mounted with use(): req.url is the path below /v2.
     void created.handle(req.method ?? 'GET', req.url ?? '/', () => readBody(req)).then(
       (reply) => send(res, reply.status, reply.body),
@@ -56,7 +55,7 @@ export function v2Service(RED: NodeAPI): V2Service {
     );
   });
   // A body Node-RED's own parsers refused (malformed JSON, too large) reaches here as an error: answer it in V2 form.
-  RED.httpNode.use('/v2', (err: unknown, _req: BodyRequest, res: ServerResponse, next: (err?: unknown) => void) => {
+  RED.httpNode.use(V2_PATH, (err: unknown, _req: BodyRequest, res: ServerResponse, next: (err?: unknown) => void) => {
     if (!err) return next();
     const status = (err as { status?: number }).status ?? 400;
     send(res, status >= 400 && status < 600 ? status : 400, { error: `the request body cannot be read: ${(err as Error).message}; send application/json` });

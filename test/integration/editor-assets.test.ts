@@ -13,7 +13,7 @@ function catalogHas(catalog: Record<string, unknown>, key: string): boolean {
 }
 
 const runtimeSettings: Record<string, string[]> = {
-  'mlops-image': ['name', 'baseDir', 'maxMegabytes', 'maxMegapixels', 'timeout', 'decoder', 'alpha', 'background', 'damaged', 'allowUrls', 'urlHosts', 'httpBytesOnly', 'model', 'maxInFlight'],
+  'mlops-image': ['name', 'baseDir', 'maxMegabytes', 'maxMegapixels', 'timeout', 'decoder', 'alpha', 'background', 'damaged', 'allowUrls', 'urlHosts', 'httpBytesOnly', 'model', 'maxInFlight', 'showPreview'],
   'mlops-tensor': ['name', 'model', 'inputName', 'width', 'height', 'resizeMode', 'padColor', 'colorOrder', 'layout', 'dataType', 'scale', 'mean', 'std', 'resizer'],
 };
 

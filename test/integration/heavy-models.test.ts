@@ -87,7 +87,7 @@ describe('heavy models: the right output, read the right way', function () {
     const { msg, status, warnings } = await run(model.path);
     assert.equal(msg.segmentation.singleChannel, 'probability');
     assert.equal(status.at(-1)!.fill, 'green');
-    assert.match(status.at(-1)!.text!, /^1 component · class1 8\.\d% · read as probabilities$/);
+    assert.match(status.at(-1)!.text!, /^1 component · class1 8\.\d% · read as probabilities · [\d.]+ ms$/);
     assert.deepEqual(warnings, []);
   });
 
@@ -95,14 +95,14 @@ describe('heavy models: the right output, read the right way', function () {
     const { msg, status } = await run(salientModel({ size: 64, probabilities: false }).path);
     assert.equal(msg.segmentation.singleChannel, 'sigmoid');
     assertFinds(msg.segmentation.classMap, RED_OBJECT);
-    assert.match(status.at(-1)!.text!, / · read as logits$/);
+    assert.match(status.at(-1)!.text!, / · read as logits · [\d.]+ ms$/);
   });
 
   it('follows the model metadata single_channel over the value range', async () => {
     const { msg, status } = await run(salientModel({ size: 64, probabilities: false, metadata: { single_channel: 'probability' } }).path,
       { model: 'model' });
     assert.equal(msg.segmentation.singleChannel, 'probability');
-    assert.match(status.at(-1)!.text!, / · read as probabilities$/);
+    assert.match(status.at(-1)!.text!, / · read as probabilities · [\d.]+ ms$/);
   });
 
   it('warns (yellow status, one warning) when a logit setting meets a probability map', async () => {
@@ -237,7 +237,9 @@ describe('heavy models: post-processing on a worker thread', function () {
     const { classMap: _b, overlay: _bo, ...restB } = b;
     assert.deepEqual(restA, restB);
     assert.deepEqual(onWorker.msg.annotations, onMain.msg.annotations);
-    assert.deepEqual(onWorker.status.at(-1), onMain.status.at(-1));
+    // Same status apart from the run time each side took.
+    const withoutMs = (s: { text?: string } | undefined) => ({ ...s, text: s?.text?.replace(/ · [\d.]+ ms$/, '') });
+    assert.deepEqual(withoutMs(onWorker.status.at(-1)), withoutMs(onMain.status.at(-1)));
     assertFinds(a.classMap, RED_OBJECT);
     // The message keeps its own outputs and picture: nothing was detached by the transfer to the worker.
     assert.equal(onWorker.msg.outputs.output.data.byteLength, 64 * 64 * 4);

@@ -81,7 +81,7 @@ describe('edge-mlops quantize', function () {
     assert.equal(readQuantizationRecord(fs.readFileSync(output))!.needsVnniOnX86, true);
     const bad = await runCommand([path.join(dir, 'model.onnx'), output, '--calibration', path.join(dir, 'images'), '--weight-bits', '6']);
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /--weight-bits is one of 7, 8, auto/);
+    assert.match(bad.stderr, /Expected one of 7, 8, auto for --weight-bits but received '6' of type string/);
   });
 
   it('corrects Conv biases with --bias-correction and says so', async () => {
@@ -106,7 +106,7 @@ describe('edge-mlops quantize', function () {
     assert.match(unknown.stderr, /the model has no output "logits"; its outputs are "y"/);
     const bad = await runCommand([path.join(dir, 'model.onnx'), output, '--calibration', path.join(dir, 'images'), '--target-agreement', '97']);
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /--target-agreement takes a number between 0 and 1/);
+    assert.match(bad.stderr, /Expected number above 0 and at most 1, e.g. 0.97 for --target-agreement but received '97' of type string/);
   });
 
   it('bounds calibration memory with --max-memory: more, smaller inferences, same ranges', async () => {
@@ -157,7 +157,7 @@ describe('edge-mlops quantize', function () {
     assert.match(missing.stderr, /usage: edge-mlops quantize/);
     const badMethod = await runCommand(['a.onnx', 'b.onnx', '--mode', 'dynamic', '--method', 'magic']);
     assert.equal(badMethod.code, 2);
-    assert.match(badMethod.stderr, /--method is one of minmax, percentile, entropy/);
+    assert.match(badMethod.stderr, /Expected one of minmax, percentile, entropy, mse for --method but received 'magic' of type string/);
   });
 
   it('reports refusals with exit code 1 and the reason', async () => {

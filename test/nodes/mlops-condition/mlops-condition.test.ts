@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { catchNode, nextMessage, nextMessages, nodeModule, recordStatus, testHelper, withCatch } from '../../helpers/flow';
 import { checkerboard, greyPicture, segmentation } from '../../helpers/condition-fixtures';
 import { formatMs, totalMs } from '../../../lib/timings';
+import { inspectionLog } from '../../../nodes/shared/inspections';
 
 const conditionNode = nodeModule('mlops-condition');
 
@@ -38,6 +39,24 @@ describe('mlops-condition node', () => {
     assert.ok(totalMs(msg.timings) >= 3);
   });
 
+  it('records the inspection for the editor\'s edge ML sidebar: state, reasons, model, the tab\'s flow name and version, timings', async () => {
+    const flow = withCatch(config);
+    flow[0] = { id: 'tab', type: 'tab', label: 'test', env: [{ name: 'MODULE_NAME', value: 'vqi-flow', type: 'str' }, { name: 'MODULE_VERSION', value: '1.2.0', type: 'str' }] };
+    await testHelper.load([conditionNode, catchNode], flow);
+    const received = nextMessage('out');
+    testHelper.getNode('cond').receive({
+      _msgid: 'inspection-1', segmentation: segmentation({ tower: 1000, rust: 60 }), image: checkerboard, assetId: 'tower-12',
+      model: { name: 'tower-seg', version: '2.0.0', sha256: 'ab' }, timings: { decode: 2, infer: 20 },
+    });
+    const msg = await received;
+    const entry = inspectionLog.entries().find((e) => e.msgId === 'inspection-1');
+    assert.deepEqual({ ...entry, at: typeof entry?.at }, {
+      msgId: 'inspection-1', assetId: 'tower-12', assetType: 'tower', state: 'CRITICAL', severity: 'CRITICAL', reasons: msg.condition.reasons,
+      model: { name: 'tower-seg', version: '2.0.0' }, flow: { name: 'vqi-flow', version: '1.2.0' },
+      timings: msg.timings, totalMs: totalMs(msg.timings), at: 'number', node: 'cond',
+    });
+  });
+
   it('asks for a retake on a blurry picture, with the reason in the status', async () => {
     const { status, node } = await load();
     const received = nextMessage('out');
@@ -46,7 +65,7 @@ describe('mlops-condition node', () => {
     assert.deepEqual([msg.condition.assetId, msg.condition.state, msg.condition.severity, msg.condition.reasons],
       ['T1', 'RETAKE', 'WARNING', ['too blurry: sharpness 0 < 15 (variance of the Laplacian)']]);
     assert.equal(status.at(-1)!.fill, 'blue');
-    assert.match(status.at(-1)!.text!, /^retake: too blurry/);
+    assert.match(status.at(-1)!.text!, /^retake: too blurry · total [\d.]+ ms$/, 'the reason\'s heading only: the figures are in msg.condition.reasons');
   });
 
   it('debounces per msg.assetId', async () => {

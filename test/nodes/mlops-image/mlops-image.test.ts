@@ -115,7 +115,7 @@ describe('mlops-image node', () => {
       await load();
       const node = testHelper.getNode('image');
       assert.deepEqual(node.warn.args.map((call: unknown[]) => call[0]), [
-        'sharp cannot be loaded on this device (Could not load the "sharp" module); decoding with jimp, which is slower and cannot read WebP or AVIF',
+        'sharp cannot be loaded on this device (Could not load the "sharp" module); decoding with jimp, which is slower and cannot read WebP or AVIF; no previews in the editor',
       ]);
       const received = nextMessage('out');
       node.receive({ payload: png });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { testHelper, nodeModule, catchNode, nextMessage, nextMessages, recordStatus, withCatch } from '../../helpers/flow';
 import type { ModelConfigNode } from '../../../nodes/shared/model-node';
+import { formatMs } from '../../../lib/timings';
 import {
   convModel, floats, floatsOf, notOnnxFile, reshapeModel, slowModel, tensorMessage, twoInputModel,
 } from '../../fixtures/inference-models';
@@ -75,7 +76,8 @@ describe('mlops-infer node', function () {
     await new Promise((resolve) => setImmediate(resolve));
     const last = statuses.at(-1)!;
     assert.equal(last.fill, 'green');
-    assert.match(last.text!, /^conv-demo 1\.2 · ready · \d+ ms$/);
+    // Idle after a message: the model and its last run time (the green dot says ready), ms as msg.timings.infer.
+    assert.equal(last.text, `conv-demo 1.2 · ${formatMs(msg.timings.infer)} ms`);
   });
 
   it('feeds several inputs from msg.tensors', async () => {

@@ -7,6 +7,9 @@ import { catchNode, nextMessage, nodeModule, recordStatus, repoRoot, testHelper,
 import { floatOutput, geometry, logitsFor, solidImage } from '../../helpers/segmentation-fixtures';
 import { formatMs } from '../../../lib/timings';
 
+// What RED.comms.publish emits inside the runtime (what the editor's websocket forwards).
+const { events: commsEvents } = require('@node-red/util') as { events: NodeJS.EventEmitter };
+
 // A stand-in for the mlops-model config node offering only what mlops-segment uses: info.metadata, and the
 // reference counting every node that uses a model does.
 function fakeModelNode(RED: any) {
@@ -53,6 +56,29 @@ describe('mlops-segment node', () => {
     await testHelper.load([segmentNode, catchNode, fakeModelNode], withCatch({ ...config, ...settings }, [modelConfig]));
     return { status: recordStatus('seg'), node: testHelper.getNode('seg') };
   }
+
+  it('previews the overlay in the editor after the message went on, with the legend of the classes present', async () => {
+    const { node } = await load();
+    const previews: { topic: string; data: any }[] = [];
+    const published = new Promise<void>((resolve) => {
+      const listener = (event: { topic: string; data: any }) => {
+        if (event.topic !== 'mlops-vision/preview/seg') return;
+        previews.push(event);
+        commsEvents.off('comms', listener);
+        resolve();
+      };
+      commsEvents.on('comms', listener);
+    });
+    const received = nextMessage('out');
+    node.receive(goodMessage({ _msgid: 'picture-1', assetId: 'tower-3' }));
+    await received;
+    assert.equal(previews.length, 0, 'the message first');
+    await published;
+    const { data } = previews[0]!;
+    assert.deepEqual([data.kind, data.msgId, data.assetId, data.source], ['segment', 'picture-1', 'tower-3', { width: 8, height: 4 }]);
+    assert.deepEqual(data.legend, [{ label: 'tower', color: '#ff0000', percent: 25 }, { label: 'line', color: '#0000ff', percent: 12.5 }]);
+    assert.deepEqual([data.picture.width, data.picture.height], [8, 4], 'a small overlay is not enlarged');
+  });
 
   it('writes msg.segmentation, msg.annotations and msg.timings.postprocess, named by the model metadata', async () => {
     const { status, node } = await load();
@@ -125,7 +151,7 @@ describe('mlops-segment node', () => {
     for (let i = 0; i < 2; i++) {
       const caught = nextMessage('caught');
       node.receive(goodMessage());
-      assert.match((await caught).error.message, /Colour "red" in the colours is not of the form #rrggbb/);
+      assert.match((await caught).error.message, /Expected colours of the form #rrggbb, like #ff8800 for colors but received 'red' of type string/);
       assert.equal(status.at(-1)!.fill, 'red');
     }
   });
@@ -154,9 +180,12 @@ describe('mlops-segment node', () => {
 
 describe('mlops-segment locale catalog', () => {
   const catalog = JSON.parse(fs.readFileSync(path.join(repoRoot, 'locales', 'en-US', 'mlops-segment.json'), 'utf8'))['mlops-segment'];
-  const sources = ['decode', 'project', 'palette', 'config', 'index', 'segment-pool']
+  const segmentation = ['decode', 'project', 'palette', 'config', 'index', 'segment-pool']
     .map((name) => fs.readFileSync(path.join(repoRoot, 'lib', 'segmentation', `${name}.ts`), 'utf8'))
     .join('\n');
+  // Settings are read with the toolkit, which raises bad-setting (and fills its placeholders) in lib/settings.ts.
+  const toolkit = fs.readFileSync(path.join(repoRoot, 'lib', 'settings.ts'), 'utf8');
+  const sources = /\b(badSetting|numberSetting|nonNegativeInteger)\(/.test(segmentation) ? `${segmentation}\n${toolkit}` : segmentation;
 
   it('has a translation for every error code the segmentation code raises, with placeholders it fills', () => {
     const raised = new Set([...sources.matchAll(/PipelineError\(\s*'([a-z0-9-]+)'/g)].map((m) => m[1]!));

@@ -40,6 +40,6 @@ describe('classify: outputs → predictions', () => {
     assert.equal(code(() => classify(output([1, 2, 3, 4], [1, 2, 2]), resolved())), 'bad-shape');
     assert.equal(code(() => classify(output([1, 2, 3], [1, 3]), resolved({ labels: 'a, b' }))), 'label-count');
     assert.equal(code(() => classifySettings({ threshold: 2 })), 'bad-setting');
-    assert.equal(code(() => classifySettings({ labels: '[1,2' })), 'bad-list');
+    assert.equal(code(() => classifySettings({ labels: '[1,2' })), 'bad-setting');
   });
 });

@@ -78,7 +78,7 @@ describe('segmentation: decoding model outputs', () => {
     const int64 = { data: Buffer.alloc(8), type: 'int64' as const, dims: [1, 1, 1, 1] };
     assert.throws(() => decodeClassPlane(int64, 'o', decodeDefaults), code('unsupported-type'));
     assert.throws(() => decodeClassPlane(floatOutput([1, 2, 3], [1, 1, 2, 2]), 'o', decodeDefaults), /holds 12 bytes .* needs 16/);
-    assert.throws(() => decodeClassPlane(floatOutput([1], [1, 1, 1, 1]), 'o', { singleChannel: 'sigmoid', threshold: 1 }), code('bad-threshold'));
+    assert.throws(() => decodeClassPlane(floatOutput([1], [1, 1, 1, 1]), 'o', { singleChannel: 'sigmoid', threshold: 1 }), code('bad-setting'));
   });
 });
 
@@ -208,10 +208,10 @@ describe('segmentation: labels and colours', () => {
     assert.deepEqual(parseList(' tower, line ,', 'labels'), ['tower', 'line', '']);
     assert.deepEqual(parseList('["a, b", "c"]', 'labels'), ['a, b', 'c']);
     assert.deepEqual(parseList('', 'labels'), []);
-    assert.throws(() => parseList('[1, 2]', 'labels'), code('bad-list'));
-    assert.throws(() => parseList('["a"', 'labels'), /do not parse/);
+    assert.throws(() => parseList('[1, 2]', 'labels'), { code: 'bad-setting', message: "Expected a JSON array of strings or a comma list for labels but received '[1, 2]' of type string" });
+    assert.throws(() => parseList('["a"', 'labels'), /does not parse/);
     assert.deepEqual(parseColours('#FF0000,#00ff00', 'colours'), ['#ff0000', '#00ff00']);
-    assert.throws(() => parseColours('red', 'colours'), /Colour "red" in the colours is not of the form #rrggbb/);
+    assert.throws(() => parseColours('red', 'colors'), { code: 'bad-setting', message: "Expected colours of the form #rrggbb, like #ff8800 for colors but received 'red' of type string" });
   });
 
   it('takes configuration first, then model metadata, then defaults', () => {
@@ -242,7 +242,7 @@ describe('segmentation: node settings', () => {
     assert.equal(segmentOptionsFromConfig({ singleChannel: 'sigmoid' }).singleChannel, 'sigmoid');
     assert.deepEqual(options.overlay, { opacity: 0.5, includeBackground: false, legend: true, format: 'jpeg' });
     assert.equal(segmentOptionsFromConfig({ overlay: false }).overlay, undefined);
-    assert.throws(() => segmentOptionsFromConfig({ threshold: '1.5' }), /Setting "threshold" is "1.5"; it must be a probability between 0 and 1/);
+    assert.throws(() => segmentOptionsFromConfig({ threshold: '1.5' }), { code: 'bad-setting', message: "Expected number above 0 and below 1 for threshold but received '1.5' of type string" });
     assert.throws(() => segmentOptionsFromConfig({ maxComponents: 2.5 }), code('bad-setting'));
   });
 });
