@@ -256,6 +256,26 @@ function alignBench(): void {
   goals.push({ name: 'mlops-align readings/s', value: fmt(r.readingsPerSecond, 0), goal: 'reported', met: true });
 }
 
+/** The editor previews are made after send: one picture at a time, the flow with them on vs off, blocks alternated. */
+async function previews(): Promise<void> {
+  section('Editor previews on vs off, one image at a time (the pipeline above; thumbnails ≤ 2/s per node, after send)');
+  const jpegs = await textJpegs(6);
+  const runs: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  for (const side of ['on', 'off', 'off', 'on'] as const) {
+    const flow = await startFlow(PPOCR_SPEC, 1, 2, 4, side === 'on');
+    await flow.inspect(jpegs[0]!);
+    for (let i = 0; i < 8; i++) {
+      const started = performance.now();
+      await flow.inspect(jpegs[i % jpegs.length]!);
+      runs[side].push(performance.now() - started);
+    }
+    await flow.close();
+  }
+  const ratio = median(runs.on) / median(runs.off);
+  console.log(`previews on median ${fmt(median(runs.on))} ms, off ${fmt(median(runs.off))} ms, ratio ${fmt(ratio, 3)}x (16 runs each, in blocks on/off/off/on)`);
+  goals.push({ name: 'latency with previews / without', value: `${fmt(ratio, 3)}x`, goal: '≤ 1.05x', met: ratio <= 1.05 });
+}
+
 async function durableWrites(): Promise<void> {
   section('Durable writes on the event loop: publishing queue append (fsync on/off) and mlops-collect sample add, per call');
   for (const line of formatFsyncCost(await benchFsyncCost(300))) console.log(line);
@@ -264,7 +284,7 @@ async function durableWrites(): Promise<void> {
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
-  const parts: Record<string, () => Promise<void> | void> = { pipelineLatency, throughput, eventLoop, heavyModel, preprocessing, fanOut, quantization, tuning, ppocrAgreement, calibrationMemory, paper, overload, inferenceApi, alignBench, durableWrites };
+  const parts: Record<string, () => Promise<void> | void> = { pipelineLatency, previews, throughput, eventLoop, heavyModel, preprocessing, fanOut, quantization, tuning, ppocrAgreement, calibrationMemory, paper, overload, inferenceApi, alignBench, durableWrites };
   console.log(`# edge-mlops benchmark — ${new Date().toISOString()}, Node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model} (${describeCpu()}), load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const benchStarted = performance.now();
   for (const [name, run] of Object.entries(parts)) if (only.length === 0 || only.includes(name)) await run();

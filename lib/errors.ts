@@ -49,7 +49,7 @@ export const ERROR_CODES = {
   // models (mlops-model) and inference (mlops-infer)
   'no-path': 'the model path is empty',
   'env-unset': 'the model path names an environment variable that is not set',
-  'bad-bundled-name': 'the bundled: model name is not a plain file name',
+  'bad-bundled-name': 'a bundled: name is not a plain file name of the package\'s models or sample pictures',
   'model-not-found': 'the model file does not exist',
   'model-not-file': 'the model path is a folder, not a file',
   'model-unreadable': 'the model file cannot be read',

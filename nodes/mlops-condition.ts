@@ -23,7 +23,10 @@ const STATUS_LOOK: Record<ConditionResult['state'], Pick<NodeStatus, 'fill' | 's
 
 /** The state (or the retake reason), then the pipeline's total: the sum of every stage msg.timings carries. */
 function statusText(RED: NodeAPI, condition: ConditionResult, pipelineMs: number): string {
-  const values = { asset: condition.assetType, state: condition.state, reason: condition.reasons[0] ?? '' };
+  // A status is a line under the node, not the place for figures: the reasons' headings ("too blurry, too dark");
+  // msg.condition.reasons has them in full.
+  const headings = condition.reasons.map((reason) => reason.split(':')[0]!.trim());
+  const values = { asset: condition.assetType, state: condition.state, reason: headings.join(', ') };
   const judged = condition.state === 'RETAKE'
     ? translate(RED, `${TYPE}.status.retake`, `retake: ${values.reason}`, values)
     : translate(RED, `${TYPE}.status.state`, `${values.asset}: ${values.state}`, values);

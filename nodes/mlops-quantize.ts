@@ -1,7 +1,8 @@
 // mlops-quantize: int8-quantizes the model of an mlops-model config node with calibration tensors that arrive on
-// msg.tensor (or a folder of images) and writes <name>.int8.onnx next to it. The work runs in a worker thread.
+// msg.tensor (or a folder of images) and writes <name>.int8.onnx next to it (a bundled model's into <userDir>/models).
+// The work runs in a worker thread.
 import { PipelineError } from '../lib/errors';
-import { CalibrationCollector, int8ModelPath } from '../lib/quantize/collector';
+import { CalibrationCollector, calibrationFolderPath, int8ModelPath, modelFileSetting } from '../lib/quantize/collector';
 import { normalisationText, type QuantizeJob, type QuantizeSummary } from '../lib/quantize/job';
 import { runQuantizeJobInWorker } from '../lib/quantize/run-in-worker';
 import { badSetting, enumSetting, numberSetting, positiveInteger } from '../lib/settings';
@@ -31,6 +32,8 @@ interface QuantizeNodeConfig extends NodeDefinition {
 }
 
 const NORMALISATION_DEFAULTS_ENGLISH = 'calibration images were normalised with __settings__';
+const FEW_PICTURES_ENGLISH = 'calibrated with __count__ pictures from __folder__, fewer than the __target__ set in "Calibration inputs": ranges measured on few pictures may clip production pictures; add pictures like them to the folder, or lower the setting';
+const WRITTEN_ENGLISH = 'int8 model __version__ written to __path__; to inspect with it, set the file of the mlops-model configuration to __file__';
 
 const STATUS_ENGLISH = {
   collecting: 'collected __count__/__target__',
@@ -75,9 +78,10 @@ export = function register(RED: NodeAPI): void {
     const t = (key: keyof typeof STATUS_ENGLISH, subs: Record<string, string | number>) =>
       translate(RED, `mlops-quantize.status.${key}`, STATUS_ENGLISH[key], subs);
 
+    const userDir = RED.settings.userDir ?? process.cwd();
     const baseJob = (modelPath: string, { options, compare }: NonNullable<typeof settings>): Omit<QuantizeJob, 'samples' | 'calibrationDir'> => ({
       inputPath: modelPath,
-      outputPath: int8ModelPath(modelPath),
+      outputPath: int8ModelPath(modelPath, userDir),
       options,
       compare,
     });
@@ -114,7 +118,8 @@ export = function register(RED: NodeAPI): void {
         }
         job = { ...baseJob(model.modelPath, settings), samples: collector.take() };
       } else if (folder) {
-        job = { ...baseJob(model.modelPath, settings), calibrationDir: folder };
+        // "Calibration inputs" is also how many pictures of the folder are read.
+        job = { ...baseJob(model.modelPath, settings), calibrationDir: calibrationFolderPath(folder, userDir), limit: settings.samples };
       } else if (settings.options.mode === 'dynamic') {
         job = baseJob(model.modelPath, settings);
       } else {
@@ -124,15 +129,23 @@ export = function register(RED: NodeAPI): void {
       const speed = summary.latency ? ` · ${summary.latency.speedup.toFixed(2)}×` : '';
       const agreement = summary.agreement?.[0];
       const tuning = summary.record.accuracyTuning;
+      const fewPictures = job.calibrationDir !== undefined && summary.record.calibrationSamples < settings.samples;
       node.status({
-        fill: tuning && !tuning.met ? 'yellow' : 'green', shape: 'dot',
+        fill: (tuning && !tuning.met) || fewPictures ? 'yellow' : 'green', shape: 'dot',
         text: t('done', { ratio: summary.sizeRatio.toFixed(2), details: `${speed}${agreement ? ` · ${agreement.metric} ${agreement.score.toFixed(3)}` : ''}${tuning ? ` · ${tuning.floatNodes.length} float` : ''}` }),
       });
       if (summary.normalisation && summary.normalisation.defaulted.length > 0) {
         node.warn(translate(RED, 'mlops-quantize.warnings.normalisationDefaults', NORMALISATION_DEFAULTS_ENGLISH, { settings: normalisationText(summary.normalisation) }));
       }
+      if (fewPictures) {
+        node.warn(translate(RED, 'mlops-quantize.warnings.fewPictures', FEW_PICTURES_ENGLISH,
+          { count: summary.record.calibrationSamples, folder: job.calibrationDir!, target: settings.samples }));
+      }
+      const modelFile = modelFileSetting(summary.outputPath, userDir);
+      node.log(translate(RED, 'mlops-quantize.log.written', WRITTEN_ENGLISH, { version: summary.record.version, path: summary.outputPath, file: modelFile }));
       msg.payload = summary;
       msg.modelPath = summary.outputPath;
+      msg.modelFile = modelFile;
       send(msg);
     });
   }

@@ -2,6 +2,7 @@
 // a bare base64 string, or an http(s) URL (camera snapshot).
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { bundledPath, isBundled } from '../bundled';
 import { PipelineError } from '../errors';
 import { formatBytes } from '../util/format';
 
@@ -213,6 +214,11 @@ export async function readEncodedImage(payload: unknown, options: SourceOptions)
     else if (/^https?:\/\//i.test(text)) result = { bytes: await fetchUrl(text, options), source: 'url', origin: text.replace(/\/\/[^/@]*@/, '//') };
     else if (looksLikeBase64(text)) result = { bytes: fromBase64(text, options.maxBytes), source: 'base64' };
     else if (text === '') throw new PipelineError('empty-string', 'msg.payload is an empty string; send image bytes, a file path, a data: URL, base64 or an http(s) URL');
+    // The package's own sample pictures ("try it" inject nodes): readable whatever the base directory is.
+    else if (isBundled(text)) {
+      const file = bundledPath(text, 'samples');
+      result = { bytes: await readConfinedFile(path.basename(file), { ...options, baseDir: path.dirname(file) }), source: 'file', origin: text };
+    }
     else result = { bytes: await readConfinedFile(text, options), source: 'file', origin: text };
   } else {
     const kind = payload === null ? 'null' : Array.isArray(payload) ? 'an array' : typeof payload;

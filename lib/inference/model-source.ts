@@ -1,14 +1,13 @@
 // Finding an ONNX file, reading its description, and explaining why onnxruntime could not load it.
 import fs from 'node:fs';
 import path from 'node:path';
+import { bundledPath, isBundled } from '../bundled';
 import { PipelineError } from '../errors';
-import { PACKAGE_ROOT } from '../package-root';
 import { readModelInfo, readModelInfoInWorker, OnnxFormatError, type ModelInfo } from '../onnx';
 import type { WarmupInput } from './protocol';
 
 /** The package's root; bundled models live in its models/ folder. */
 export { PACKAGE_ROOT } from '../package-root';
-const BUNDLED_PREFIX = 'bundled:';
 
 export interface PathContext {
   /** Node-RED's userDir: relative paths are relative to it. */
@@ -30,14 +29,7 @@ export function resolveModelPath(spec: string, context: PathContext): string {
     }
     return value;
   });
-  if (expanded.startsWith(BUNDLED_PREFIX)) {
-    const name = expanded.slice(BUNDLED_PREFIX.length);
-    if (!name || name.includes('..') || path.isAbsolute(name)) {
-      throw new PipelineError('bad-bundled-name', `"${expanded}" does not name a bundled model; use bundled:<file name in the package's models folder>`,
-        { path: expanded });
-    }
-    return path.join(context.packageRoot ?? PACKAGE_ROOT, 'models', name);
-  }
+  if (isBundled(expanded)) return bundledPath(expanded, 'models', context.packageRoot);
   return path.resolve(context.userDir, expanded);
 }
 

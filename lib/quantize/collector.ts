@@ -1,14 +1,35 @@
 // Collects calibration tensors arriving one message at a time (msg.tensor, see lib/contract.ts).
 import path from 'node:path';
+import { BUNDLED_SAMPLES, insidePackage, isBundled } from '../bundled';
+import { PACKAGE_ROOT } from '../package-root';
 import { assertTensor } from '../contract';
 import { PipelineError } from '../errors';
 import type { CalibrationSample } from './calibrate';
 
-/** `<dir>/<name>.int8.onnx` next to the float model. */
-export function int8ModelPath(modelPath: string): string {
-  const dir = path.dirname(modelPath);
+/**
+ * `<name>.int8.onnx` next to the float model, or in `<userDir>/models/` for a model in the package's folder (a bundled
+ * model): `npm update` replaces that folder, and it may not be writable.
+ */
+export function int8ModelPath(modelPath: string, userDir: string, packageRoot = PACKAGE_ROOT): string {
   const base = path.basename(modelPath).replace(/\.onnx$/i, '');
+  const dir = insidePackage(modelPath, packageRoot) ? path.join(userDir, 'models') : path.dirname(modelPath);
   return path.join(dir, `${base}.int8.onnx`);
+}
+
+/** A file as a model configuration's file field takes it: relative to the user directory when inside it. */
+export function modelFileSetting(file: string, userDir: string): string {
+  const relative = path.relative(path.resolve(userDir), path.resolve(file));
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : path.resolve(file);
+}
+
+/** The calibration folder a setting names: `bundled:samples` (the package's sample pictures), else a path (relative: to userDir). */
+export function calibrationFolderPath(spec: string, userDir: string, packageRoot = PACKAGE_ROOT): string {
+  const text = spec.trim();
+  if (text === BUNDLED_SAMPLES) return path.join(packageRoot, 'samples');
+  if (isBundled(text)) {
+    throw new PipelineError('bad-bundled-name', `"${text}" does not name the bundled sample pictures; use ${BUNDLED_SAMPLES} or the path of a folder`, { path: text });
+  }
+  return path.resolve(userDir, text);
 }
 
 export class CalibrationCollector {

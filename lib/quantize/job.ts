@@ -117,6 +117,7 @@ export async function runQuantizeJob(job: QuantizeJob, onProgress: JobProgress =
   });
   onProgress('write', 0, 1);
   try {
+    fs.mkdirSync(path.dirname(job.outputPath), { recursive: true });
     fs.writeFileSync(job.outputPath, result.model);
   } catch (err) {
     throw new PipelineError('output-unwritable', `cannot write the quantized model to "${job.outputPath}": ${(err as Error).message}; choose a writable path`, { path: job.outputPath });

@@ -89,14 +89,18 @@ export async function deployedFlow(url: string): Promise<Record<string, any>[]> 
   return (await res.json()) as Record<string, any>[];
 }
 
-/** Import ▸ Examples ▸ <package> ▸ `name`, as a user picks it; resolves with the id of the tab it added. */
-export async function importExample(page: Page, packageName: string, name: string): Promise<string> {
+/**
+ * Import ▸ Examples ▸ <package> ▸ `name`, as a user picks it; resolves with the id of the tab it added. `copy`: the
+ * example is already in the workspace, and the user answers the editor's "already exist" notice with Import copy.
+ */
+export async function importExample(page: Page, packageName: string, name: string, { copy = false } = {}): Promise<string> {
   const tabsBefore = await page.evaluate(() => RED.nodes.getWorkspaceOrder() as string[]);
   await page.evaluate(() => RED.actions.invoke('core:show-examples-import-dialog'));
   const tree = page.locator('.red-ui-clipboard-dialog-tab-library:visible');
   await tree.locator('.red-ui-treeList-label', { hasText: packageName }).first().click();
   await tree.locator('.red-ui-treeList-label', { hasText: new RegExp(`^${name}$`) }).click();
   await page.click('#red-ui-clipboard-dialog-ok');
+  if (copy) await page.locator('.red-ui-notification button', { hasText: /^Import copy$/ }).click();
   const handle = await page.waitForFunction((known) => (RED.nodes.getWorkspaceOrder() as string[]).find((id) => !known.includes(id)), tabsBefore);
   return (await handle.jsonValue()) as string;
 }
@@ -175,4 +179,32 @@ export async function shownStatus(page: Page, nodeId: string): Promise<{ fill?: 
     const status = RED.nodes.node(id)?.status;
     return status ? { fill: status.fill, shape: status.shape, text: status.text } : undefined;
   }, nodeId);
+}
+
+/** Clicks the button of inject node `nodeId`, as a user does to send its message (its tab is shown first). */
+export async function clickInject(page: Page, nodeId: string): Promise<void> {
+  await page.evaluate((id) => RED.view.reveal(id), nodeId);
+  await page.locator(`[id="${nodeId}"] .red-ui-flow-node-button`).click();
+}
+
+/**
+ * Edit flow ▸ Environment, as a user does it: double-clicks the tab, opens the Environment Variables pane, types
+ * `values` (name → text) into the value fields of those variables, presses Done.
+ */
+export async function setFlowEnv(page: Page, tabId: string, values: Record<string, string>): Promise<void> {
+  await page.locator(`[id="red-ui-tab-${tabId}"]`).dblclick();
+  await page.click('[id="red-ui-tab-editor-tab-envProperties-link-button"]');
+  await page.waitForSelector('.red-ui-tray .node-input-env-name', { state: 'visible' });
+  await page.waitForFunction(() => !$('.red-ui-tray').is(':animated'));
+  for (const [name, value] of Object.entries(values)) {
+    const row = await page.evaluate((n) => $('.red-ui-tray .node-input-env-name').toArray().findIndex((e: { value: string }) => e.value === n), name);
+    if (row < 0) throw new Error(`the flow has no env variable ${name}`);
+    // A typedInput: the visible field sits in the container next to the (hidden) value input.
+    const field = page.locator('.red-ui-tray .node-input-env-value').nth(row)
+      .locator('xpath=following-sibling::div[contains(@class, "red-ui-typedInput-container")]//div[contains(@class, "red-ui-typedInput-input")]/input');
+    await field.fill(value);
+    await field.press('Tab');
+  }
+  await page.click('#node-dialog-ok');
+  await page.waitForFunction(() => $('.red-ui-tray').length === 0);
 }

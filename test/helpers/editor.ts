@@ -29,8 +29,12 @@ export function chromiumAvailable(): boolean {
   return false;
 }
 
-/** Deploys `flow`, opens the editor and resolves once node `readyNodeId` is in the editor's workspace. */
-export async function openEditor(flow: object[], readyNodeId: string, env: Record<string, string> = {}): Promise<EditorSession> {
+/**
+ * Deploys `flow`, opens the editor and resolves once node `readyNodeId` is in the editor's workspace. `viewport`: the
+ * browser window's size (playwright's default 1280×720 otherwise).
+ */
+export async function openEditor(flow: object[], readyNodeId: string, env: Record<string, string> = {},
+  viewport?: { width: number; height: number }): Promise<EditorSession> {
   const flowFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-editor-')), 'flows.json');
   fs.writeFileSync(flowFile, JSON.stringify(flow));
   let runtime: RuntimeProcess | undefined;
@@ -42,7 +46,7 @@ export async function openEditor(flow: object[], readyNodeId: string, env: Recor
   try {
     runtime = await startRuntimeProcess(flowFile, env);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-    const page = await browser.newPage();
+    const page = await browser.newPage(viewport ? { viewport } : {});
     const scriptErrors: string[] = [];
     page.on('pageerror', (err) => scriptErrors.push(err.message));
     await page.goto(runtime.url);

@@ -10,10 +10,13 @@ import type { Page } from 'playwright-core';
 import { chromiumAvailable, openEditor, type EditorSession } from '../helpers/editor';
 import {
   debugMessage, deployedFlow, deployFromEditor, importExample, nodesOnTab, openConfigFromDialog, openDialog, pressDone,
-  pressUpdate, recordDebugMessages, waitForStatus, cancelDialogs, clearDebugMessages,
+  pressUpdate, recordDebugMessages, waitForStatus, cancelDialogs, clearDebugMessages, clickInject,
 } from '../helpers/editor-actions';
+import { readQuantizationRecord } from '../../lib/quantize';
 import { repoRoot } from '../helpers/flow';
 import { Mosquitto, Recorder } from '../helpers/mosquitto';
+
+declare const RED: any;
 
 const PACKAGE = '@edge-mlops/node-red-vision';
 const EXPECTED = JSON.parse(fs.readFileSync(path.join(repoRoot, 'samples', 'expected.json'), 'utf8')) as Record<string, string>;
@@ -217,12 +220,42 @@ describe('every node through the editor: Import ▸ Examples, dialog, Deploy, ru
     await waitForStatus(page, classify, /\b(fine|failing)\b/);
   });
 
-  // Not yet here: mlops-quantize (its example needs a calibration run), mlops-collect (landed while this was written).
-  const NOT_YET = ['mlops-quantize', 'mlops-collect'];
-  it(`covered every node type of the package but ${NOT_YET.join(', ')}`, function () {
+  it('mlops-quantize: calibration inputs set in the dialog are what the int8 model was calibrated with', async () => {
+    const tab = tabs['quantize-model']!;
+    const quantize = await only('quantize-model', 'mlops-quantize');
+    const modelFile = await page.evaluate((z) => RED.nodes.filterNodes({ z, type: 'debug' })
+      .find((n: { complete: string }) => n.complete === 'modelFile').id as string, tab);
+    await editAndDeploy(quantize, async () => {
+      await page.fill('#node-input-samples', '3');
+      await page.uncheck('#node-input-compare');
+    });
+    await clickInject(page, await only('quantize-model', 'inject'));
+    assert.equal(await debugMessage(page, modelFile, /int8/, 180000), 'models/vqi-demo.int8.onnx');
+    await waitForStatus(page, quantize, /^int8: /);
+    const written = fs.readFileSync(path.join(editor!.userDir, 'models', 'vqi-demo.int8.onnx'));
+    const record = readQuantizationRecord(written)!;
+    assert.deepEqual([record.calibrationSamples, record.version], [3, '1.0.0-int8']);
+  });
+
+  it('mlops-collect: a store folder set in the dialog receives the picture asked for with ?collect=true', async () => {
+    const store = fs.mkdtempSync(path.join(os.tmpdir(), 'collect-store-'));
+    try {
+      await editAndDeploy(await only('collect-training-data', 'mlops-collect'), () => page.fill('#node-input-directory', store));
+      const res = await fetch(`${editor!.url}/vqi/collect?asset=tower-10&collect=true`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: rusty });
+      const body = await res.json() as { collected: { kept: boolean; id: string } };
+      assert.equal(res.status, 200, JSON.stringify(body));
+      assert.equal(body.collected.kept, true);
+      const files = fs.readdirSync(store, { recursive: true }).map(String);
+      assert.ok(files.some((f) => f.includes(body.collected.id)), `${body.collected.id} not in ${files.join(', ')}`);
+    } finally {
+      fs.rmSync(store, { recursive: true, force: true });
+    }
+  });
+
+  it('covered every node type of the package', function () {
     const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
     const covered = (this.test!.parent!.tests.map((t) => /^(mlops-[a-z0-9-]+):/.exec(t.title)?.[1]).filter(Boolean) as string[]);
-    assert.deepEqual(Object.keys(pkg['node-red'].nodes).filter((type) => !covered.includes(type)).sort(), [...NOT_YET].sort());
+    assert.deepEqual(Object.keys(pkg['node-red'].nodes).filter((type) => !covered.includes(type)), []);
   });
 
   it('raised no script error in the editor', () => {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { readModelInfo } from '../../../lib/onnx';
 import { readQuantizationRecord } from '../../../lib/quantize';
-import { catchNode, nextMessage, nodeModule, recordStatus, testHelper, withCatch } from '../../helpers/flow';
+import { catchNode, nextMessage, nodeModule, recordStatus, repoRoot, testHelper, withCatch } from '../../helpers/flow';
 import { imageModel, noise, writeCalibrationImages } from '../../helpers/quant-models';
 
 const quantizeNode = nodeModule('mlops-quantize');
@@ -113,7 +113,7 @@ describe('mlops-quantize node', function () {
   });
 
   it('fails a message without tensor or folder, then quantizes from msg.folder', async () => {
-    const { node } = await load({ compare: false });
+    const { node } = await load({ compare: false, samples: 3 });
     const caught = nextMessage('caught');
     node.receive({ payload: 'go' });
     assert.match((await caught).error.message, /^Error: the message has no msg.tensor and no calibration folder is set; send float32 tensors/);
@@ -127,5 +127,51 @@ describe('mlops-quantize node', function () {
     assert.deepEqual(msg.payload.normalisation.defaulted, ['scale', 'mean', 'std']);
     assert.deepEqual(warnings, ["calibration images were normalised with scale 1/255, mean [0, 0, 0], std [1, 1, 1]: scale, mean, std not in the model's metadata nor given, defaults used; calibration depends on them: give --mean/--std/--scale (node: metadata or mlops-tensor tensors) if the model was trained otherwise"]);
     assert.equal(msg.payload.latency, undefined);
+  });
+
+  it('reads at most "Calibration inputs" pictures of a folder, and warns (yellow) when the folder has fewer', async () => {
+    const { node, status } = await load({ compare: false, samples: 5, folder: path.join(dir, 'images') });
+    const warnings: string[] = [];
+    node.warn = (text: string) => { warnings.push(text); };
+    const output = nextMessage('out');
+    node.receive({ payload: 'go' });
+    assert.equal((await output).payload.record.calibrationSamples, 3);
+    const few = warnings.filter((w) => /^calibrated with 3 pictures from .*images, fewer than the 5 set in "Calibration inputs"/.test(w));
+    assert.equal(few.length, 1, warnings.join('\n'));
+    assert.equal(status.at(-1)!.fill, 'yellow');
+  });
+
+  it('quantizes the bundled model with the bundled samples into <userDir>/models, never into the package, as version 1.0.0-int8', async function () {
+    this.timeout(180000);
+    const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'quantize-userdir-'));
+    const packageModels = fs.readdirSync(path.join(repoRoot, 'models')).sort();
+    testHelper.settings({ userDir });
+    try {
+      const config = { id: 'q', type: 'mlops-quantize', model: 'model', mode: 'static', method: 'percentile', samples: 5, folder: 'bundled:samples', compare: false };
+      await testHelper.load([quantizeNode, modelNode, catchNode], withCatch(config, [{ id: 'model', type: 'mlops-model', path: 'bundled:vqi-demo.onnx', warmup: false }]));
+      const node = testHelper.getNode('q');
+      const logged: string[] = [];
+      node.log = (text: string) => { logged.push(text); };
+      const output = nextMessage('out', 170000);
+      node.receive({ payload: 'go' });
+      const msg = await output;
+      const written = path.join(userDir, 'models', 'vqi-demo.int8.onnx');
+      assert.equal(msg.payload.outputPath, written);
+      assert.equal(msg.modelFile, path.join('models', 'vqi-demo.int8.onnx'));
+      assert.equal(msg.payload.record.calibrationSamples, 5);
+      assert.equal(readModelInfo(fs.readFileSync(written)).metadata.version, '1.0.0-int8');
+      assert.deepEqual(fs.readdirSync(path.join(repoRoot, 'models')).sort(), packageModels, 'nothing written into the package');
+      assert.deepEqual(logged, [`int8 model 1.0.0-int8 written to ${written}; to inspect with it, set the file of the mlops-model configuration to models/vqi-demo.int8.onnx`]);
+    } finally {
+      testHelper.settings({ userDir: undefined });
+      fs.rmSync(userDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a bundled: folder other than bundled:samples, with the reason', async () => {
+    const { node } = await load({ folder: 'bundled:../models' });
+    const caught = nextMessage('caught');
+    node.receive({ payload: 'go' });
+    assert.match((await caught).error.message, /"bundled:\.\.\/models" does not name the bundled sample pictures; use bundled:samples or the path of a folder/);
   });
 });

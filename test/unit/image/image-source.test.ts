@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ingestImage, readEncodedImage, type SourceOptions } from '../../../lib/image';
+import { repoRoot } from '../../helpers/flow';
 import { refusal } from '../../helpers/refusal';
 import { quadrants, raw, startServer, type TestServer } from '../../fixtures/images';
 
@@ -62,6 +63,19 @@ describe('image sources: buffer, file, data URL, base64, http(s) URL', () => {
       code: 'too-large', message: 'the base64 image is 11.7 KiB, more than the limit of 9.8 KiB; raise "Max size" or send a smaller image',
     });
     assert.equal((await refusal(readEncodedImage(`data:image/png;base64,${huge}`, options()))).code, 'too-large');
+  });
+
+  it('reads the package\'s sample pictures as bundled:<file>, whatever the base directory; nothing else through it', async () => {
+    const sample = fs.readFileSync(path.join(repoRoot, 'samples', 'tower-rusty.jpg'));
+    for (const baseDir of [base, undefined]) {
+      const read = await readEncodedImage('bundled:tower-rusty.jpg', { ...options(), baseDir, maxBytes: 1_000_000 });
+      assert.deepEqual([read.source, read.origin, read.bytes.equals(sample)], ['file', 'bundled:tower-rusty.jpg', true]);
+    }
+    assert.deepEqual(await refusal(readEncodedImage('bundled:../package.json', options())), {
+      code: 'bad-bundled-name', message: '"bundled:../package.json" does not name a bundled sample picture; use bundled:<file name in the package\'s samples folder>',
+    });
+    assert.equal((await refusal(readEncodedImage('bundled:no-such.jpg', options()))).code, 'file-not-found');
+    assert.equal((await refusal(readEncodedImage('bundled:tower-rusty.jpg', { ...options(), bytesOnly: true }))).code, 'http-bytes-only');
   });
 
   it('reads files under the base directory, relative or absolute, also through symlinks that stay inside', async () => {
