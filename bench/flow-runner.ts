@@ -15,18 +15,19 @@ export interface FlowRunner {
   close(): Promise<void>;
 }
 
-export async function startFlow(spec: PipelineSpec, workers: number, threads: number, queueSize: number): Promise<FlowRunner> {
+/** Editor previews of mlops-image and mlops-segment: on by default, as a user's flow has them. */
+export async function startFlow(spec: PipelineSpec, workers: number, threads: number, queueSize: number, showPreview = true): Promise<FlowRunner> {
   const at = { z: 'tab', x: 0, y: 0 };
   await helper.load(nodeModules, [
     { id: 'tab', type: 'tab', label: 'bench' },
     { id: 'model', type: 'mlops-model', path: spec.modelPath, workers, intraOpThreads: threads, optimization: 'all', warmup: true },
-    { ...at, id: 'image', type: 'mlops-image', wires: [['tensor']] },
+    { ...at, id: 'image', type: 'mlops-image', showPreview, wires: [['tensor']] },
     { ...at, id: 'tensor', type: 'mlops-tensor', width: String(spec.width), height: String(spec.height), resize: 'fill',
       colorOrder: spec.colorOrder, layout: 'NCHW', dataType: 'float32', scale: String(spec.scale),
       mean: spec.mean.join(','), std: spec.std.join(','), wires: [['infer']] },
     { ...at, id: 'infer', type: 'mlops-infer', model: 'model', queueSize, queuePolicy: 'queue', wires: [['segment']] },
     { ...at, id: 'segment', type: 'mlops-segment', singleChannel: spec.singleChannel, threshold: spec.threshold,
-      labels: spec.labels.join(','), minArea: 100, maxComponents: 100, overlay: true, overlayFormat: 'jpeg', opacity: 0.5, legend: true, wires: [['out']] },
+      labels: spec.labels.join(','), minArea: 100, maxComponents: 100, overlay: true, overlayFormat: 'jpeg', opacity: 0.5, legend: true, showPreview, wires: [['out']] },
     { ...at, id: 'out', type: 'helper' },
   ]);
   await helper.getNode('model').ready();

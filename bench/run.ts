@@ -160,9 +160,10 @@ async function tuning(): Promise<void> {
 }
 
 async function ppocrAgreement(): Promise<void> {
-  section('PP-OCRv4 det int8 variants (640x640, 48 calibration pictures, 32 others to judge; IoU of DB maps at 0.3)');
+  section('PP-OCRv4 det int8 variants (640x640, 48 calibration pictures unless EDGE_MLOPS_PPOCR_CALIBRATION says, 32 others to judge; IoU of DB maps at 0.3)');
   const { rows, calibrationSeconds, cached } = await benchPpocrAgreement({
-    calibrationCount: 48, evaluationCount: 32, latencyRuns: 11,
+    calibrationCount: Number(process.env.EDGE_MLOPS_PPOCR_CALIBRATION ?? 48), evaluationCount: 32, latencyRuns: 11,
+    log: (line) => console.log(`  [${new Date().toISOString().slice(11, 19)}, load ${os.loadavg()[0]!.toFixed(1)}] ${line}`),
     variants: [
       { name: 'percentile 99.999 (default)', latency: true },
       { name: '+ bias correction', biasCorrection: true, latency: true },
@@ -179,8 +180,8 @@ async function ppocrAgreement(): Promise<void> {
 }
 
 async function calibrationMemory(): Promise<void> {
-  section('Calibration of a 1024x1024 input (PP-OCRv4 det, 8 pictures): default --max-memory 256 vs 32 MiB, one fresh process each');
-  const rows = await benchCalibrationMemory({ budgetsMB: [256, 32], pictures: 8, size: 1024 });
+  section('Calibration of a 1024x1024 input (PP-OCRv4 det, 6 pictures): ORT alone, default --max-memory 256 and 64 MiB, one fresh process each');
+  const rows = await benchCalibrationMemory({ budgetsMB: [0, 256, 64], pictures: 6, size: 1024 });
   console.log(formatCalibrationMemory(rows));
 }
 
@@ -256,6 +257,26 @@ function alignBench(): void {
   goals.push({ name: 'mlops-align readings/s', value: fmt(r.readingsPerSecond, 0), goal: 'reported', met: true });
 }
 
+/** The editor previews are made after send: one picture at a time, the flow with them on vs off, blocks alternated. */
+async function previews(): Promise<void> {
+  section('Editor previews on vs off, one image at a time (the pipeline above; thumbnails ≤ 2/s per node, after send)');
+  const jpegs = await textJpegs(6);
+  const runs: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  for (const side of ['on', 'off', 'off', 'on'] as const) {
+    const flow = await startFlow(PPOCR_SPEC, 1, 2, 4, side === 'on');
+    await flow.inspect(jpegs[0]!);
+    for (let i = 0; i < 8; i++) {
+      const started = performance.now();
+      await flow.inspect(jpegs[i % jpegs.length]!);
+      runs[side].push(performance.now() - started);
+    }
+    await flow.close();
+  }
+  const ratio = median(runs.on) / median(runs.off);
+  console.log(`previews on median ${fmt(median(runs.on))} ms, off ${fmt(median(runs.off))} ms, ratio ${fmt(ratio, 3)}x (16 runs each, in blocks on/off/off/on)`);
+  goals.push({ name: 'latency with previews / without', value: `${fmt(ratio, 3)}x`, goal: '≤ 1.05x', met: ratio <= 1.05 });
+}
+
 async function durableWrites(): Promise<void> {
   section('Durable writes on the event loop: publishing queue append (fsync on/off) and mlops-collect sample add, per call');
   for (const line of formatFsyncCost(await benchFsyncCost(300))) console.log(line);
@@ -264,7 +285,7 @@ async function durableWrites(): Promise<void> {
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
-  const parts: Record<string, () => Promise<void> | void> = { pipelineLatency, throughput, eventLoop, heavyModel, preprocessing, fanOut, quantization, tuning, ppocrAgreement, calibrationMemory, paper, overload, inferenceApi, alignBench, durableWrites };
+  const parts: Record<string, () => Promise<void> | void> = { pipelineLatency, previews, throughput, eventLoop, heavyModel, preprocessing, fanOut, quantization, tuning, ppocrAgreement, calibrationMemory, paper, overload, inferenceApi, alignBench, durableWrites };
   console.log(`# edge-mlops benchmark — ${new Date().toISOString()}, Node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model} (${describeCpu()}), load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const benchStarted = performance.now();
   for (const [name, run] of Object.entries(parts)) if (only.length === 0 || only.includes(name)) await run();

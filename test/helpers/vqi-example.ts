@@ -4,8 +4,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { useBrokerFixture } from './broker-fixture';
 import { repoRoot } from './flow';
-import { Mosquitto, Recorder } from './mosquitto';
+import type { Mosquitto, Recorder } from './mosquitto';
 import { startRuntimeProcess, type RuntimeProcess } from './runtime-process';
 
 export const VQI_EXAMPLE_FILE = path.join(repoRoot, 'examples', 'vqi-inspection.json');
@@ -31,30 +32,24 @@ export interface ThinEdgeSide {
   env(overrides?: Record<string, string>): Record<string, string>;
 }
 
-/** Registers the mocha hooks of the calling describe block: mosquitto, a recorder (`topics`, default te/#) and an inbox. */
+/**
+ * Registers the mocha hooks of the calling describe block: the broker fixture for the whole block (mosquitto and a
+ * recorder of `topics`, default te/#) and an inbox folder.
+ */
 export function useThinEdgeSide({ topics }: { topics?: string[] } = {}): ThinEdgeSide {
-  const state: { broker?: Mosquitto; recorder?: Recorder; inbox?: string } = {};
-  const need = <T>(value: T | undefined, what: string): T => {
-    if (value === undefined) throw new Error(`no ${what} yet: use it inside the tests or later hooks`);
-    return value;
+  const fixture = useBrokerFixture({ scope: 'block', ...(topics ? { topics } : {}) });
+  let inbox: string | undefined;
+  const folder = () => {
+    if (inbox === undefined) throw new Error('no inbox yet: use it inside the tests or later hooks');
+    return inbox;
   };
-  before(async () => {
-    state.broker = await Mosquitto.start();
-    state.recorder = await Recorder.connect(state.broker.url, topics);
-    state.inbox = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'vqi-inbox-'));
-  });
-  after(async () => {
-    await state.recorder?.close();
-    await state.broker?.dispose();
-    if (state.inbox) fs.rmSync(state.inbox, { recursive: true, force: true });
-  });
+  before(() => { inbox = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'vqi-inbox-')); });
+  after(() => { if (inbox) fs.rmSync(inbox, { recursive: true, force: true }); });
   return {
-    get broker() { return need(state.broker, 'broker'); },
-    get recorder() { return need(state.recorder, 'recorder'); },
-    get inbox() { return need(state.inbox, 'inbox'); },
-    env: (overrides = {}) => ({
-      VQI_INBOX: need(state.inbox, 'inbox'), TEDGE_MQTT_HOST: '127.0.0.1', TEDGE_MQTT_PORT: String(need(state.broker, 'broker').port), ...overrides,
-    }),
+    get broker() { return fixture.broker; },
+    get recorder() { return fixture.recorder; },
+    get inbox() { return folder(); },
+    env: (overrides = {}) => ({ VQI_INBOX: folder(), TEDGE_MQTT_HOST: '127.0.0.1', TEDGE_MQTT_PORT: String(fixture.broker.port), ...overrides }),
   };
 }
 
