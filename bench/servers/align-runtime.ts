@@ -17,8 +17,8 @@ async function throughput(userDir: string): Promise<{ readingsPerSecond: number;
     { id: 'sink', type: 'debug', z: 'tab', active: false, x: 300, y: 100, wires: [] },
   ]));
   const runtime = await startEmbeddedNodeRed({ userDir, quiet: true });
-  const align = runtime.red.nodes.getNode('align');
-  const sink = runtime.red.nodes.getNode('sink');
+  const align = runtime.red.nodes.getNode('align')!;
+  const sink = runtime.red.nodes.getNode('sink')!;
   const rounds = 100;
   const expected = rounds * ASSETS;
   let samples = 0;

@@ -59,7 +59,14 @@ function connect(values: { session?: string; timeout?: string }): TenantServices
 
 const FLOW_TYPES = ['nodered-flows', 'mlops-flows'];
 
-async function publish(kind: string | undefined, positionals: string[], values: Record<string, any>): Promise<number> {
+/** The option values parseArgs gives for OPTIONS. */
+interface C8yValues {
+  name?: string; version?: string; description?: string; type?: string; 'device-type'?: string; replace?: boolean;
+  session?: string; timeout?: string; device?: string[]; group?: string; canary?: string; wave?: string;
+  software?: string; 'id-type'?: string; wait?: string; poll?: string;
+}
+
+async function publish(kind: string | undefined, positionals: string[], values: C8yValues): Promise<number> {
   if (kind !== 'model' && kind !== 'flow') throw new UsageError('publish what: "model" or "flow"');
   if (positionals.length !== 1) throw new UsageError(`give one ${kind} file`);
   if (!values.name || !values.version) throw new UsageError('--name and --version are required');
@@ -84,9 +91,9 @@ async function publish(kind: string | undefined, positionals: string[], values: 
   return 0;
 }
 
-async function deploy(values: Record<string, any>): Promise<number> {
+async function deploy(values: C8yValues): Promise<number> {
   if (!values.software || !values.version) throw new UsageError('--software and --version are required');
-  const devicesGiven = (values.device ?? []) as string[];
+  const devicesGiven = values.device ?? [];
   if ((devicesGiven.length > 0) === Boolean(values.group)) throw new UsageError('give --device (repeatable) or --group, not both');
   const canary = count(values.canary, 'canary');
   if (canary !== undefined && !values.group) throw new UsageError('--canary needs --group');

@@ -51,7 +51,7 @@ export async function inspectOverHttp(baseUrl: string, file: string): Promise<In
     headers: { 'content-type': IMAGE_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream' },
     body: fs.readFileSync(file),
   });
-  const body = (await res.json()) as Record<string, any>;
+  const body = (await res.json()) as Omit<InspectionLine, 'file' | 'latencyMs' | 'error'> & { error?: unknown };
   const name = path.basename(file);
   if (res.status !== 200) return { file: name, error: String(body.error ?? `HTTP ${res.status}`) };
   return {

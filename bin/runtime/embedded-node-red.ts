@@ -24,10 +24,27 @@ export interface EmbeddedOptions {
   quiet?: boolean;
 }
 
+type FrontRed = Parameters<typeof httpFront>[0];
+
+/** What this package uses of the node-red module it embeds (RED). */
+export interface EmbeddedRed extends FrontRed {
+  init(server: http.Server, settings: object): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  events: { once(event: string, listener: () => void): void };
+  nodes: { getNode(id: string): RuntimeNode | null };
+}
+
+/** A node of the running flows, as benches and tests drive it. */
+export interface RuntimeNode {
+  receive(msg: object): void;
+  on(event: string, listener: (...args: unknown[]) => void): void;
+}
+
 export interface EmbeddedNodeRed {
   url: string;
   port: number;
-  red: any;
+  red: EmbeddedRed;
   stop(): Promise<void>;
 }
 
@@ -48,7 +65,7 @@ export async function startEmbeddedNodeRed(options: EmbeddedOptions): Promise<Em
   // node-red keeps one runtime per process; a second start in the same process reuses the module.
   const nodeRedEntry = resolvePeer('node-red');
   if (nodeRedEntry instanceof Error) throw nodeRedEntry;
-  const RED = require(nodeRedEntry);
+  const RED = require(nodeRedEntry) as EmbeddedRed;
   // Requests are handled once RED.init has made the admin and flow apps (below), before listen().
   const server = http.createServer();
   const settings = {

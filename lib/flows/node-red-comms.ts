@@ -1,7 +1,8 @@
 // A listener on Node-RED's editor comms websocket (<admin root>/comms), the channel the editor's debug sidebar and
 // node statuses arrive on. Every connection receives every published message; a `subscribe` only replays retained
 // ones, which is used here once to know that the connection is live (runtime-state is always retained).
-import WebSocket from 'ws';
+import path from 'node:path';
+import type WebSocketModule from 'ws';
 import { PipelineError } from '../errors';
 import type { CommsMessage } from './deploy-outcome';
 import type { AdminTarget } from './node-red-admin';
@@ -9,6 +10,16 @@ import type { AdminTarget } from './node-red-admin';
 export interface CommsListener {
   onMessage(listener: (message: CommsMessage) => void): void;
   close(): void;
+}
+
+/**
+ * The `ws` client that mqtt.js (a dependency, for MQTT over websockets) brings with it: Node 20 has no WebSocket
+ * client of its own, and a dependency of ours for it would pass the Flow Library's limit of 6.
+ */
+function webSocketClass(): typeof WebSocketModule {
+  const fromMqtt = require.resolve('ws', { paths: [path.dirname(require.resolve('mqtt'))] });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a path found at run time
+  return require(fromMqtt) as typeof WebSocketModule;
 }
 
 export function commsUrl(api: string): string {
@@ -19,6 +30,7 @@ export function commsUrl(api: string): string {
 export function openComms(target: AdminTarget): Promise<CommsListener> {
   const url = commsUrl(target.api);
   return new Promise<CommsListener>((resolve, reject) => {
+    const WebSocket = webSocketClass();
     const ws = new WebSocket(url, { handshakeTimeout: target.timeoutMs });
     const listeners: ((message: CommsMessage) => void)[] = [];
     let live = false;
