@@ -23,6 +23,10 @@ export interface AgreementVariant {
   biasCorrection?: boolean;
   /** Keep every depthwise Conv (group = channels > 1) in float. */
   depthwiseFloat?: boolean;
+  /** Node names or operator types kept in float. */
+  exclude?: string[];
+  /** 7-bit weights (what x86 without VNNI gets); default 8. */
+  weightBits?: 7 | 8;
   /** Measure the 1-thread speed-up too (interleaved runs). */
   latency?: boolean;
 }
@@ -111,9 +115,9 @@ export async function benchPpocrAgreement(options: PpocrAgreementOptions): Promi
   for (const variant of options.variants) {
     const ranges = rangesFromHistograms(stats.histograms, { method: variant.method ?? 'percentile', percentile: variant.percentile, keepMinMax });
     const model = decodeModel(prepared.bytes);
-    const floatNodes = variant.depthwiseFloat ? depthwise : [];
+    const floatNodes = [...(variant.depthwiseFloat ? depthwise : []), ...(variant.exclude ?? [])];
     const report = quantizeStatic(model, ranges, {
-      perChannel: true, activationType: 'uint8', reduceRange: false, exclude: floatNodes,
+      perChannel: true, activationType: 'uint8', reduceRange: variant.weightBits === 7, exclude: floatNodes,
       ...(variant.biasCorrection ? { inputMeans: stats.channelMeans } : {}),
     });
     const int8 = encodeModel(model);

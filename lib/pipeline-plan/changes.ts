@@ -16,6 +16,8 @@ export interface PlanApplication {
   changes: NodeChange[];
   /** Added to the plan's undecided list: what could not be filled into the linked nodes. */
   undecided: Undecided[];
+  /** Labels a linked mlops-segment or mlops-classify already has: what to offer when the model has none. */
+  currentLabels: string[];
 }
 
 const REFERENCES_MODEL = new Set(['mlops-tensor', 'mlops-segment', 'mlops-classify']);
@@ -64,5 +66,6 @@ export function applyPlan(plan: PipelinePlan, flow: readonly FlowNode[], modelId
   if (!linked.some((l) => l.type === 'mlops-tensor') && Object.keys(plan.tensor).length) {
     undecided.push({ setting: 'tensor', reason: 'no mlops-tensor node uses this model or feeds an mlops-infer that does: the input settings were not filled in anywhere' });
   }
-  return { linked, changes, undecided };
+  const labelled = linked.map((l) => byId.get(l.id)!).find((n) => (n.type === 'mlops-segment' || n.type === 'mlops-classify') && safeList(n.labels).length);
+  return { linked, changes, undecided, currentLabels: labelled ? safeList(labelled.labels) : [] };
 }

@@ -77,15 +77,9 @@ function feedsOf(ort: typeof OrtTypes, sample: CalibrationSample): Record<string
   return feeds;
 }
 
-/** Tensors per group while their sizes are unknown. */
-const FIRST_PASS_GROUP = 16;
+/** Most tensors per probe group (the probe sizes its groups by the largest tensor seen so far). */
+const PROBE_GROUP_MOST = 64;
 
-
-function chunk<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 /** Consecutive names in groups whose tensors together stay under `budget` bytes (a lone larger tensor gets its own). */
 export function groupByBytes(names: string[], sizes: Map<string, number>, budget: number): string[][] {
@@ -131,8 +125,8 @@ export const DEFAULT_CALIBRATION_BUDGET_MB = 256;
  * are left out of the result.
  *
  * Memory: ORT keeps every graph output of a run alive until the run ends, so the tensors are fetched in groups,
- * each group with its own session whose only extra outputs are that group: the first input in groups of a fixed
- * count (sizes unknown), the others in groups that fit the memory budget.
+ * each group with its own session whose only extra outputs are that group: the first input in groups sized by
+ * the largest tensor seen so far (starting with one tensor), the others in groups that fit the memory budget.
  */
 export async function calibrateRanges(
   modelBytes: Uint8Array,
@@ -175,8 +169,10 @@ export async function collectCalibrationStatistics(
   let total = samples.length;
 
   /** Runs the samples through one session per group and streams each float tensor into its histogram. */
-  const pass = async (groups: string[][], batch: CalibrationSample[]) => {
+  const addInputs = (batch: CalibrationSample[]) => {
     for (const sample of batch) for (const [name, { data, dims }] of Object.entries(sample)) if (wanted.has(name)) use(name, data, dims);
+  };
+  const pass = async (groups: string[][], batch: CalibrationSample[]) => {
     for (const group of groups) {
       // Without the arena ORT hands the fetched activations' memory back after each run.
       const session = await ort.InferenceSession.create(extendedWithOutputs(modelBytes, group), {
@@ -207,10 +203,24 @@ export async function collectCalibrationStatistics(
     }
   };
 
-  const probeGroups = chunk(outputNames, FIRST_PASS_GROUP);
-  total = probeGroups.length + (samples.length - 1);
+  // The probe: the first input in groups sized by the largest tensor seen so far (the first group: one tensor),
+  // so the probe too stays near the budget when activations are large (a 1024x1024 input).
+  const first = samples.slice(0, 1);
+  const probeGroups: string[][] = [];
+  let largest = 0;
   const started = performance.now();
-  await pass(probeGroups, samples.slice(0, 1));
+  addInputs(first);
+  for (let next = 0; next < outputNames.length;) {
+    const count = largest > 0 ? Math.max(1, Math.min(PROBE_GROUP_MOST, Math.floor(budget / largest))) : 1;
+    const group = outputNames.slice(next, next + count);
+    next += group.length;
+    // Inferences to come (a guess until sizes are known: after the first group, the rest in one more).
+    const probeLeft = next >= outputNames.length ? 0 : largest > 0 ? Math.ceil((outputNames.length - next) / count) : 1;
+    total = probeGroups.length + 1 + probeLeft + (samples.length - 1);
+    await pass([group], first);
+    probeGroups.push(group);
+    for (const name of group) largest = Math.max(largest, sizes.get(name) ?? 0);
+  }
   const probeSeconds = (performance.now() - started) / 1000;
   const groups = groupByBytes(outputNames.filter((n) => sizes.has(n)), sizes, budget);
   // Progress counts inferences: the probe's groups, then one per group and input.
@@ -226,7 +236,10 @@ export async function collectCalibrationStatistics(
     secondsLeft: probeSeconds * (groups.length / Math.max(1, probeGroups.length)) * (samples.length - 1),
     peakBytes: Math.max(0, ...groupBytes) + modelBytes.length,
   });
-  if (samples.length > 1) await pass(groups, samples.slice(1));
+  if (samples.length > 1) {
+    addInputs(samples.slice(1));
+    await pass(groups, samples.slice(1));
+  }
   const channelMeans = new Map<string, Float64Array>();
   for (const [name, mean] of means) {
     const values = mean.means();

@@ -181,6 +181,7 @@ export function formatSummary(summary: QuantizeSummary): string[] {
     `quantized model written to ${summary.outputPath}`,
     `  mode: ${how}`,
     `  quantized ops: ${counts(r.quantizedOps)}`,
+    ...(r.correctedBiases !== undefined ? [`  bias correction: ${r.correctedBiases} Conv bias(es) absorbed the mean shift of their rounded weights`] : []),
     `  ONNX Runtime integer kernels: ${counts(r.runtimeIntegerOps) || 'none'}${Object.keys(r.runtimeFloatOps).length ? `; still float: ${counts(r.runtimeFloatOps)}` : ''}`,
     ...(summary.normalisation ? [`  normalisation: ${normalisationText(summary.normalisation)}`] : []),
     ...(r.source.precision === 'float16' ? [`  source: float16, converted to float32 first (${r.source.float16?.initializers ?? 0} weights, ${r.source.float16?.casts ?? 0} casts${r.source.float16?.ioChanged ? '; inputs and outputs are float32 now' : ''})`] : []),

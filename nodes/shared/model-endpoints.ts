@@ -66,7 +66,7 @@ export function serveModelEndpoints(RED: NodeAPI, userDir: () => string, openSto
       const flow = Array.isArray(body.flow) ? (body.flow as FlowNode[]).filter((n) => n && typeof n.id === 'string' && typeof n.type === 'string') : [];
       const applied = applyPlan(plan, flow, String(body.modelId ?? ''));
       const undecided = [...plan.undecided, ...applied.undecided, ...(sampleProblem ? [{ setting: 'sample', reason: `the sample run failed: ${sampleProblem}` }] : [])];
-      res.json({ plan: { ...plan, undecided }, linked: applied.linked, changes: applied.changes });
+      res.json({ plan: { ...plan, undecided }, linked: applied.linked, changes: applied.changes, currentLabels: applied.currentLabels });
     }).catch((err: unknown) => refuse(RED, res, err, 'inspect-failed'));
   });
 

@@ -84,6 +84,16 @@ describe('edge-mlops quantize', function () {
     assert.match(bad.stderr, /Expected one of 7, 8, auto for --weight-bits but received '6' of type string/);
   });
 
+  it('corrects Conv biases with --bias-correction and says so', async () => {
+    const output = path.join(dir, 'corrected.int8.onnx');
+    const result = await runCommand([path.join(dir, 'model.onnx'), output, '--calibration', path.join(dir, 'images'), '--no-compare', '--weight-bits', '7', '--bias-correction']);
+    assert.equal(result.code, 0, result.stderr);
+    const record = readQuantizationRecord(fs.readFileSync(output))!;
+    assert.ok(record.correctedBiases! >= 1, JSON.stringify(record));
+    assert.match(result.stdout, new RegExp(`\\n {2}bias correction: ${record.correctedBiases} Conv bias\\(es\\) absorbed the mean shift of their rounded weights\\n`));
+    assert.equal(record.runtimeIntegerOps.QLinearConv, record.quantizedOps.Conv, 'every quantized Conv still fused');
+  });
+
   it('tunes for --target-agreement on the chosen --output and prints the trade-off per step', async () => {
     const output = path.join(dir, 'tuned.int8.onnx');
     const result = await runCommand([path.join(dir, 'model.onnx'), output, '--calibration', path.join(dir, 'images'), '--runs', '2', '--weight-bits', '7', '--target-agreement', '0.9999', '--output', 'y']);

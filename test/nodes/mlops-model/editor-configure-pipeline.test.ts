@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromiumAvailable, openEditor, type EditorSession } from '../../helpers/editor';
-import { deployFromEditor, deployedFlow, pressUpdate } from '../../helpers/editor-actions';
+import { deployFromEditor, deployedFlow, openConfigFromDialog, openDialog, pressDone, pressUpdate } from '../../helpers/editor-actions';
 import { repoRoot } from '../../helpers/flow';
 import { freeSizeMaskModel } from '../../fixtures/editor-models';
 
@@ -77,4 +77,27 @@ describe('mlops-model dialog: configure the pipeline from the model', function (
     assert.deepEqual(editor!.scriptErrors, []);
   });
 
+
+  it("fills the form of a node whose dialog is open under the model's (opened with its pencil), so Done keeps the values", async () => {
+    const page = editor!.page;
+    await openDialog(page, 'tensor');
+    await openConfigFromDialog(page, 'model');
+    await page.click('#node-config-mlops-model-inspect');
+    await page.click('#node-config-mlops-model-configure');
+    await page.waitForSelector('#node-config-mlops-model-plan-apply');
+    // The labels the segment node already has are offered, not the generic ones.
+    assert.equal(await page.inputValue('#node-config-mlops-model-plan-labels'), 'crack');
+    await page.fill('#node-config-mlops-model-plan-width', '32');
+    await page.fill('#node-config-mlops-model-plan-height', '24');
+    await page.click('#node-config-mlops-model-plan-apply');
+    await page.waitForSelector('.mlops-model-plan-filled');
+    assert.match((await page.textContent('.mlops-model-plan-filled')) ?? '', /to tensor: width = 32, height = 24/);
+    await pressUpdate(page);
+    assert.deepEqual([await page.inputValue('#node-input-width'), await page.inputValue('#node-input-height')], ['32', '24']);
+    await pressDone(page);
+    assert.deepEqual(await page.evaluate(() => [RED.nodes.node('tensor').width, RED.nodes.node('tensor').height]), ['32', '24']);
+    await deployFromEditor(page);
+    const res = await fetch(`${editor!.url}/mask`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: picture });
+    assert.deepEqual((await res.json() as { dims: number[] }).dims, [1, 3, 24, 32]);
+  });
 });

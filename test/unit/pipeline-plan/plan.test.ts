@@ -123,6 +123,7 @@ describe('pipeline plan applied to a flow', () => {
       'condition "health" names "pole", "dent", not among the model\'s classes (background, tower, rust); choose classes in its drop-downs',
     ]);
     assert.deepEqual(conditionClasses(flow[5]!), ['tower', 'pole', 'rust', 'dent']);
+    assert.deepEqual(applied.currentLabels, ['old']);
     assert.match(applyPlan(plan, flow.filter((n) => n.type !== 'mlops-tensor'), 'm').undecided.at(-1)!.reason, /no mlops-tensor node/);
   });
 });
