@@ -5,43 +5,38 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { APS_FEATURES, generateAps } from '../../lib/aps';
 import { repoRoot } from '../helpers/flow';
-import { Mosquitto, Recorder } from '../helpers/mosquitto';
+import { useBrokerFixture } from '../helpers/broker-fixture';
 import { startRuntimeProcess, type RuntimeProcess } from '../helpers/runtime-process';
 
 describe('predictive-maintenance example flow', function () {
   this.timeout(60000);
-  let broker: Mosquitto;
-  let recorder: Recorder;
+  const fixture = useBrokerFixture({ scope: 'block', topics: ['te/#'] });
   let runtime: RuntimeProcess;
 
   before(async () => {
-    broker = await Mosquitto.start();
-    recorder = await Recorder.connect(broker.url);
     runtime = await startRuntimeProcess(path.join(repoRoot, 'examples', 'predictive-maintenance.json'), {
-      TEDGE_MQTT_HOST: '127.0.0.1', TEDGE_MQTT_PORT: String(broker.port),
+      TEDGE_MQTT_HOST: '127.0.0.1', TEDGE_MQTT_PORT: String(fixture.broker.port),
     });
   });
   after(async () => {
     await runtime?.stop();
-    await recorder?.close();
-    await broker?.dispose();
   });
 
   it('publishes prediction measurements per truck and a critical alarm for the failing one', async () => {
     const alarmTopic = 'te/device/truck-12///a/mlops_AssetCondition';
-    await recorder.waitFor((all) => all.some((m) => m.topic === alarmTopic && m.payload !== ''), `an alarm on ${alarmTopic}`, 40000);
-    const alarm = JSON.parse(recorder.on(alarmTopic).at(-1)!.payload) as { severity: string; text: string };
+    await fixture.recorder.waitFor((all) => all.some((m) => m.topic === alarmTopic && m.payload !== ''), `an alarm on ${alarmTopic}`, 40000);
+    const alarm = JSON.parse(fixture.recorder.on(alarmTopic).at(-1)!.payload) as { severity: string; text: string };
     assert.equal(alarm.severity, 'critical');
     assert.match(alarm.text, /truck-12/);
     assert.match(alarm.text, /failure = (1|0\.9\d*) > 0\.8 → CRITICAL/);
-    await recorder.waitFor((all) => all.some((m) => m.topic === 'te/device/truck-07///m/mlops_Prediction'), 'a measurement of truck-07', 20000);
-    const healthy = JSON.parse(recorder.on('te/device/truck-07///m/mlops_Prediction').at(-1)!.payload);
+    await fixture.recorder.waitFor((all) => all.some((m) => m.topic === 'te/device/truck-07///m/mlops_Prediction'), 'a measurement of truck-07', 20000);
+    const healthy = JSON.parse(fixture.recorder.on('te/device/truck-07///m/mlops_Prediction').at(-1)!.payload);
     assert.equal(healthy.condition.state, 0);
     assert.ok(healthy.class_ratio.failure < 0.3, JSON.stringify(healthy));
-    const failing = recorder.on('te/device/truck-12///m/mlops_Prediction').map((m) => JSON.parse(m.payload));
+    const failing = fixture.recorder.on('te/device/truck-12///m/mlops_Prediction').map((m) => JSON.parse(m.payload));
     assert.ok(failing.some((m) => m.condition.state === 2 && m.class_ratio.failure > 0.8), JSON.stringify(failing));
-    assert.equal(JSON.parse(recorder.on('te/device/truck-12//')[0]!.payload)['@type'], 'child-device');
-    assert.deepEqual(recorder.on('te/device/truck-07///a/mlops_AssetCondition').filter((m) => m.payload !== ''), []);
+    assert.equal(JSON.parse(fixture.recorder.on('te/device/truck-12//')[0]!.payload)['@type'], 'child-device');
+    assert.deepEqual(fixture.recorder.on('te/device/truck-07///a/mlops_AssetCondition').filter((m) => m.payload !== ''), []);
   });
 
   it('answers POST /pm/predict through the http in → function → infer → classify path, and a bad body with 400', async () => {

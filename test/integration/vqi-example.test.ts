@@ -6,30 +6,25 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { inspectOverHttp, samplePictures } from '../../bin/commands/start';
 import { repoRoot } from '../helpers/flow';
-import { Mosquitto, Recorder } from '../helpers/mosquitto';
+import { useBrokerFixture } from '../helpers/broker-fixture';
 import { startRuntimeProcess, type RuntimeProcess } from '../helpers/runtime-process';
 
 const EXPECTED = JSON.parse(fs.readFileSync(path.join(repoRoot, 'samples', 'expected.json'), 'utf8')) as Record<string, string>;
 
 describe('VQI example flow', function () {
   this.timeout(90000);
-  let broker: Mosquitto;
-  let recorder: Recorder;
+  const fixture = useBrokerFixture({ scope: 'block', topics: ['te/#'] });
   let runtime: RuntimeProcess;
   let inbox: string;
 
   before(async () => {
-    broker = await Mosquitto.start();
-    recorder = await Recorder.connect(broker.url);
     inbox = fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'vqi-inbox-'));
     runtime = await startRuntimeProcess(path.join(repoRoot, 'examples', 'vqi-inspection.json'), {
-      VQI_INBOX: inbox, TEDGE_MQTT_HOST: '127.0.0.1', TEDGE_MQTT_PORT: String(broker.port),
+      VQI_INBOX: inbox, TEDGE_MQTT_HOST: '127.0.0.1', TEDGE_MQTT_PORT: String(fixture.broker.port),
     });
   });
   after(async () => {
     await runtime?.stop();
-    await recorder?.close();
-    await broker?.stop();
     if (inbox) fs.rmSync(inbox, { recursive: true, force: true });
   });
 
@@ -59,13 +54,13 @@ describe('VQI example flow', function () {
     fs.copyFileSync(path.join(repoRoot, 'samples', 'tower-rusty.jpg'), staged);
     fs.renameSync(staged, path.join(inbox, 'tower-17.jpg'));
     const alarmTopic = 'te/device/tower-17///a/mlops_AssetCondition';
-    await recorder.waitFor((all) => all.some((m) => m.topic === alarmTopic && m.payload !== ''), `an alarm on ${alarmTopic}`, 30000);
-    const alarm = JSON.parse(recorder.on(alarmTopic).at(-1)!.payload) as { severity: string; text: string };
+    await fixture.recorder.waitFor((all) => all.some((m) => m.topic === alarmTopic && m.payload !== ''), `an alarm on ${alarmTopic}`, 30000);
+    const alarm = JSON.parse(fixture.recorder.on(alarmTopic).at(-1)!.payload) as { severity: string; text: string };
     assert.equal(alarm.severity, 'critical');
     assert.match(alarm.text, /tower-17/);
-    const registration = recorder.on('te/device/tower-17//');
+    const registration = fixture.recorder.on('te/device/tower-17//');
     assert.equal(JSON.parse(registration[0]!.payload)['@type'], 'child-device');
-    const measurement = JSON.parse(recorder.on('te/device/tower-17///m/mlops_Inspection')[0]!.payload);
+    const measurement = JSON.parse(fixture.recorder.on('te/device/tower-17///m/mlops_Inspection')[0]!.payload);
     assert.equal(typeof measurement.class_ratio.rust, 'number');
   });
 });

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { assetIdProblem } from '../../lib/publishing/topic-rules';
 import { repoRoot } from '../helpers/flow';
-import { Mosquitto, Recorder } from '../helpers/mosquitto';
+import { useBrokerFixture } from '../helpers/broker-fixture';
 import { startRuntimeProcess, type RuntimeProcess } from '../helpers/runtime-process';
 
 const samples = fs.readdirSync(path.join(repoRoot, 'samples')).filter((f) => f.endsWith('.jpg')).sort();
@@ -34,23 +34,18 @@ function whenFolders(folders: string[], check: () => boolean, what: string, time
 
 describe('VQI example: inbox bursts and asset ids', function () {
   this.timeout(240000);
-  let broker: Mosquitto;
-  let recorder: Recorder;
+  const fixture = useBrokerFixture({ scope: 'block', topics: ['te/#'] });
   let runtime: RuntimeProcess;
   let inbox: string;
 
   before(async () => {
-    broker = await Mosquitto.start();
-    recorder = await Recorder.connect(broker.url);
     inbox = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'vqi-inbox-'));
     runtime = await startRuntimeProcess(path.join(repoRoot, 'examples', 'vqi-inspection.json'), {
-      VQI_INBOX: inbox, TEDGE_MQTT_HOST: '127.0.0.1', TEDGE_MQTT_PORT: String(broker.port),
+      VQI_INBOX: inbox, TEDGE_MQTT_HOST: '127.0.0.1', TEDGE_MQTT_PORT: String(fixture.broker.port),
     });
   });
   after(async () => {
     await runtime?.stop();
-    await recorder?.close();
-    await broker?.stop();
     if (inbox) fs.rmSync(inbox, { recursive: true, force: true });
   });
 
@@ -74,8 +69,8 @@ describe('VQI example: inbox bursts and asset ids', function () {
       const { status, body } = await inspect(id);
       assert.equal(status, 200, `${JSON.stringify(id)}: ${JSON.stringify(body)}`);
     }
-    await recorder.waitFor((all) => all.some((m) => m.topic === 'te/device/tower-1///m/mlops_Inspection'), 'tower-1 published');
-    assert.equal(recorder.on('te/device/a/b///m/mlops_Inspection').length, 0);
+    await fixture.recorder.waitFor((all) => all.some((m) => m.topic === 'te/device/tower-1///m/mlops_Inspection'), 'tower-1 published');
+    assert.equal(fixture.recorder.on('te/device/a/b///m/mlops_Inspection').length, 0);
   });
 
   it('inspects and publishes all of 20 pictures copied into the inbox at once, and moves them to done/', async () => {
@@ -86,7 +81,7 @@ describe('VQI example: inbox bursts and asset ids', function () {
       fs.renameSync(staged, path.join(inbox, `${name}.jpg`));
     });
     const topics = names.map((name) => `te/device/${name}///m/mlops_Inspection`);
-    await recorder.waitFor((all) => topics.every((t) => all.some((m) => m.topic === t)), 'a measurement for each of the 20 pictures', 200000);
+    await fixture.recorder.waitFor((all) => topics.every((t) => all.some((m) => m.topic === t)), 'a measurement for each of the 20 pictures', 200000);
     const done = path.join(inbox, 'done');
     await whenFolders([inbox, done], () => names.every((n) => fs.existsSync(path.join(done, `${n}.jpg`))), 'all 20 in done/', 30000);
     assert.deepEqual(fs.readdirSync(inbox).filter((f) => f.startsWith('burst-')), [], 'the inbox is empty again');
@@ -98,9 +93,9 @@ describe('VQI example: inbox bursts and asset ids', function () {
     const staged = path.join(inbox, '.after.part');
     fs.copyFileSync(path.join(repoRoot, 'samples', 'tower-healthy.jpg'), staged);
     fs.renameSync(staged, path.join(inbox, 'after-broken.jpg'));
-    await recorder.waitFor((all) => all.some((m) => m.topic === 'te/device/after-broken///m/mlops_Inspection'), 'the picture after the broken one');
+    await fixture.recorder.waitFor((all) => all.some((m) => m.topic === 'te/device/after-broken///m/mlops_Inspection'), 'the picture after the broken one');
     const failed = path.join(inbox, 'failed');
     await whenFolders([inbox, failed], () => fs.existsSync(path.join(failed, 'broken-1.jpg')), 'broken-1.jpg in failed/', 30000);
-    assert.equal(recorder.on('te/device/broken-1///m/mlops_Inspection').length, 0);
+    assert.equal(fixture.recorder.on('te/device/broken-1///m/mlops_Inspection').length, 0);
   });
 });

@@ -13,73 +13,100 @@ describe('mlops-c8y-out over thin-edge (real mosquitto)', function () {
   const load = (out: Record<string, unknown> = {}, connection: Record<string, unknown> = {}) =>
     testHelper.load(c8yNodes(), publishFlow({ mqttHost: '127.0.0.1', mqttPort: String(fixture.broker.port), proxyUrl: fixture.proxy.url, serviceName: 'vqi-pipeline', ...connection }, out));
 
-  it('registers the asset and the service, and publishes measurement, units, event, alarm and twin per the te/ schema', async () => {
-    await load({ sendOverlay: false, modelName: 'tower-seg', modelVersion: '3' });
-    await fixture.recorder.waitFor((all) => all.some((m) => m.topic === 'te/device/main/service/vqi-pipeline/status/health'), 'service health');
-    const service = fixture.recorder.on('te/device/main/service/vqi-pipeline')[0]!;
-    assert.deepEqual(json(service.payload), { '@type': 'service', displayName: 'vqi-pipeline', type: 'node-red' });
-    const health = json(fixture.recorder.on('te/device/main/service/vqi-pipeline/status/health')[0]!.payload);
-    assert.equal(health.status, 'up');
-    assert.equal(health.pid, process.pid);
-    assert.equal(typeof health.time, 'number');
-
-    // Recorded from before the message: "sent 8" may show before the recorder has the last message.
-    const statuses = watchStatus('pub');
-    testHelper.getNode('pub').receive({ condition: condition('CRITICAL'), segmentation: segmentation(), timings: { infer: 41.5, segment: 3.25 } });
-    const out = await nextMessage('out');
-    assert.deepEqual(out.published, { assetId: 'tower-17', queued: 8, dropped: 0 });
-    await fixture.recorder.waitForCount(`${ENTITY}/twin/mlops_Flow`, 1);
-
-    const registration = fixture.recorder.on(ENTITY)[0]!;
-    assert.equal(registration.retain, true);
-    assert.deepEqual(json(registration.payload), { '@type': 'child-device', '@id': 'tower-17', displayName: 'tower-17', type: 'lattice_tower' });
-
-    const meta = fixture.recorder.on(`${ENTITY}/m/mlops_Inspection/meta`)[0]!;
-    assert.equal(meta.retain, true);
-    assert.deepEqual(json(meta.payload), { 'timing.infer': { unit: 'ms' }, 'timing.segment': { unit: 'ms' } });
-
-    const measurement = json(fixture.recorder.on(`${ENTITY}/m/mlops_Inspection`)[0]!.payload);
-    assert.ok(!Number.isNaN(Date.parse(measurement.time)));
-    assert.deepEqual({ ...measurement, time: undefined }, {
-      time: undefined,
-      condition: { score: 0.72, state: 2 },
-      quality: { sharpness: 412.5, brightness: 118 },
-      class_ratio: { background: 0.5, tower: 0.25, rust: 0.25 },
-      components: { tower: 1, rust: 1 },
-      timing: { infer: 41.5, segment: 3.25 },
+  describe('one inspection, per the te/ schema', () => {
+    let out: { published: unknown };
+    let statuses: ReturnType<typeof watchStatus>;
+    beforeEach(async () => {
+      await load({ sendOverlay: false, modelName: 'tower-seg', modelVersion: '3' });
+      // Recorded from before the message: "sent 8" may show before the recorder has the last message.
+      statuses = watchStatus('pub');
+      testHelper.getNode('pub').receive({ condition: condition('CRITICAL'), segmentation: segmentation(), timings: { infer: 41.5, segment: 3.25 } });
+      out = await nextMessage('out');
+      await fixture.recorder.waitForCount(`${ENTITY}/twin/mlops_Flow`, 1);
     });
-    for (const [key, value] of Object.entries(measurement)) {
-      if (key === 'time') continue;
-      const values = typeof value === 'number' ? [value] : Object.values(value as object);
-      assert.ok(values.every((v) => typeof v === 'number'), `${key} holds numbers only, one level deep`);
-    }
+    const recorded = (topic: string) => fixture.recorder.on(topic);
+    const measurement = () => json(recorded(`${ENTITY}/m/mlops_Inspection`)[0]!.payload);
 
-    const event = fixture.recorder.on(`${ENTITY}/e/mlops_Inspection`)[0]!;
-    assert.equal(event.retain, false);
-    const eventBody = json(event.payload);
-    assert.equal(eventBody.text, 'Inspection of tower-17 (lattice_tower) is CRITICAL, score 0.72: rust ratio 0.31 > 0.2');
-    assert.equal(eventBody.time, measurement.time);
-    assert.equal(eventBody.mlops_Condition.state, 'CRITICAL');
-    assert.deepEqual(eventBody.mlops_Condition.reasons, ['rust ratio 0.31 > 0.2']);
-    assert.equal(eventBody.mlops_Segmentation.components.length, 2);
-    assert.deepEqual(eventBody.mlops_Timings, { infer: 41.5, segment: 3.25 });
-    assert.deepEqual(eventBody.mlops_Model, { name: 'tower-seg', version: '3' });
-    assert.deepEqual(eventBody.mlops_Flow, { name: 'tower-inspection', version: '1.4.2' });
+    it('registers the pipeline as a thin-edge service', () => {
+      assert.deepEqual(json(recorded('te/device/main/service/vqi-pipeline')[0]!.payload), { '@type': 'service', displayName: 'vqi-pipeline', type: 'node-red' });
+    });
 
-    const alarm = fixture.recorder.on(`${ENTITY}/a/mlops_AssetCondition`)[0]!;
-    assert.equal(alarm.retain, true);
-    const alarmBody = json(alarm.payload);
-    assert.equal(alarmBody.severity, 'critical');
-    assert.equal(alarmBody.text, 'tower-17 (lattice_tower) is CRITICAL, score 0.72: rust ratio 0.31 > 0.2');
-    assert.equal(alarmBody.time, measurement.time);
+    it('reports the service up with its pid and time', () => {
+      const health = json(recorded('te/device/main/service/vqi-pipeline/status/health')[0]!.payload);
+      assert.deepEqual([health.status, health.pid, typeof health.time], ['up', process.pid, 'number']);
+    });
 
-    const twin = (fragment: string) => fixture.recorder.on(`${ENTITY}/twin/${fragment}`);
-    assert.ok(twin('mlops_Condition')[0]!.retain);
-    assert.deepEqual({ ...json(twin('mlops_Condition')[0]!.payload), time: undefined },
-      { state: 'CRITICAL', severity: 'CRITICAL', reasons: ['rust ratio 0.31 > 0.2'], score: 0.72, time: undefined });
-    assert.deepEqual(json(twin('mlops_Model')[0]!.payload), { name: 'tower-seg', version: '3' });
-    assert.deepEqual(json(twin('mlops_Flow')[0]!.payload), { name: 'tower-inspection', version: '1.4.2' });
-    await statuses.until(/sent 8/);
+    it('says on msg.published what it queued', () => {
+      assert.deepEqual(out.published, { assetId: 'tower-17', queued: 8, dropped: 0 });
+    });
+
+    it('registers the asset as a retained child device', () => {
+      const registration = recorded(ENTITY)[0]!;
+      assert.equal(registration.retain, true);
+      assert.deepEqual(json(registration.payload), { '@type': 'child-device', '@id': 'tower-17', displayName: 'tower-17', type: 'lattice_tower' });
+    });
+
+    it('announces the units on the retained meta topic', () => {
+      const meta = recorded(`${ENTITY}/m/mlops_Inspection/meta`)[0]!;
+      assert.equal(meta.retain, true);
+      assert.deepEqual(json(meta.payload), { 'timing.infer': { unit: 'ms' }, 'timing.segment': { unit: 'ms' } });
+    });
+
+    it('publishes the measurement with the condition, quality, ratios, components and timings', () => {
+      assert.ok(!Number.isNaN(Date.parse(measurement().time)));
+      assert.deepEqual({ ...measurement(), time: undefined }, {
+        time: undefined,
+        condition: { score: 0.72, state: 2 },
+        quality: { sharpness: 412.5, brightness: 118 },
+        class_ratio: { background: 0.5, tower: 0.25, rust: 0.25 },
+        components: { tower: 1, rust: 1 },
+        timing: { infer: 41.5, segment: 3.25 },
+      });
+    });
+
+    it('keeps the measurement thin-edge JSON: numbers only, one level deep', () => {
+      for (const [key, value] of Object.entries(measurement())) {
+        if (key === 'time') continue;
+        const values = typeof value === 'number' ? [value] : Object.values(value as object);
+        assert.ok(values.every((v) => typeof v === 'number'), `${key} holds numbers only, one level deep`);
+      }
+    });
+
+    it('publishes the inspection event, not retained, with text, time and fragments', () => {
+      const event = recorded(`${ENTITY}/e/mlops_Inspection`)[0]!;
+      assert.equal(event.retain, false);
+      const body = json(event.payload);
+      assert.equal(body.text, 'Inspection of tower-17 (lattice_tower) is CRITICAL, score 0.72: rust ratio 0.31 > 0.2');
+      assert.equal(body.time, measurement().time);
+      assert.equal(body.mlops_Condition.state, 'CRITICAL');
+      assert.deepEqual(body.mlops_Condition.reasons, ['rust ratio 0.31 > 0.2']);
+      assert.equal(body.mlops_Segmentation.components.length, 2);
+      assert.deepEqual(body.mlops_Timings, { infer: 41.5, segment: 3.25 });
+      assert.deepEqual(body.mlops_Model, { name: 'tower-seg', version: '3' });
+      assert.deepEqual(body.mlops_Flow, { name: 'tower-inspection', version: '1.4.2' });
+    });
+
+    it('raises the alarm, retained, with a lower-case severity', () => {
+      const alarm = recorded(`${ENTITY}/a/mlops_AssetCondition`)[0]!;
+      assert.equal(alarm.retain, true);
+      const body = json(alarm.payload);
+      assert.equal(body.severity, 'critical');
+      assert.equal(body.text, 'tower-17 (lattice_tower) is CRITICAL, score 0.72: rust ratio 0.31 > 0.2');
+      assert.equal(body.time, measurement().time);
+    });
+
+    it('publishes the condition, model and flow as retained twin fragments', () => {
+      const twin = (fragment: string) => recorded(`${ENTITY}/twin/${fragment}`)[0]!;
+      assert.ok(twin('mlops_Condition').retain);
+      assert.deepEqual({ ...json(twin('mlops_Condition').payload), time: undefined },
+        { state: 'CRITICAL', severity: 'CRITICAL', reasons: ['rust ratio 0.31 > 0.2'], score: 0.72, time: undefined });
+      assert.deepEqual(json(twin('mlops_Model').payload), { name: 'tower-seg', version: '3' });
+      assert.deepEqual(json(twin('mlops_Flow').payload), { name: 'tower-inspection', version: '1.4.2' });
+    });
+
+    it('shows the records sent in its status', async () => {
+      await statuses.until(/sent 8/);
+    });
   });
 
   it('raises the alarm once while the state lasts and clears it with an empty retained message when healthy again', async () => {
