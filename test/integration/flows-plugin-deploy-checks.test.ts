@@ -10,6 +10,7 @@ import { FlowModules } from '../../lib/flows/flow-modules';
 import { NodeRedAdmin } from '../../lib/flows/node-red-admin';
 import { freePort } from '../../tools/free-port';
 import { repoRoot } from '../helpers/flow';
+import { Mosquitto } from '../helpers/mosquitto';
 import { startRuntimeProcess, type RuntimeProcess } from '../helpers/runtime-process';
 import { exportFlows } from '../helpers/stock-nodered-plugin';
 
@@ -92,6 +93,33 @@ describe('mlops-flows: nodes that fail while starting', function () {
     assert.match(run.stderr, /- ta3-fn function "open scanner": scanner \/dev\/ttyS9 not found/);
     assert.equal((await plugin('list')).stdout, 'alpha\t1.0\n');
     assert.equal(await answerOf(`${runtime.url}/alpha`), '200 v1');
+  });
+
+  it('waits while an mqtt in node connects; a broker that refuses is no flow defect: installed, named as still connecting', async () => {
+    const broker = await Mosquitto.start();
+    try {
+      const mqttModule = (tab: string, port: number) => JSON.stringify([
+        { id: tab, type: 'tab', label: `mqtt ${port}` },
+        { id: `${tab}-broker`, type: 'mqtt-broker', name: 'line broker', broker: '127.0.0.1', port: String(port), clientid: '', autoConnect: true, usetls: false, protocolVersion: '4', keepalive: '60', cleansession: true },
+        { id: `${tab}-in`, type: 'mqtt in', z: tab, name: 'readings', topic: 'line/readings', qos: '0', datatype: 'auto-detect', broker: `${tab}-broker`, inputs: 0, x: 100, y: 100, wires: [[]] },
+      ]);
+      const write = (name: string, text: string) => { const f = path.join(dir, name); fs.writeFileSync(f, text); return f; };
+      // Ends at the "connected" status (the mqtt node shows disconnected, then connecting, then connected), well
+      // before the 10 s settle timeout: nothing is named as still connecting.
+      const good = await plugin('install', 'mq', '--module-version', '1.0', '--file', write('mq-1.json', mqttModule('tm1', broker.port)));
+      assert.equal(good.code, 0, good.stderr);
+      assert.equal(good.stderr, '');
+      assert.equal(good.stdout, 'mlops-flows: installed mq 1.0\n');
+      // A refused connection: Node-RED's mqtt node retries and stays "connecting", it does not turn red. Connection
+      // state is the device's, not the flow's: the install goes through after the settle timeout and says so.
+      const patient = pluginRunner(() => runtime, dir, { EDGE_MLOPS_FLOW_SETTLE_TIMEOUT: '2' });
+      const refused = await patient('install', 'mq', '--module-version', '2.0', '--file', write('mq-2.json', mqttModule('tm2', await freePort())));
+      assert.equal(refused.code, 0, refused.stderr);
+      assert.match(refused.stdout, /installed mq 2\.0 \(still loading or connecting after 2 s: tm2-in mqtt in "node-red:common\.status\.connecting"\)/);
+      assert.equal((await plugin('remove', 'mq')).code, 0);
+    } finally {
+      await broker.dispose();
+    }
   });
 
   it('a module whose nodes start cleanly installs (the check does not refuse good flows)', async () => {
