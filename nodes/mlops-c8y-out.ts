@@ -84,7 +84,7 @@ module.exports = function register(RED: NodeAPI) {
       return typeof value === 'string' && value !== '' ? value : undefined;
     };
 
-    onInput(node, (msg, send) => {
+    onInput(node, async (msg, send) => {
       if (!connection) return; // unreachable: a missing connection is a configuration error, which onInput reports
       // Hand-made objects from function nodes are checked here, so a wrong one fails with what is wrong in it.
       const { condition, segmentation } = msg;
@@ -111,6 +111,8 @@ module.exports = function register(RED: NodeAPI) {
       };
       const publication = buildPublication(input, settings);
       const result = connection.publish(publication, settings.alarmType);
+      // Sent on (and done) once the records are on disk, so a power cut cannot lose a message reported as kept.
+      await result.durable;
       msg.published = { assetId, queued: result.queued, dropped: result.dropped };
       if (result.dropped > 0) node.debug(`publishing ${assetId}: the full queue dropped ${result.dropped} record(s)`);
       node.trace(`queued ${result.queued} record(s) for ${assetId}`);

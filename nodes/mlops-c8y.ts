@@ -6,7 +6,7 @@ import path from 'node:path';
 import { PipelineError } from '../lib/errors';
 import type { Publication } from '../lib/publishing/inspection';
 import type { SetAside } from '../lib/publishing/forwarder';
-import { Publisher, type PublisherStatus } from '../lib/publishing/publisher';
+import { Publisher, type PublishResult, type PublisherStatus } from '../lib/publishing/publisher';
 import { publisherOptions, type ConnectionConfig, type ConnectionCredentials } from '../lib/publishing/settings';
 import { SharedResource } from '../lib/shared-resource';
 import { describeError } from './shared/failure';
@@ -18,7 +18,7 @@ export interface C8yConnectionNode extends Node<ConnectionCredentials> {
   register(userId: string): void;
   deregister(userId: string): Promise<void>;
   /** Queues a publication; throws a PipelineError when it cannot (bad settings, queue full). */
-  publish(publication: Publication, alarmType: string): { queued: number; dropped: number };
+  publish(publication: Publication, alarmType: string): PublishResult;
   readonly state: PublisherStatus | undefined;
   /** Prepended to asset ids to form their external ids (c8y_Serial) in Cumulocity. */
   readonly externalIdPrefix: string;

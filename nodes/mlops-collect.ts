@@ -97,7 +97,9 @@ export = function register(RED: NodeAPI): void {
           measurementType: '', eventType: settings.eventType, alarmType: '', externalIdPrefix: connection.externalIdPrefix,
           select: { measurements: false, event: true, alarm: false, twin: false, originalImage: true, overlayImage: false },
         });
-        collected.upload = connection.publish(publication, '');
+        const { queued, dropped, durable } = connection.publish(publication, '');
+        await durable; // on disk before the message says it was kept
+        collected.upload = { queued, dropped };
       }
       msg.collected = collected;
       showCounts();

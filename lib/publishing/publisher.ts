@@ -53,6 +53,13 @@ export interface PublisherStatus {
 
 interface Lane { queue: DiskQueue; forwarder: Forwarder }
 
+export interface PublishResult {
+  queued: number;
+  dropped: number;
+  /** Resolves once everything queued is on disk; rejects when the disk refused it (the records may be lost). */
+  durable: Promise<void>;
+}
+
 /** Events: 'status' (PublisherStatus), 'failed' (error, SetAside) for data set aside into a dead-letter file. */
 export class Publisher extends EventEmitter {
   private readonly memory: PublishMemory;
@@ -128,9 +135,10 @@ export class Publisher extends EventEmitter {
 
   /**
    * Queues everything the publication becomes. Throws a PipelineError when the queue refuses data (reject policy,
-   * oversized message); what was queued before stays queued.
+   * oversized message); what was queued before stays queued. `durable` resolves once the queued records are on disk
+   * (fsync off the event loop): report the publication as kept only then.
    */
-  publish(publication: Publication, alarmType: string): { queued: number; dropped: number } {
+  publish(publication: Publication, alarmType: string): PublishResult {
     validateAssetId(publication.asset.id);
     const items = this.options.transport === 'thin-edge'
       ? this.thinEdgeItems(publication, alarmType)
@@ -150,7 +158,8 @@ export class Publisher extends EventEmitter {
     } finally {
       this.report();
     }
-    return { queued, dropped };
+    const lanes = [this.lanes.mqtt, this.lanes.rest].filter((l): l is Lane => !!l);
+    return { queued, dropped, durable: Promise.all(lanes.map((l) => l.queue.durable())).then(() => undefined) };
   }
 
   /** Appends one record; state that drop-oldest removed on the way is queued again. Returns the records dropped. */

@@ -15,7 +15,8 @@ import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { PipelineError } from '../errors';
 import { badSetting } from '../settings';
-import { diagnostic, timedDiskWrite } from '../diagnostics';
+import { diagnostic } from '../diagnostics';
+import { GroupSync } from './group-sync';
 
 export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'reject';
 export const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['drop-oldest', 'drop-newest', 'reject'];
@@ -27,7 +28,10 @@ export interface QueueOptions {
   policy: OverflowPolicy;
   /** A segment file is closed and a new one started beyond this size. */
   segmentBytes?: number;
-  /** fsync after every append and state change (survives power loss, not only process crashes). */
+  /**
+   * Appends are fsynced (group commit off the event loop; durable() resolves when they are on disk) and state
+   * changes too: survives power loss, not only process crashes.
+   */
   fsync?: boolean;
 }
 
@@ -128,6 +132,7 @@ export class DiskQueue {
   private storedBytes = 0;
   private counters: QueueCounters = { dropped: 0, rejected: 0 };
   private fd: number | undefined;
+  private readonly groupSync: GroupSync;
   private headCache: QueueRecord | undefined;
   private closed = false;
 
@@ -137,6 +142,7 @@ export class DiskQueue {
     this.policy = options.policy;
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.sync = options.fsync ?? true;
+    this.groupSync = new GroupSync(() => this.fd, `the queue in ${this.dir}`);
   }
 
   /** Opens (and recovers) the queue in `dir`, creating the directory when missing. */
@@ -248,14 +254,19 @@ export class DiskQueue {
     }
     let written = 0;
     while (written < frame.length) written += fs.writeSync(this.fd, frame, written, frame.length - written);
-    if (this.sync) {
-      const fd = this.fd;
-      timedDiskWrite(`fsync of queue record ${seq} in ${this.dir}`, () => fs.fsyncSync(fd));
-    }
+    if (this.sync) this.groupSync.wrote();
     this.index.push({ seq, segment: current.name, offset: current.size, size: frame.length });
     current.size += frame.length;
     current.lastSeq = seq;
     this.storedBytes += frame.length;
+  }
+
+  /**
+   * Resolves once every record appended so far is on disk (fsync on: one fsync off the event loop covers all
+   * appends before it; fsync off: at once). Until then a power cut may lose them; a process crash does not.
+   */
+  durable(): Promise<void> {
+    return this.sync ? this.groupSync.durable() : Promise.resolve();
   }
 
   /** The oldest unacknowledged record, or undefined when the queue is empty. */
@@ -318,7 +329,7 @@ export class DiskQueue {
     for (const segment of this.segments) {
       const isOpen = segment === last && this.fd !== undefined;
       if (segment.lastSeq <= this.acked && (!isOpen || this.index.length === 0)) {
-        if (isOpen) this.closeSegment();
+        if (isOpen) this.closeSegment(true);
         fs.rmSync(path.join(this.dir, segment.name), { force: true });
       } else {
         keep.push(segment);
@@ -327,8 +338,13 @@ export class DiskQueue {
     this.segments = keep;
   }
 
-  private closeSegment(): void {
-    if (this.fd !== undefined) fs.closeSync(this.fd);
+  /** `delivered`: every record in it is acknowledged (it is deleted next), so it needs no fsync. */
+  private closeSegment(delivered = false): void {
+    if (this.fd !== undefined) {
+      if (delivered) this.groupSync.delivered();
+      else this.groupSync.syncNow(this.fd);
+      fs.closeSync(this.fd);
+    }
     this.fd = undefined;
   }
 
