@@ -8,7 +8,11 @@ declare const document: any;
 interface ClientRect { left: number; top: number; width: number; height: number }
 
 export interface Box { x: number; y: number; width: number; height: number }
-export interface DrawnNode { id: string; type: string; label: string; body: Box; status?: { text: string; box: Box } }
+export interface DrawnNode {
+  id: string; type: string; label: string; body: Box; status?: { text: string; box: Box };
+  /** The picture preview (with its legend) the package's editor plugin draws under mlops-image / mlops-segment. */
+  preview?: Box;
+}
 export interface TabLayout { chartWidth: number; scale: number; nodes: DrawnNode[] }
 
 /** Shows tab `tabId` scrolled to its origin and reads the boxes of its nodes and visible statuses. */
@@ -30,6 +34,7 @@ export async function tabLayout(page: Page, tabId: string): Promise<TabLayout> {
       const status = group.querySelector('.red-ui-flow-node-status-group') as { style: { display: string }; querySelector(s: string): { textContent: string | null } | null; getBoundingClientRect(): ClientRect } | null;
       const text = status?.querySelector('.red-ui-flow-node-status-label')?.textContent ?? '';
       const shown = status && status.style.display !== 'none' && text !== '';
+      const preview = group.querySelector('.mlops-vision-preview')?.getBoundingClientRect();
       // The body with its button (inject, debug), which sticks out of it.
       const parts = ['.red-ui-flow-node', '.red-ui-flow-node-button'].map((s) => group.querySelector(s)?.getBoundingClientRect())
         .filter((r: ClientRect | undefined): r is ClientRect => r !== undefined && r.width > 0);
@@ -41,6 +46,7 @@ export async function tabLayout(page: Page, tabId: string): Promise<TabLayout> {
         id: n.id, type: n.type, label: group.querySelector('.red-ui-flow-node-label')?.textContent ?? '',
         body: box({ left, top, width: right - left, height: bottom - top }),
         ...(shown ? { status: { text, box: box(status.getBoundingClientRect()) } } : {}),
+        ...(preview && preview.width > 0 ? { preview: box(preview) } : {}),
       };
     });
     return { chartWidth: chart.clientWidth, scale: RED.view.scale(), nodes };
@@ -66,8 +72,8 @@ export function intersects(a: Box, b: Box): boolean {
 }
 
 /**
- * Nodes drawn over each other, and every status (widened by `reserve(node)` px to its right) that touches another
- * node or another status.
+ * Nodes drawn over each other, every status (widened by `reserve(node)` px to its right) that touches another node or
+ * another status, and every preview that touches another node, status or preview.
  */
 export function layoutOverlaps(nodes: DrawnNode[], reserve: (node: DrawnNode) => number = () => 0): string[] {
   const widened = (n: DrawnNode): Box => ({ ...n.status!.box, width: n.status!.box.width + reserve(n) });
@@ -76,6 +82,14 @@ export function layoutOverlaps(nodes: DrawnNode[], reserve: (node: DrawnNode) =>
   nodes.forEach((n, i) => {
     for (const other of nodes.slice(i + 1)) if (intersects(n.body, other.body)) found.push(`node ${name(n)} and node ${name(other)} overlap`);
   });
+  for (const n of nodes.filter((m) => m.preview)) {
+    for (const other of nodes) {
+      if (other.id === n.id) continue;
+      if (intersects(n.preview!, other.body)) found.push(`the preview of ${name(n)} covers node ${name(other)}`);
+      if (other.status && intersects(n.preview!, widened(other))) found.push(`the preview of ${name(n)} covers the status of ${name(other)}`);
+      if (other.preview && nodes.indexOf(other) > nodes.indexOf(n) && intersects(n.preview!, other.preview)) found.push(`the previews of ${name(n)} and ${name(other)} overlap`);
+    }
+  }
   const withStatus = nodes.filter((n) => n.status);
   for (const n of withStatus) {
     for (const other of nodes) {
@@ -91,5 +105,6 @@ export function layoutOverlaps(nodes: DrawnNode[], reserve: (node: DrawnNode) =>
 
 /** The right edge of everything drawn (bodies and widened statuses). */
 export function rightEdge(nodes: DrawnNode[], reserve: (node: DrawnNode) => number = () => 0): number {
-  return Math.max(...nodes.map((n) => Math.max(n.body.x + n.body.width, n.status ? n.status.box.x + n.status.box.width + reserve(n) : 0)));
+  return Math.max(...nodes.map((n) => Math.max(n.body.x + n.body.width, n.status ? n.status.box.x + n.status.box.width + reserve(n) : 0,
+    n.preview ? n.preview.x + n.preview.width : 0)));
 }

@@ -1,7 +1,8 @@
 // Every example as a user meets it in a 1600 px wide editor (Chromium): Import ▸ Examples, Deploy, run it the way its
 // comment says (the VQI example's "try" inject buttons, one per bundled sample, whose results appear in the debug
-// sidebar), then, from the boxes the editor drew: no node covers another, no status runs into another node or status, with room left for the
-// "· 999 ms" timings pipeline statuses carry, and the flow fits the workspace without scrolling sideways.
+// sidebar), then, from the boxes the editor drew: no node covers another, no status or picture preview runs into
+// another node, status or preview, with room left for the "· 999 ms" timings pipeline statuses carry, and the flow
+// fits the workspace without scrolling sideways.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
