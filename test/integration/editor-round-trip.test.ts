@@ -213,6 +213,27 @@ describe('every node through the editor: Import ▸ Examples, dialog, Deploy, ru
     assert.deepEqual([record.calibrationSamples, record.version], [3, '1.0.0-int8']);
   });
 
+  it('mlops-model: the VQI model\'s file list offers the int8 model just made; chosen, inspections run on it', async () => {
+    const infer = await only('vqi-inspection', 'mlops-infer');
+    const choose = async (file: string) => editAndDeploy(infer, async () => {
+      await openConfigFromDialog(page, 'model');
+      await page.waitForSelector(`#node-config-mlops-model-choose option[value="${file}"]`, { state: 'attached' });
+      await page.selectOption('#node-config-mlops-model-choose', file);
+      await pressUpdate(page);
+    });
+    await choose('models/vqi-demo.int8.onnx');
+    try {
+      const { status, body } = await inspect('tower-11');
+      assert.deepEqual([status, body.state], [200, 'CRITICAL']);
+      const twin = 'te/device/tower-11///twin/mlops_Model';
+      await side.recorder.waitFor((all) => all.some((m) => m.topic === twin), twin, 30000);
+      assert.equal(JSON.parse(side.recorder.on(twin).at(-1)!.payload).version, '1.0.0-int8');
+    } finally {
+      await cancelDialogs(page);
+      await choose('bundled:vqi-demo.onnx');
+    }
+  });
+
   it('mlops-collect: a store folder set in the dialog receives the picture asked for with ?collect=true', async () => {
     const store = fs.mkdtempSync(path.join(os.tmpdir(), 'collect-store-'));
     try {
