@@ -42,6 +42,12 @@ export function conditionClasses(node: FlowNode): string[] {
   return [...new Set(named)];
 }
 
+/** The flow an editor sent: only entries that are objects with a string id and type (anything else is ignored). */
+export function flowFromRequest(raw: unknown): FlowNode[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.filter((n): n is FlowNode => typeof n === 'object' && n !== null && typeof (n as FlowNode).id === 'string' && typeof (n as FlowNode).type === 'string');
+}
+
 export function applyPlan(plan: PipelinePlan, flow: readonly FlowNode[], modelId: string): PlanApplication {
   const linked = linkedNodes(flow, modelId);
   const byId = new Map(flow.map((n) => [n.id, n]));

@@ -195,3 +195,14 @@ export function planFromModel(input: PlanInput): PipelinePlan {
   const { decide: _decide, ...result } = plan;
   return result;
 }
+
+/** The user's answers as a request carries them: whole sizes 1…16384, up to 1024 string labels; anything else is ignored. */
+export function planAnswers(raw: unknown): PlanInput['answers'] {
+  const answers = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const size = (v: unknown) => {
+    const n = typeof v === 'string' || typeof v === 'number' ? Number(v) : NaN;
+    return Number.isInteger(n) && n > 0 && n <= 16384 ? n : undefined;
+  };
+  const labels = Array.isArray(answers.labels) ? answers.labels.filter((l): l is string => typeof l === 'string').slice(0, 1024) : undefined;
+  return { width: size(answers.width), height: size(answers.height), ...(labels ? { labels } : {}) };
+}

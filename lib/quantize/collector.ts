@@ -4,15 +4,17 @@ import { BUNDLED_SAMPLES, insidePackage, isBundled } from '../bundled';
 import { PACKAGE_ROOT } from '../package-root';
 import { assertTensor } from '../contract';
 import { PipelineError } from '../errors';
+import { UPLOAD_FOLDER } from '../model-files/upload';
 import type { CalibrationSample } from './calibrate';
 
 /**
  * `<name>.int8.onnx` next to the float model, or in `<userDir>/models/` for a model in the package's folder (a bundled
- * model): `npm update` replaces that folder, and it may not be writable.
+ * model): `npm update` replaces that folder, and it may not be writable. That is where uploaded models live too, so
+ * the model configuration's file list offers it.
  */
 export function int8ModelPath(modelPath: string, userDir: string, packageRoot = PACKAGE_ROOT): string {
   const base = path.basename(modelPath).replace(/\.onnx$/i, '');
-  const dir = insidePackage(modelPath, packageRoot) ? path.join(userDir, 'models') : path.dirname(modelPath);
+  const dir = insidePackage(modelPath, packageRoot) ? path.join(userDir, UPLOAD_FOLDER) : path.dirname(modelPath);
   return path.join(dir, `${base}.int8.onnx`);
 }
 

@@ -11,6 +11,7 @@ import { sha256Of } from '../model-store/verify';
 import { AgreementMeter, shapeHints, type OutputAgreement } from './agreement';
 import { imageToTensor, listImages, resolvePreprocessing, type ImagePreprocessing } from './calibration-images';
 import { feeds, floatData } from './evaluate';
+import type { FromSaturationWorker } from './worker-protocol';
 
 /** A calibration picture the quantizer recorded, with the pre-processing it was calibrated with. */
 export interface CalibrationSampleRef {
@@ -105,7 +106,7 @@ export function checkSaturationInWorker(request: SaturationCheckRequest): Promis
       resolve(result);
       void worker.terminate();
     };
-    worker.on('message', (result: SaturationCheck) => settle(result));
+    worker.on('message', (reply: FromSaturationWorker) => settle(reply.check));
     worker.on('error', (err) => settle({ reason: `the measurement failed: ${err.message}` }));
     worker.on('exit', (code) => settle({ reason: `the measurement stopped (exit code ${code})` }));
   });

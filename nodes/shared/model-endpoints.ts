@@ -10,7 +10,7 @@ import { isPipelineError } from '../../lib/errors';
 import { inspectModelRequest, MODEL_INFO_STATUS } from '../../lib/inference/model-info-request';
 import { bundledCard, bundledModels, modelCard, receiveUpload, uploadedModels } from '../../lib/model-files';
 import { ModelStore, parseStoreSpec } from '../../lib/model-store';
-import { applyPlan, planFromModel, type FlowNode, type PlanInput } from '../../lib/pipeline-plan';
+import { applyPlan, flowFromRequest, planAnswers, planFromModel, type PlanInput } from '../../lib/pipeline-plan';
 import { sampleOutputRanges } from '../../lib/pipeline-plan/sample-run';
 import { describeError } from './failure';
 import type { NodeAPI, Request, Response } from './red';
@@ -63,8 +63,7 @@ export function serveModelEndpoints(RED: NodeAPI, userDir: () => string, openSto
           sampleProblem = describeError(RED, 'mlops-model', err);
         }
       }
-      const flow = Array.isArray(body.flow) ? (body.flow as FlowNode[]).filter((n) => n && typeof n.id === 'string' && typeof n.type === 'string') : [];
-      const applied = applyPlan(plan, flow, String(body.modelId ?? ''));
+      const applied = applyPlan(plan, flowFromRequest(body.flow), String(body.modelId ?? ''));
       const undecided = [...plan.undecided, ...applied.undecided, ...(sampleProblem ? [{ setting: 'sample', reason: `the sample run failed: ${sampleProblem}` }] : [])];
       res.json({ plan: { ...plan, undecided }, linked: applied.linked, changes: applied.changes, currentLabels: applied.currentLabels });
     }).catch((err: unknown) => refuse(RED, res, err, 'inspect-failed'));
@@ -108,10 +107,3 @@ export function serveModelEndpoints(RED: NodeAPI, userDir: () => string, openSto
   });
 }
 
-/** The user's answers as the plan takes them: positive whole sizes, a list of label strings; anything else is ignored. */
-function planAnswers(raw: unknown): PlanInput['answers'] {
-  const answers = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
-  const size = (v: unknown) => { const n = Number(v); return Number.isInteger(n) && n > 0 && n <= 16384 ? n : undefined; };
-  const labels = Array.isArray(answers.labels) ? answers.labels.filter((l): l is string => typeof l === 'string').slice(0, 1024) : undefined;
-  return { width: size(answers.width), height: size(answers.height), ...(labels ? { labels } : {}) };
-}

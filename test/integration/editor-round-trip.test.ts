@@ -7,41 +7,30 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { chromiumAvailable, openEditor, type EditorSession } from '../helpers/editor';
+import { EMPTY_START, useEditor } from '../helpers/editor';
 import {
   debugMessage, deployedFlow, deployFromEditor, importExample, nodesOnTab, openConfigFromDialog, openDialog, pressDone,
   pressUpdate, recordDebugMessages, waitForStatus, cancelDialogs, clearDebugMessages, clickInject,
 } from '../helpers/editor-actions';
 import { readQuantizationRecord } from '../../lib/quantize';
 import { repoRoot } from '../helpers/flow';
-import { Mosquitto, Recorder } from '../helpers/mosquitto';
+import { EXPECTED_STATES as EXPECTED, postPicture, RUSTY_TOWER as rusty, useThinEdgeSide } from '../helpers/vqi-example';
 
 declare const RED: any;
 
 const PACKAGE = '@edge-mlops/node-red-vision';
-const EXPECTED = JSON.parse(fs.readFileSync(path.join(repoRoot, 'samples', 'expected.json'), 'utf8')) as Record<string, string>;
-const rusty = fs.readFileSync(path.join(repoRoot, 'samples', 'tower-rusty.jpg'));
 const examples = fs.readdirSync(path.join(repoRoot, 'examples')).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
 
 describe('every node through the editor: Import ▸ Examples, dialog, Deploy, run', function () {
   this.timeout(180000);
-  let editor: EditorSession | undefined;
+  const side = useThinEdgeSide();
+  // Port 1: thin-edge is not reachable until the connection is set in its dialog (a step below).
+  const editor = useEditor(() => ({ ...EMPTY_START, env: side.env({ TEDGE_MQTT_PORT: '1' }) }));
   let page: Page;
-  let broker: Mosquitto | undefined;
-  let recorder: Recorder | undefined;
-  let inbox: string;
   const tabs: Record<string, string> = {};
 
   /** POST /vqi/inspect as the example's HTTP path expects it. */
-  async function inspect(asset: string, picture = rusty): Promise<{ status: number; body: any }> {
-    const res = await fetch(`${editor!.url}/vqi/inspect?asset=${asset}`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: picture });
-    const text = await res.text();
-    try {
-      return { status: res.status, body: JSON.parse(text) };
-    } catch {
-      throw new Error(`POST /vqi/inspect?asset=${asset} answered ${res.status} with ${JSON.stringify(text.slice(0, 300))}`);
-    }
-  }
+  const inspect = (asset: string) => postPicture(editor.session.url, asset);
   async function only(tab: string, type: string): Promise<string> {
     const ids = await nodesOnTab(page, tabs[tab]!, type);
     assert.equal(ids.length, 1, `${tab} has ${ids.length} ${type} nodes`);
@@ -55,23 +44,10 @@ describe('every node through the editor: Import ▸ Examples, dialog, Deploy, ru
     await deployFromEditor(page);
   }
 
-  before(async function () {
-    if (!chromiumAvailable()) this.skip();
-    broker = await Mosquitto.start();
-    recorder = await Recorder.connect(broker.url);
-    inbox = fs.mkdtempSync(path.join(os.tmpdir(), 'vqi-inbox-'));
-    const start = [{ id: 'start', type: 'tab', label: 'start' }, { id: 'start-note', type: 'comment', z: 'start', name: 'empty', x: 120, y: 40, wires: [] }];
-    // Port 1: thin-edge is not reachable until the connection is set in its dialog (a step below).
-    editor = await openEditor(start, 'start-note', { VQI_INBOX: inbox, TEDGE_MQTT_HOST: '127.0.0.1', TEDGE_MQTT_PORT: '1' });
+  before(async () => {
     page = editor.page;
     page.setDefaultTimeout(20000);
     await recordDebugMessages(page);
-  });
-  after(async () => {
-    await editor?.close();
-    await recorder?.close();
-    await broker?.stop();
-    if (inbox) fs.rmSync(inbox, { recursive: true, force: true });
   });
 
   afterEach(async () => {
@@ -93,17 +69,17 @@ describe('every node through the editor: Import ▸ Examples, dialog, Deploy, ru
     await editAndDeploy(await only('vqi-inspection', 'mlops-c8y-out'), async () => {
       await openConfigFromDialog(page, 'connection');
       await page.fill('#node-config-input-mqttHost', '127.0.0.1');
-      await page.fill('#node-config-input-mqttPort', String(broker!.port));
+      await page.fill('#node-config-input-mqttPort', String(side.broker.port));
       await pressUpdate(page);
     });
     assert.equal((await inspect('tower-2')).status, 200);
-    await recorder!.waitFor((all) => all.some((m) => m.topic === 'te/device/tower-2///m/mlops_Inspection'), 'the measurement of tower-2', 30000);
+    await side.recorder.waitFor((all) => all.some((m) => m.topic === 'te/device/tower-2///m/mlops_Inspection'), 'the measurement of tower-2', 30000);
   });
 
   it('mlops-c8y-out: a measurement type changed in the dialog names the te/ topic', async () => {
     await editAndDeploy(await only('vqi-inspection', 'mlops-c8y-out'), () => page.fill('#node-input-measurementType', 'vqi_check'));
     assert.equal((await inspect('tower-3')).status, 200);
-    await recorder!.waitFor((all) => all.some((m) => m.topic === 'te/device/tower-3///m/vqi_check'), 'te/device/tower-3///m/vqi_check', 30000);
+    await side.recorder.waitFor((all) => all.some((m) => m.topic === 'te/device/tower-3///m/vqi_check'), 'te/device/tower-3///m/vqi_check', 30000);
   });
 
   it('mlops-condition: CRITICAL mapped to MAJOR in the dialog raises a major alarm', async () => {
@@ -111,8 +87,8 @@ describe('every node through the editor: Import ▸ Examples, dialog, Deploy, ru
     const { status, body } = await inspect('tower-4');
     assert.deepEqual([status, body.state, body.severity], [200, 'CRITICAL', 'MAJOR']);
     const topic = 'te/device/tower-4///a/mlops_AssetCondition';
-    await recorder!.waitFor((all) => all.some((m) => m.topic === topic && m.payload !== ''), topic, 30000);
-    assert.equal(JSON.parse(recorder!.on(topic).at(-1)!.payload).severity, 'major');
+    await side.recorder.waitFor((all) => all.some((m) => m.topic === topic && m.payload !== ''), topic, 30000);
+    assert.equal(JSON.parse(side.recorder.on(topic).at(-1)!.payload).severity, 'major');
   });
 
   it('mlops-segment: at most 1 component when set so in the dialog', async () => {
@@ -162,7 +138,7 @@ describe('every node through the editor: Import ▸ Examples, dialog, Deploy, ru
       await page.fill('#node-input-queueSize', '2');
       await page.selectOption('#node-input-queuePolicy', 'drop-oldest');
     });
-    const deployed = (await deployedFlow(editor!.url)).find((n) => n.id === infer)!;
+    const deployed = (await deployedFlow(editor.session.url)).find((n) => n.id === infer)!;
     assert.deepEqual([String(deployed.queueSize), deployed.queuePolicy], ['2', 'drop-oldest']);
     assert.equal((await inspect('tower-8')).status, 200);
     await waitForStatus(page, infer, /\d+ ms/);
@@ -232,16 +208,37 @@ describe('every node through the editor: Import ▸ Examples, dialog, Deploy, ru
     await clickInject(page, await only('quantize-model', 'inject'));
     assert.equal(await debugMessage(page, modelFile, /int8/, 180000), 'models/vqi-demo.int8.onnx');
     await waitForStatus(page, quantize, /^int8: /);
-    const written = fs.readFileSync(path.join(editor!.userDir, 'models', 'vqi-demo.int8.onnx'));
+    const written = fs.readFileSync(path.join(editor.session.userDir, 'models', 'vqi-demo.int8.onnx'));
     const record = readQuantizationRecord(written)!;
     assert.deepEqual([record.calibrationSamples, record.version], [3, '1.0.0-int8']);
+  });
+
+  it('mlops-model: the VQI model\'s file list offers the int8 model just made; chosen, inspections run on it', async () => {
+    const infer = await only('vqi-inspection', 'mlops-infer');
+    const choose = async (file: string) => editAndDeploy(infer, async () => {
+      await openConfigFromDialog(page, 'model');
+      await page.waitForSelector(`#node-config-mlops-model-choose option[value="${file}"]`, { state: 'attached' });
+      await page.selectOption('#node-config-mlops-model-choose', file);
+      await pressUpdate(page);
+    });
+    await choose('models/vqi-demo.int8.onnx');
+    try {
+      const { status, body } = await inspect('tower-11');
+      assert.deepEqual([status, body.state], [200, 'CRITICAL']);
+      const twin = 'te/device/tower-11///twin/mlops_Model';
+      await side.recorder.waitFor((all) => all.some((m) => m.topic === twin), twin, 30000);
+      assert.equal(JSON.parse(side.recorder.on(twin).at(-1)!.payload).version, '1.0.0-int8');
+    } finally {
+      await cancelDialogs(page);
+      await choose('bundled:vqi-demo.onnx');
+    }
   });
 
   it('mlops-collect: a store folder set in the dialog receives the picture asked for with ?collect=true', async () => {
     const store = fs.mkdtempSync(path.join(os.tmpdir(), 'collect-store-'));
     try {
       await editAndDeploy(await only('collect-training-data', 'mlops-collect'), () => page.fill('#node-input-directory', store));
-      const res = await fetch(`${editor!.url}/vqi/collect?asset=tower-10&collect=true`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: rusty });
+      const res = await fetch(`${editor.session.url}/vqi/collect?asset=tower-10&collect=true`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: rusty });
       const body = await res.json() as { collected: { kept: boolean; id: string } };
       assert.equal(res.status, 200, JSON.stringify(body));
       assert.equal(body.collected.kept, true);
@@ -259,6 +256,6 @@ describe('every node through the editor: Import ▸ Examples, dialog, Deploy, ru
   });
 
   it('raised no script error in the editor', () => {
-    assert.deepEqual(editor!.scriptErrors, []);
+    assert.deepEqual(editor.session.scriptErrors, []);
   });
 });

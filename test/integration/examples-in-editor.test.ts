@@ -4,51 +4,35 @@
 // "· 999 ms" timings pipeline statuses carry, and the flow fits the workspace without scrolling sideways.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { chromiumAvailable, openEditor, type EditorSession } from '../helpers/editor';
+import { EMPTY_START, useEditor } from '../helpers/editor';
 import { clickInject, debugMessage, deployFromEditor, importExample, nodesOnTab, recordDebugMessages, waitForStatus } from '../helpers/editor-actions';
 import { rightEdge, layoutOverlaps, statusTextWidth, tabLayout, type DrawnNode } from '../helpers/editor-layout';
 import { repoRoot } from '../helpers/flow';
-import { Mosquitto, Recorder } from '../helpers/mosquitto';
+import { EXPECTED_STATES as EXPECTED, RUSTY_TOWER, useThinEdgeSide } from '../helpers/vqi-example';
 
 declare const RED: any;
 
 const PACKAGE = '@edge-mlops/node-red-vision';
 const VIEWPORT = { width: 1600, height: 1000 };
-const EXPECTED = JSON.parse(fs.readFileSync(path.join(repoRoot, 'samples', 'expected.json'), 'utf8')) as Record<string, string>;
 const examples = fs.readdirSync(path.join(repoRoot, 'examples')).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
 /** What a pipeline node's status will carry on top of today's text once it shows its own time. */
 const TIMING = ' · 999 ms';
 
 describe('the examples in a 1600 px wide editor: try buttons, statuses apart, no sideways scrolling', function () {
   this.timeout(300000);
-  let editor: EditorSession | undefined;
+  const side = useThinEdgeSide();
+  const editor = useEditor(() => ({ ...EMPTY_START, env: side.env(), viewport: VIEWPORT }));
   let page: Page;
-  let broker: Mosquitto | undefined;
-  let recorder: Recorder | undefined;
-  let inbox: string;
   const tabs: Record<string, string> = {};
 
-  before(async function () {
-    if (!chromiumAvailable()) this.skip();
-    broker = await Mosquitto.start();
-    recorder = await Recorder.connect(broker.url);
-    inbox = fs.mkdtempSync(path.join(os.tmpdir(), 'vqi-inbox-'));
-    const start = [{ id: 'start', type: 'tab', label: 'start' }, { id: 'start-note', type: 'comment', z: 'start', name: 'empty', x: 120, y: 40, wires: [] }];
-    editor = await openEditor(start, 'start-note', { VQI_INBOX: inbox, TEDGE_MQTT_HOST: '127.0.0.1', TEDGE_MQTT_PORT: String(broker.port) }, VIEWPORT);
+  before(async () => {
     page = editor.page;
     page.setDefaultTimeout(30000);
     await recordDebugMessages(page);
     for (const name of examples) tabs[name] = await importExample(page, PACKAGE, name);
     await deployFromEditor(page);
-  });
-  after(async () => {
-    await editor?.close();
-    await recorder?.close();
-    await broker?.stop();
-    if (inbox) fs.rmSync(inbox, { recursive: true, force: true });
   });
 
   /** What is wrong with the layout of the tab of example `name` as the editor draws it now. */
@@ -82,7 +66,7 @@ describe('the examples in a 1600 px wide editor: try buttons, statuses apart, no
       const shown = await debugMessage(page, debug, new RegExp(`"assetId":"${asset}"`));
       assert.match(shown, new RegExp(`"state":"${EXPECTED[file]}"`), `${file}: ${shown.slice(0, 300)}`);
       const topic = `te/device/${asset}///m/mlops_Inspection`;
-      await recorder!.waitFor((all) => all.some((m) => m.topic === topic), topic, 30000);
+      await side.recorder.waitFor((all) => all.some((m) => m.topic === topic), topic, 30000);
       // Each sample leaves other statuses (a RETAKE reason, another component count): each must fit.
       await waitForStatus(page, condition, new RegExp(EXPECTED[file]!, 'i'));
       problems.push(...(await layoutProblems('vqi-inspection')).map((p) => `after ${file}: ${p}`));
@@ -92,13 +76,13 @@ describe('the examples in a 1600 px wide editor: try buttons, statuses apart, no
 
   it('every example: each runs as its comment says, then no status overlaps and the flow fits the workspace', async () => {
     // Statuses worth looking at come from a run: the VQI tab ran above; the others here.
-    const collect = await fetch(`${editor!.url}/vqi/collect?asset=tower-9&collect=true`, {
-      method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: fs.readFileSync(path.join(repoRoot, 'samples', 'tower-rusty.jpg')),
+    const collect = await fetch(`${editor.session.url}/vqi/collect?asset=tower-9&collect=true`, {
+      method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: RUSTY_TOWER,
     });
     assert.equal(collect.status, 200, await collect.text());
     await waitForStatus(page, (await nodesOnTab(page, tabs['collect-training-data']!, 'mlops-collect'))[0]!, /./);
     await waitForStatus(page, (await nodesOnTab(page, tabs['predictive-maintenance']!, 'mlops-condition'))[0]!, /./, 60000);
-    const predict = await fetch(`${editor!.url}/pm/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ features: { aa_000: 12 } }) });
+    const predict = await fetch(`${editor.session.url}/pm/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ features: { aa_000: 12 } }) });
     assert.equal(predict.status, 200, await predict.text());
     await waitForStatus(page, (await nodesOnTab(page, tabs['predictive-maintenance']!, 'mlops-classify'))[1]!, /./);
     const quantize = (await nodesOnTab(page, tabs['quantize-model']!, 'mlops-quantize'))[0]!;
@@ -112,6 +96,6 @@ describe('the examples in a 1600 px wide editor: try buttons, statuses apart, no
   });
 
   it('raised no script error in the editor', () => {
-    assert.deepEqual(editor!.scriptErrors, []);
+    assert.deepEqual(editor.session.scriptErrors, []);
   });
 });

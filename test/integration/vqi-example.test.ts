@@ -6,33 +6,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { inspectOverHttp, samplePictures } from '../../bin/commands/start';
 import { repoRoot } from '../helpers/flow';
-import { useBrokerFixture } from '../helpers/broker-fixture';
-import { startRuntimeProcess, type RuntimeProcess } from '../helpers/runtime-process';
-
-const EXPECTED = JSON.parse(fs.readFileSync(path.join(repoRoot, 'samples', 'expected.json'), 'utf8')) as Record<string, string>;
+import { EXPECTED_STATES as EXPECTED, useThinEdgeSide, useVqiRuntime } from '../helpers/vqi-example';
 
 describe('VQI example flow', function () {
   this.timeout(90000);
-  const fixture = useBrokerFixture({ scope: 'block', topics: ['te/#'] });
-  let runtime: RuntimeProcess;
-  let inbox: string;
-
-  before(async () => {
-    inbox = fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'vqi-inbox-'));
-    runtime = await startRuntimeProcess(path.join(repoRoot, 'examples', 'vqi-inspection.json'), {
-      VQI_INBOX: inbox, TEDGE_MQTT_HOST: '127.0.0.1', TEDGE_MQTT_PORT: String(fixture.broker.port),
-    });
-  });
-  after(async () => {
-    await runtime?.stop();
-    if (inbox) fs.rmSync(inbox, { recursive: true, force: true });
-  });
+  const side = useThinEdgeSide();
+  const vqi = useVqiRuntime(side);
 
   it('gives each bundled sample its expected state over POST /vqi/inspect', async () => {
     const samples = samplePictures(path.join(repoRoot, 'samples'));
     assert.deepEqual(samples.map((f) => path.basename(f)).sort(), Object.keys(EXPECTED).sort());
     for (const file of samples) {
-      const line = await inspectOverHttp(runtime.url, file);
+      const line = await inspectOverHttp(vqi.runtime.url, file);
       assert.equal(line.error, undefined, `${line.file}: ${line.error}`);
       assert.equal(line.state, EXPECTED[line.file], `${line.file}: ${JSON.stringify(line)}`);
       if (line.state === 'RETAKE') assert.ok(line.reasons!.some((r) => /too dark|too blurry/.test(r)), line.reasons!.join('; '));
@@ -41,7 +26,7 @@ describe('VQI example flow', function () {
   });
 
   it('answers a picture it cannot read with HTTP 400 and the reason', async () => {
-    const res = await fetch(`${runtime.url}/vqi/inspect?asset=broken`, {
+    const res = await fetch(`${vqi.runtime.url}/vqi/inspect?asset=broken`, {
       method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: Buffer.from('this is not a picture at all'),
     });
     assert.equal(res.status, 400);
@@ -50,17 +35,17 @@ describe('VQI example flow', function () {
   });
 
   it('inspects a picture dropped into the inbox and publishes it to thin-edge for its asset', async () => {
-    const staged = path.join(inbox, '.tower-17.jpg.part');
+    const staged = path.join(side.inbox, '.tower-17.jpg.part');
     fs.copyFileSync(path.join(repoRoot, 'samples', 'tower-rusty.jpg'), staged);
-    fs.renameSync(staged, path.join(inbox, 'tower-17.jpg'));
+    fs.renameSync(staged, path.join(side.inbox, 'tower-17.jpg'));
     const alarmTopic = 'te/device/tower-17///a/mlops_AssetCondition';
-    await fixture.recorder.waitFor((all) => all.some((m) => m.topic === alarmTopic && m.payload !== ''), `an alarm on ${alarmTopic}`, 30000);
-    const alarm = JSON.parse(fixture.recorder.on(alarmTopic).at(-1)!.payload) as { severity: string; text: string };
+    await side.recorder.waitFor((all) => all.some((m) => m.topic === alarmTopic && m.payload !== ''), `an alarm on ${alarmTopic}`, 30000);
+    const alarm = JSON.parse(side.recorder.on(alarmTopic).at(-1)!.payload) as { severity: string; text: string };
     assert.equal(alarm.severity, 'critical');
     assert.match(alarm.text, /tower-17/);
-    const registration = fixture.recorder.on('te/device/tower-17//');
+    const registration = side.recorder.on('te/device/tower-17//');
     assert.equal(JSON.parse(registration[0]!.payload)['@type'], 'child-device');
-    const measurement = JSON.parse(fixture.recorder.on('te/device/tower-17///m/mlops_Inspection')[0]!.payload);
+    const measurement = JSON.parse(side.recorder.on('te/device/tower-17///m/mlops_Inspection')[0]!.payload);
     assert.equal(typeof measurement.class_ratio.rust, 'number');
   });
 });

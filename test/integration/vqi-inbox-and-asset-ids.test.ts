@@ -4,15 +4,12 @@
 // and the next request is served. The example's check agrees with lib/publishing's assetIdProblem.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { assetIdProblem } from '../../lib/publishing/topic-rules';
 import { repoRoot } from '../helpers/flow';
-import { useBrokerFixture } from '../helpers/broker-fixture';
-import { startRuntimeProcess, type RuntimeProcess } from '../helpers/runtime-process';
+import { useThinEdgeSide, useVqiRuntime } from '../helpers/vqi-example';
 
 const samples = fs.readdirSync(path.join(repoRoot, 'samples')).filter((f) => f.endsWith('.jpg')).sort();
-const picture = fs.readFileSync(path.join(repoRoot, 'samples', 'tower-rusty.jpg'));
 
 /** Resolves when `check()` holds, re-checked whenever something changes in `folders` (created on demand). */
 function whenFolders(folders: string[], check: () => boolean, what: string, timeoutMs: number): Promise<void> {
@@ -34,25 +31,9 @@ function whenFolders(folders: string[], check: () => boolean, what: string, time
 
 describe('VQI example: inbox bursts and asset ids', function () {
   this.timeout(240000);
-  const fixture = useBrokerFixture({ scope: 'block', topics: ['te/#'] });
-  let runtime: RuntimeProcess;
-  let inbox: string;
-
-  before(async () => {
-    inbox = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'vqi-inbox-'));
-    runtime = await startRuntimeProcess(path.join(repoRoot, 'examples', 'vqi-inspection.json'), {
-      VQI_INBOX: inbox, TEDGE_MQTT_HOST: '127.0.0.1', TEDGE_MQTT_PORT: String(fixture.broker.port),
-    });
-  });
-  after(async () => {
-    await runtime?.stop();
-    if (inbox) fs.rmSync(inbox, { recursive: true, force: true });
-  });
-
-  async function inspect(asset: string): Promise<{ status: number; body: any }> {
-    const res = await fetch(`${runtime.url}/vqi/inspect?asset=${encodeURIComponent(asset)}`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: picture });
-    return { status: res.status, body: await res.json() };
-  }
+  const side = useThinEdgeSide();
+  const vqi = useVqiRuntime(side);
+  const inspect = (asset: string) => vqi.inspect(asset);
 
   it('answers an asset id that cannot name a thin-edge asset with 400 (as lib/publishing judges it), and serves the next request', async () => {
     const hostile = ['a/b', 'a+b', 'tower#1', '', 'main', 'x'.repeat(257), 'bell\u0007', 'nel\u0085', 'te/device/x//'];
@@ -69,33 +50,33 @@ describe('VQI example: inbox bursts and asset ids', function () {
       const { status, body } = await inspect(id);
       assert.equal(status, 200, `${JSON.stringify(id)}: ${JSON.stringify(body)}`);
     }
-    await fixture.recorder.waitFor((all) => all.some((m) => m.topic === 'te/device/tower-1///m/mlops_Inspection'), 'tower-1 published');
-    assert.equal(fixture.recorder.on('te/device/a/b///m/mlops_Inspection').length, 0);
+    await side.recorder.waitFor((all) => all.some((m) => m.topic === 'te/device/tower-1///m/mlops_Inspection'), 'tower-1 published');
+    assert.equal(side.recorder.on('te/device/a/b///m/mlops_Inspection').length, 0);
   });
 
   it('inspects and publishes all of 20 pictures copied into the inbox at once, and moves them to done/', async () => {
     const names = Array.from({ length: 20 }, (_, i) => `burst-${String(i).padStart(2, '0')}`);
     names.forEach((name, i) => {
-      const staged = path.join(inbox, `.${name}.part`);
+      const staged = path.join(side.inbox, `.${name}.part`);
       fs.copyFileSync(path.join(repoRoot, 'samples', samples[i % samples.length]!), staged);
-      fs.renameSync(staged, path.join(inbox, `${name}.jpg`));
+      fs.renameSync(staged, path.join(side.inbox, `${name}.jpg`));
     });
     const topics = names.map((name) => `te/device/${name}///m/mlops_Inspection`);
-    await fixture.recorder.waitFor((all) => topics.every((t) => all.some((m) => m.topic === t)), 'a measurement for each of the 20 pictures', 200000);
-    const done = path.join(inbox, 'done');
-    await whenFolders([inbox, done], () => names.every((n) => fs.existsSync(path.join(done, `${n}.jpg`))), 'all 20 in done/', 30000);
-    assert.deepEqual(fs.readdirSync(inbox).filter((f) => f.startsWith('burst-')), [], 'the inbox is empty again');
+    await side.recorder.waitFor((all) => topics.every((t) => all.some((m) => m.topic === t)), 'a measurement for each of the 20 pictures', 200000);
+    const done = path.join(side.inbox, 'done');
+    await whenFolders([side.inbox, done], () => names.every((n) => fs.existsSync(path.join(done, `${n}.jpg`))), 'all 20 in done/', 30000);
+    assert.deepEqual(fs.readdirSync(side.inbox).filter((f) => f.startsWith('burst-')), [], 'the inbox is empty again');
   });
 
   it('moves a file it cannot read to failed/ and goes on with the next', async () => {
-    fs.writeFileSync(path.join(inbox, '.broken.part'), 'not a picture');
-    fs.renameSync(path.join(inbox, '.broken.part'), path.join(inbox, 'broken-1.jpg'));
-    const staged = path.join(inbox, '.after.part');
+    fs.writeFileSync(path.join(side.inbox, '.broken.part'), 'not a picture');
+    fs.renameSync(path.join(side.inbox, '.broken.part'), path.join(side.inbox, 'broken-1.jpg'));
+    const staged = path.join(side.inbox, '.after.part');
     fs.copyFileSync(path.join(repoRoot, 'samples', 'tower-healthy.jpg'), staged);
-    fs.renameSync(staged, path.join(inbox, 'after-broken.jpg'));
-    await fixture.recorder.waitFor((all) => all.some((m) => m.topic === 'te/device/after-broken///m/mlops_Inspection'), 'the picture after the broken one');
-    const failed = path.join(inbox, 'failed');
-    await whenFolders([inbox, failed], () => fs.existsSync(path.join(failed, 'broken-1.jpg')), 'broken-1.jpg in failed/', 30000);
-    assert.equal(fixture.recorder.on('te/device/broken-1///m/mlops_Inspection').length, 0);
+    fs.renameSync(staged, path.join(side.inbox, 'after-broken.jpg'));
+    await side.recorder.waitFor((all) => all.some((m) => m.topic === 'te/device/after-broken///m/mlops_Inspection'), 'the picture after the broken one');
+    const failed = path.join(side.inbox, 'failed');
+    await whenFolders([side.inbox, failed], () => fs.existsSync(path.join(failed, 'broken-1.jpg')), 'broken-1.jpg in failed/', 30000);
+    assert.equal(side.recorder.on('te/device/broken-1///m/mlops_Inspection').length, 0);
   });
 });

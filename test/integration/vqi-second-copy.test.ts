@@ -9,24 +9,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { chromiumAvailable, openEditor, type EditorSession } from '../helpers/editor';
+import { useEditor } from '../helpers/editor';
 import {
   clearDebugMessages, debugMessage, deployFromEditor, importExample, nodesOnTab, recordDebugMessages, setFlowEnv, shownStatus, waitForStatus,
 } from '../helpers/editor-actions';
-import { repoRoot } from '../helpers/flow';
-import { Mosquitto, Recorder } from '../helpers/mosquitto';
+import { postPicture, RUSTY_TOWER, useThinEdgeSide, vqiExample, VQI_INBOX_NODE, VQI_TAB as FIRST_TAB } from '../helpers/vqi-example';
 
 declare const RED: any;
 
 const PACKAGE = '@edge-mlops/node-red-vision';
-const FIRST_TAB = 'a1b2c3d4e5f60001';
-const example = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', 'vqi-inspection.json'), 'utf8')) as object[];
-const rusty = fs.readFileSync(path.join(repoRoot, 'samples', 'tower-rusty.jpg'));
 
 /** Puts a picture into `folder` as `<asset>.jpg` the way a camera upload should (written aside, then renamed). */
 function dropPicture(folder: string, asset: string): void {
   const staged = path.join(folder, `.${asset}.part`);
-  fs.writeFileSync(staged, rusty);
+  fs.writeFileSync(staged, RUSTY_TOWER);
   fs.renameSync(staged, path.join(folder, `${asset}.jpg`));
 }
 
@@ -48,39 +44,24 @@ function whenExists(file: string, timeoutMs = 60000): Promise<void> {
 
 describe('VQI example imported twice: the copy warns, leaves the shared inbox alone, and is made distinct by its tab env', function () {
   this.timeout(240000);
-  let editor: EditorSession | undefined;
+  const side = useThinEdgeSide();
+  const editor = useEditor(() => ({ flow: vqiExample(), readyNodeId: VQI_INBOX_NODE, env: side.env() }));
   let page: Page;
-  let broker: Mosquitto | undefined;
-  let recorder: Recorder | undefined;
-  let work: string;
-  let inbox: string;
+  let ownInbox: string | undefined;
   let copyTab: string;
   let guards: { first: string; copy: string };
 
-  async function inspect(route: string, asset: string): Promise<{ status: number; body: any }> {
-    const res = await fetch(`${editor!.url}${route}?asset=${asset}`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: rusty });
-    return { status: res.status, body: await res.json() };
-  }
+  const inspect = (route: string, asset: string) => postPicture(editor.session.url, asset, { route });
   const guardOf = async (tab: string) => (await page.evaluate((z) => RED.nodes.filterNodes({ z, type: 'function', name: 'one copy per inbox' })
     .map((n: { id: string }) => n.id), tab) as string[])[0]!;
 
-  before(async function () {
-    if (!chromiumAvailable()) this.skip();
-    broker = await Mosquitto.start();
-    recorder = await Recorder.connect(broker.url);
-    work = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'vqi-copies-'));
-    inbox = path.join(work, 'inbox');
-    fs.mkdirSync(inbox);
-    editor = await openEditor(example, 'a1b2c3d4e5f60003', { VQI_INBOX: inbox, TEDGE_MQTT_HOST: '127.0.0.1', TEDGE_MQTT_PORT: String(broker.port) });
+  before(async () => {
     page = editor.page;
     page.setDefaultTimeout(30000);
     await recordDebugMessages(page);
   });
-  after(async () => {
-    await editor?.close();
-    await recorder?.close();
-    await broker?.stop();
-    if (work) fs.rmSync(work, { recursive: true, force: true });
+  after(() => {
+    if (ownInbox) fs.rmSync(ownInbox, { recursive: true, force: true });
   });
 
   it('the copy says at deploy that POST /vqi/inspect and the inbox are already served, naming the first tab', async () => {
@@ -90,7 +71,7 @@ describe('VQI example imported twice: the copy warns, leaves the shared inbox al
     await deployFromEditor(page);
     const warning = await debugMessage(page, guards.copy, /second copy of the VQI example/);
     assert.match(warning, new RegExp(`the route POST /vqi/inspect is already served by tab "VQI inspection" \\(${FIRST_TAB}\\)`));
-    assert.match(warning, new RegExp(`the inbox ${inbox} is already watched by tab "VQI inspection" \\(${FIRST_TAB}\\)`));
+    assert.match(warning, new RegExp(`the inbox ${side.inbox} is already watched by tab "VQI inspection" \\(${FIRST_TAB}\\)`));
     assert.match(warning, /Give this tab its own VQI_ROUTE and VQI_INBOX \(Edit flow ▸ Environment\)/);
     assert.equal((await waitForStatus(page, guards.copy, /second copy/)).fill, 'yellow');
     assert.equal((await shownStatus(page, guards.first))?.text, undefined, 'the first copy has nothing to say');
@@ -99,19 +80,18 @@ describe('VQI example imported twice: the copy warns, leaves the shared inbox al
   });
 
   it('a picture in the shared inbox is inspected and published once: by the first copy, the copy drops its events', async () => {
-    dropPicture(inbox, 'copies-2');
-    await whenExists(path.join(inbox, 'done', 'copies-2.jpg'));
+    dropPicture(side.inbox, 'copies-2');
+    await whenExists(path.join(side.inbox, 'done', 'copies-2.jpg'));
     await waitForStatus(page, guards.copy, /inbox of another copy/);
     const topic = 'te/device/copies-2///m/mlops_Inspection';
-    await recorder!.waitFor((all) => all.some((m) => m.topic === topic), topic);
-    assert.equal(recorder!.on(topic).length, 1);
+    await side.recorder.waitFor((all) => all.some((m) => m.topic === topic), topic);
+    assert.equal(side.recorder.on(topic).length, 1);
     const copyImage = (await nodesOnTab(page, copyTab, 'mlops-image'))[0]!;
     assert.equal(await shownStatus(page, copyImage), undefined, 'the copy\'s pipeline never saw the picture');
   });
 
   it('given its own VQI_ROUTE and VQI_INBOX in Edit flow ▸ Environment, the copy serves both and the warning is gone', async () => {
-    const ownInbox = path.join(work, 'inbox-2');
-    fs.mkdirSync(ownInbox);
+    ownInbox = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'vqi-inbox-2-'));
     await clearDebugMessages(page);
     // VQI_INBOX is a JSONata env entry (it reads the process env); a quoted string is JSONata too.
     await setFlowEnv(page, copyTab, { VQI_ROUTE: '/vqi2/inspect', VQI_INBOX: `'${ownInbox}'` });
@@ -121,19 +101,19 @@ describe('VQI example imported twice: the copy warns, leaves the shared inbox al
     assert.deepEqual([own.status, own.body.state], [200, 'CRITICAL']);
     assert.equal((await inspect('/vqi/inspect', 'copies-4')).status, 200, 'the first copy still serves its route');
     dropPicture(ownInbox, 'copies-5');
-    dropPicture(inbox, 'copies-6');
+    dropPicture(side.inbox, 'copies-6');
     await whenExists(path.join(ownInbox, 'done', 'copies-5.jpg'));
-    await whenExists(path.join(inbox, 'done', 'copies-6.jpg'));
+    await whenExists(path.join(side.inbox, 'done', 'copies-6.jpg'));
     for (const asset of ['copies-5', 'copies-6']) {
       const topic = `te/device/${asset}///m/mlops_Inspection`;
-      await recorder!.waitFor((all) => all.some((m) => m.topic === topic), topic);
-      assert.equal(recorder!.on(topic).length, 1, asset);
+      await side.recorder.waitFor((all) => all.some((m) => m.topic === topic), topic);
+      assert.equal(side.recorder.on(topic).length, 1, asset);
     }
     const warnings = await page.evaluate(() => ((globalThis as any).__debugMessages as { msg: unknown }[]).filter((m) => /second copy/.test(String(m.msg))).length);
     assert.equal(warnings, 0, 'no copy warns any more');
   });
 
   it('raised no script error in the editor', () => {
-    assert.deepEqual(editor!.scriptErrors, []);
+    assert.deepEqual(editor.session.scriptErrors, []);
   });
 });

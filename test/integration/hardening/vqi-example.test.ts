@@ -9,8 +9,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { bodyValue } from '../../../lib/http/body-limit';
 import { repoRoot } from '../../helpers/flow';
-import { Mosquitto, Recorder } from '../../helpers/mosquitto';
-import { startRuntimeProcess, type RuntimeProcess } from '../../helpers/runtime-process';
+import { useThinEdgeSide, useVqiRuntime } from '../../helpers/vqi-example';
 
 const MB = 1024 * 1024;
 
@@ -56,20 +55,10 @@ function upload(url: string, total: number, declareLength: boolean): Promise<{ s
 
 describe('hardening: the VQI example under hostile requests (npm start runtime)', function () {
   this.timeout(120000);
-  let runtime: RuntimeProcess;
-  let broker: Mosquitto;
-  let recorder: Recorder;
+  const side = useThinEdgeSide();
+  const vqi = useVqiRuntime(side);
   const post = (query: string, body: Buffer | string, type = 'image/jpeg') =>
-    fetch(`${runtime.url}/vqi/inspect?${query}`, { method: 'POST', headers: { 'content-type': type }, body });
-
-  before(async () => {
-    broker = await Mosquitto.start();
-    recorder = await Recorder.connect(broker.url, ['te/#']);
-    runtime = await startRuntimeProcess(path.join(repoRoot, 'examples', 'vqi-inspection.json'), {
-      TEDGE_MQTT_HOST: '127.0.0.1', TEDGE_MQTT_PORT: String(broker.port),
-    });
-  });
-  after(async () => { await runtime?.stop(); await recorder?.close(); await broker?.dispose(); });
+    fetch(`${vqi.runtime.url}/vqi/inspect?${query}`, { method: 'POST', headers: { 'content-type': type }, body });
 
   it('does not fetch a URL sent as a text/plain body, and answers a 2 MB text body briefly', async () => {
     let hits = 0;
@@ -107,30 +96,30 @@ describe('hardening: the VQI example under hostile requests (npm start runtime)'
     await post('asset=x%7Fb', jpeg);
     const res = await post('asset=after-bad', jpeg);
     assert.equal(res.status, 200);
-    await recorder.waitFor((all) => all.some((m) => m.topic === 'te/device/after-bad///a/mlops_AssetCondition'), 'the alarm of the asset after the bad ones', 30000);
-    assert.deepEqual(recorder.messages.filter((m) => m.topic.startsWith('te/device/x')), []);
+    await side.recorder.waitFor((all) => all.some((m) => m.topic === 'te/device/after-bad///a/mlops_AssetCondition'), 'the alarm of the asset after the bad ones', 30000);
+    assert.deepEqual(side.recorder.messages.filter((m) => m.topic.startsWith('te/device/x')), []);
   });
 
   it('answers 413 to a declared 300 MB body before reading it', async () => {
-    const answer = await upload(`${runtime.url}/vqi/inspect?asset=big`, 300 * MB, true);
+    const answer = await upload(`${vqi.runtime.url}/vqi/inspect?asset=big`, 300 * MB, true);
     assert.equal(answer.status, 413);
     assert.match(answer.body, /larger than 26214400 bytes/);
   });
 
   it('answers 413 to a chunked 300 MB body after the limit, without buffering the rest', async () => {
-    const before = rssBytes(runtime.child.pid!);
-    const answers = await Promise.all([1, 2, 3].map(() => upload(`${runtime.url}/vqi/inspect?asset=big`, 300 * MB, false)));
+    const before = rssBytes(vqi.runtime.child.pid!);
+    const answers = await Promise.all([1, 2, 3].map(() => upload(`${vqi.runtime.url}/vqi/inspect?asset=big`, 300 * MB, false)));
     for (const answer of answers) {
       assert.ok(answer.status === 413 || answer.status === 0, `answered ${answer.status}`);
       assert.ok(answer.sent < 150 * MB, `the runtime stopped reading: ${Math.round(answer.sent / MB)} MB were sent of 300`);
     }
-    const grown = rssBytes(runtime.child.pid!) - before;
+    const grown = rssBytes(vqi.runtime.child.pid!) - before;
     // Three uncapped bodies would hold 900 MB; capped, at most 3 × 25 MB are buffered at any time.
     assert.ok(grown < 250 * MB, `RSS grew by ${Math.round(grown / MB)} MB`);
   });
 
   it('still serves a picture within the limit', async () => {
-    const res = await fetch(`${runtime.url}/vqi/inspect?asset=tower-8`, {
+    const res = await fetch(`${vqi.runtime.url}/vqi/inspect?asset=tower-8`, {
       method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: fs.readFileSync(path.join(repoRoot, 'samples', 'tower-rusty.jpg')),
     });
     const text = await res.text();

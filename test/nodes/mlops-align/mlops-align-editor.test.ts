@@ -2,49 +2,27 @@
 // added, the table is saved as the node's `signals`, "second output" gives the node two outputs, and a duplicate
 // feature name marks the node invalid.
 import assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
-import { chromiumAvailable, openEditor, type EditorSession } from '../../helpers/editor';
+import { useNodeEditor } from '../../helpers/editor';
 
 describe('mlops-align editor', function () {
   this.timeout(90000);
-  let editor: EditorSession | undefined;
-  let page: Page;
-
-  before(async function () {
-    if (!chromiumAvailable()) this.skip();
-    editor = await openEditor([
-      { id: 'tab', type: 'tab', label: 'editor test' },
-      {
-        id: 'align', type: 'mlops-align', z: 'tab', x: 200, y: 100, wires: [[]], name: '', matchProperty: 'topic', valueProperty: 'payload',
-        emitMode: 'interval', intervalMs: 1000, incomplete: 'drop', assetFrom: 'topic', assetSegment: 1, maxAssets: 100, sequenceLength: 1, outputs: 1,
-        signals: [{ name: 'pressure', match: 'truck/+/pressure', fill: 'linear', maxAgeMs: 2000, aggregate: 'mean', defaultValue: 0 }],
-      },
-    ], 'align');
-    page = editor.page;
+  const editor = useNodeEditor({
+    id: 'align', type: 'mlops-align', name: '', matchProperty: 'topic', valueProperty: 'payload',
+    emitMode: 'interval', intervalMs: 1000, incomplete: 'drop', assetFrom: 'topic', assetSegment: 1, maxAssets: 100, sequenceLength: 1, outputs: 1,
+    signals: [{ name: 'pressure', match: 'truck/+/pressure', fill: 'linear', maxAgeMs: 2000, aggregate: 'mean', defaultValue: 0 }],
   });
-  after(async () => {
-    await editor?.close();
-  });
-
-  const edit = async () => {
-    await page.evaluate(() => { const RED = (globalThis as any).RED; RED.editor.edit(RED.nodes.node('align')); });
-    await page.waitForSelector('#node-input-signal-container .mlops-align-name');
-  };
-  const save = async () => {
-    await page.evaluate(() => (globalThis as any).$('#node-dialog-ok').trigger('click'));
-    await page.waitForFunction(() => (globalThis as any).$('#node-input-signal-container').length === 0);
-    return page.evaluate(() => { const n = (globalThis as any).RED.nodes.node('align'); return { signals: n.signals, outputs: n.outputs, valid: n.valid }; });
-  };
+  const edit = () => editor.edit('#node-input-signal-container .mlops-align-name');
+  const save = () => editor.save('#node-input-signal-container', ['signals', 'outputs', 'valid']);
 
   it('loads the rows, saves an added one, and a second output when incomplete samples go there', async () => {
     await edit();
-    const first = await page.evaluate(() => {
+    const first = await editor.page.evaluate(() => {
       const $ = (globalThis as any).$;
       const value = (cls: string) => $(`#node-input-signal-container .${cls}`).first().val();
       return [value('mlops-align-name'), value('mlops-align-match'), value('mlops-align-fill'), value('mlops-align-aggregate')];
     });
     assert.deepEqual(first, ['pressure', 'truck/+/pressure', 'linear', 'mean']);
-    await page.evaluate(() => {
+    await editor.page.evaluate(() => {
       const $ = (globalThis as any).$;
       $('#node-input-signal-container').editableList('addItem', { name: 'temp', match: 'truck/+/temp' });
       $('#node-input-incomplete').val('output').trigger('change');
@@ -60,7 +38,7 @@ describe('mlops-align editor', function () {
 
   it('a feature name used twice marks the node invalid', async () => {
     await edit();
-    await page.evaluate(() => {
+    await editor.page.evaluate(() => {
       (globalThis as any).$('#node-input-signal-container').editableList('addItem', { name: 'pressure', match: 'other/pressure' });
     });
     const saved = await save();

@@ -1,6 +1,6 @@
 // "Configure the pipeline from this model": what is decided from the model, and what is reported as undecided.
 import assert from 'node:assert/strict';
-import { applyPlan, conditionClasses, linkedNodes, planFromModel, type FlowNode, type PlanInput } from '../../../lib/pipeline-plan';
+import { applyPlan, conditionClasses, flowFromRequest, linkedNodes, planAnswers, planFromModel, type FlowNode, type PlanInput } from '../../../lib/pipeline-plan';
 import type { ModelInfo, TensorInfo } from '../../../lib/onnx';
 
 function model(inputs: TensorInfo[], outputs: TensorInfo[], metadata: Record<string, string> = {}): ModelInfo {
@@ -125,5 +125,28 @@ describe('pipeline plan applied to a flow', () => {
     assert.deepEqual(conditionClasses(flow[5]!), ['tower', 'pole', 'rust', 'dent']);
     assert.deepEqual(applied.currentLabels, ['old']);
     assert.match(applyPlan(plan, flow.filter((n) => n.type !== 'mlops-tensor'), 'm').undecided.at(-1)!.reason, /no mlops-tensor node/);
+  });
+});
+
+describe('pipeline plan requests from the editor (hostile input)', () => {
+  it('keeps only usable answers', () => {
+    assert.deepEqual(planAnswers({ width: '64', height: 48, labels: ['a', 3, null, 'b'] }), { width: 64, height: 48, labels: ['a', 'b'] });
+    for (const bad of [-1, 0, 1.5, 'abc', '', 1e9, Infinity, NaN, null, [], {}, '64px', true]) {
+      assert.deepEqual(planAnswers({ width: bad, height: bad }), { width: undefined, height: undefined }, String(bad));
+    }
+    assert.deepEqual(planAnswers('nonsense'), { width: undefined, height: undefined });
+    assert.deepEqual(planAnswers(null), { width: undefined, height: undefined });
+    assert.equal(planAnswers({ labels: Array.from({ length: 5000 }, (_, i) => `c${i}`) })!.labels!.length, 1024);
+    assert.equal(planAnswers({ labels: 'a, b' })!.labels, undefined);
+  });
+
+  it('ignores flow entries that are not nodes, and wires that are not lists of ids', () => {
+    const flow = flowFromRequest([null, 42, 'x', { id: 7, type: 'mlops-tensor' }, { id: 'no-type' },
+      { id: 'infer', type: 'mlops-infer', model: 'm', wires: 'segment' },
+      { id: 'infer2', type: 'mlops-infer', model: 'm', wires: [[1, null, 'segment'], 'x', null] },
+      { id: 'segment', type: 'mlops-segment', wires: [[{ id: 'x' }]] }]);
+    assert.deepEqual(flow.map((n) => n.id), ['infer', 'infer2', 'segment']);
+    assert.deepEqual(linkedNodes(flow, 'm').map((n) => n.id), ['infer', 'infer2', 'segment']);
+    assert.deepEqual(flowFromRequest({ nodes: [] }), []);
   });
 });
