@@ -1,7 +1,7 @@
 // What a durable write costs the event loop: DiskQueue.append (the publishing store-and-forward queue) with and
 // without its per-record fsync, and SampleStore.add (mlops-collect: files + sample.json, each fsynced, directory
-// fsynced, renamed). Both run synchronously on the calling thread, so each call's duration is the time the event
-// loop is blocked. Printed, not asserted. Run: npm run build && node dist/bench/fsync-cost.js [records]
+// fsynced, renamed). The time until each call returns is the time the event loop is blocked (the queue's and the
+// store's syncs run on the thread pool; the store's promise is awaited before the next call). Printed, not asserted. Run: npm run build && node dist/bench/fsync-cost.js [records]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,14 +16,15 @@ export let durableLatency: { medianMs: number; p99Ms: number } | undefined;
 export interface FsyncCost { what: string; calls: number; medianMs: number; p99Ms: number; maxMs: number; loopDelayP99Ms: number }
 
 /** Times `op` `calls` times, one per macrotask (as messages arrive), and the event-loop delay meanwhile. */
-async function timed(what: string, calls: number, op: (i: number) => void): Promise<FsyncCost> {
+async function timed(what: string, calls: number, op: (i: number) => unknown): Promise<FsyncCost> {
   const times: number[] = [];
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   for (let i = 0; i < calls; i++) {
     const start = process.hrtime.bigint();
-    op(i);
+    const pending = op(i);
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    await pending;
     await new Promise((resolve) => setImmediate(resolve));
   }
   delay.disable();
@@ -49,9 +50,8 @@ export async function benchFsyncCost(records = 300): Promise<FsyncCost[]> {
     durableLatency = { medianMs: median(durableMs), p99Ms: quantile(durableMs, 0.99) };
     const store = new SampleStore(path.join(root, 'collect'), { maxCount: 100_000, maxBytes: 4 * 2 ** 30 });
     const picture = Buffer.alloc(60 * 1024, 7); // a JPEG-sized picture
-    results.push(await timed('mlops-collect sample add (60 KiB picture + sample.json)', Math.max(20, Math.round(records / 5)), (i) => {
-      store.add({ 'image.jpg': picture }, { seq: i, reason: 'bench' });
-    }));
+    results.push(await timed('mlops-collect sample add (60 KiB picture + sample.json; awaited, on disk)', Math.max(20, Math.round(records / 5)), (i) =>
+      store.add({ 'image.jpg': picture }, { seq: i, reason: 'bench' })));
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

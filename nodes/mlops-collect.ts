@@ -87,7 +87,7 @@ export = function register(RED: NodeAPI): void {
         image: msg.image as ImageData, segmentation, condition, assetId, model, flow, uncertainty,
         rule: { index: decision.rule + 1, kind: decision.kind, reason: decision.reason },
       }, time);
-      const { sample, evicted } = store.add(files, meta, time);
+      const { sample, evicted } = await store.add(files, meta, time); // on disk before it is reported kept
       const collected: Record<string, unknown> = { kept: true, id: sample.id, rule: decision.rule + 1, reason: decision.reason, evicted: evicted.length };
       if (connection) {
         const publication = buildPublication({

@@ -2,11 +2,12 @@
 // place (a crash leaves either the whole sample or nothing), bounded by count and bytes. The oldest samples are
 // evicted to make room and counted in state.json, so losses are never silent.
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { PipelineError } from '../errors';
-import { fsyncDir, readJson, removeDirAtomic, replaceFileAtomic, tempName, writeDurable } from '../model-store/durable';
+import { fsyncDirAsync, readJson, removeDirAtomicAsync, replaceFileAtomicAsync, tempName, writeDurableAsync } from '../model-store/durable';
 import { badSetting } from '../settings';
-import { timedDiskWrite } from '../diagnostics';
+import { diagnostic, SLOW_DISK_MS } from '../diagnostics';
 
 export const SAMPLE_FILE = 'sample.json';
 const SAMPLE_DIR = /^\d{10}-[0-9TZ-]+$/;
@@ -51,8 +52,20 @@ export class SampleStore {
   get evicted(): number { return this.state.evicted; }
   list(): StoredSample[] { return [...this.samples]; }
 
-  /** Writes one sample (file name → bytes, plus sample.json) and evicts the oldest ones beyond the limits. */
-  add(files: Record<string, Buffer>, meta: Record<string, unknown>, time = new Date()): { sample: StoredSample; evicted: StoredSample[] } {
+  /**
+   * Writes one sample (file name → bytes, plus sample.json) and evicts the oldest ones beyond the limits. The disk work
+   * runs on the thread pool (a fsync took 30–120 ms of the event loop per sample when it ran here); samples are written
+   * one after the other, in the order they were added, and the promise resolves once the sample is on disk.
+   */
+  add(files: Record<string, Buffer>, meta: Record<string, unknown>, time = new Date()): Promise<{ sample: StoredSample; evicted: StoredSample[] }> {
+    const written = this.writing.then(() => this.write(files, meta, time));
+    this.writing = written.catch(() => undefined); // a failed sample must not block the ones behind it
+    return written;
+  }
+
+  private writing: Promise<unknown> = Promise.resolve();
+
+  private async write(files: Record<string, Buffer>, meta: Record<string, unknown>, time: Date): Promise<{ sample: StoredSample; evicted: StoredSample[] }> {
     const metaBytes = Buffer.from(`${JSON.stringify(meta, null, 1)}\n`);
     const bytes = Object.values(files).reduce((sum, b) => sum + b.length, metaBytes.length);
     if (bytes > this.limits.maxBytes) {
@@ -60,19 +73,20 @@ export class SampleStore {
     }
     const id = `${String(this.state.nextSequence).padStart(10, '0')}-${time.toISOString().replace(/[:.]/g, '-')}`;
     const staging = path.join(this.dir, tempName('.staging-'));
-    fs.mkdirSync(staging);
+    const started = performance.now();
     try {
-      timedDiskWrite(`durable write of sample ${id} (${bytes} bytes) in ${this.dir}`, () => {
-        for (const [name, data] of Object.entries(files)) writeDurable(path.join(staging, name), data);
-        writeDurable(path.join(staging, SAMPLE_FILE), metaBytes);
-        fsyncDir(staging);
-        fs.renameSync(staging, path.join(this.dir, id));
-        fsyncDir(this.dir);
-      });
+      await fsp.mkdir(staging);
+      for (const [name, data] of Object.entries(files)) await writeDurableAsync(path.join(staging, name), data);
+      await writeDurableAsync(path.join(staging, SAMPLE_FILE), metaBytes);
+      await fsyncDirAsync(staging);
+      await fsp.rename(staging, path.join(this.dir, id));
+      await fsyncDirAsync(this.dir);
     } catch (err) {
-      fs.rmSync(staging, { recursive: true, force: true });
+      await fsp.rm(staging, { recursive: true, force: true });
       throw new PipelineError('collect-write-failed', `cannot write the sample into ${this.dir}: ${(err as Error).message}`, { dir: this.dir });
     }
+    const ms = performance.now() - started;
+    if (ms > SLOW_DISK_MS) diagnostic('slow disk: durable write of sample %s (%d bytes) in %s took %s ms (off the event loop)', id, bytes, this.dir, ms.toFixed(1));
     const sample = { id, dir: path.join(this.dir, id), bytes };
     this.samples.push(sample);
     this.bytes += bytes;
@@ -80,12 +94,12 @@ export class SampleStore {
     const evicted: StoredSample[] = [];
     while (this.samples.length > this.limits.maxCount || this.bytes > this.limits.maxBytes) {
       const oldest = this.samples.shift()!;
-      removeDirAtomic(oldest.dir);
+      await removeDirAtomicAsync(oldest.dir);
       this.bytes -= oldest.bytes;
       evicted.push(oldest);
     }
     this.state.evicted += evicted.length;
-    replaceFileAtomic(path.join(this.dir, STATE_FILE), JSON.stringify(this.state));
+    await replaceFileAtomicAsync(path.join(this.dir, STATE_FILE), JSON.stringify(this.state));
     return { sample, evicted };
   }
 }

@@ -2,6 +2,7 @@
 // A rename within one file system is atomic, so a reader (or a power cut) sees the old or the new state.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 
 export function fsyncDir(dir: string): void {
@@ -58,4 +59,46 @@ export function readJson<T>(file: string): T | undefined {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
+}
+
+// The same operations on libuv's thread pool, for writers on the event loop's path (mlops-collect): the loop stays free
+// while the disk syncs, and the promise resolves once the data is where a power cut cannot take it.
+
+export async function fsyncDirAsync(dir: string): Promise<void> {
+  const handle = await fsp.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function writeDurableAsync(file: string, data: Uint8Array | string): Promise<void> {
+  const handle = await fsp.open(file, 'w', 0o644);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fsp.chmod(file, 0o644);
+}
+
+export async function replaceFileAtomicAsync(file: string, data: string): Promise<void> {
+  const temp = path.join(path.dirname(file), tempName('.tmp-'));
+  await writeDurableAsync(temp, data);
+  await fsp.rename(temp, file);
+  await fsyncDirAsync(path.dirname(file));
+}
+
+export async function removeDirAtomicAsync(dir: string): Promise<void> {
+  const trash = path.join(path.dirname(dir), tempName('.trash-'));
+  try {
+    await fsp.rename(dir, trash);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  await fsyncDirAsync(path.dirname(dir));
+  await fsp.rm(trash, { recursive: true, force: true });
 }

@@ -26,7 +26,7 @@ async function collectStore(dir: string, count: number): Promise<string> {
   const store = new SampleStore(path.join(dir, 'collect'), { maxCount: 100, maxBytes: 1e8 });
   for (let i = 0; i < count; i++) {
     const name = `${String(i).padStart(5, '0')}.png`;
-    store.add({ 'picture.png': fs.readFileSync(path.join(data, 'train', 'images', name)), 'classmap.png': fs.readFileSync(path.join(data, 'train', 'masks', name)) },
+    await store.add({ 'picture.png': fs.readFileSync(path.join(data, 'train', 'images', name)), 'classmap.png': fs.readFileSync(path.join(data, 'train', 'masks', name)) },
       { picture: 'picture.png', classMap: 'classmap.png', labels: LABELS, colors: [], reviewed: i % 2 === 0, assetId: `t-${i}` });
   }
   return store.dir;

@@ -95,22 +95,22 @@ describe('collect: store', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
   const add = (store: SampleStore, n: number, size = 100) => store.add({ 'picture.jpg': Buffer.alloc(size, n) }, { n });
 
-  it('evicts the oldest samples beyond the count limit and counts them across restarts', () => {
+  it('evicts the oldest samples beyond the count limit and counts them across restarts', async () => {
     const store = new SampleStore(dir, { maxCount: 3, maxBytes: 1e6 });
-    for (let n = 1; n <= 5; n++) add(store, n);
+    for (let n = 1; n <= 5; n++) await add(store, n);
     assert.equal(store.count, 3);
     assert.equal(store.evicted, 2);
     const reopened = new SampleStore(dir, { maxCount: 3, maxBytes: 1e6 });
     assert.equal(reopened.evicted, 2);
     assert.deepEqual(reopened.list().map((s) => JSON.parse(fs.readFileSync(path.join(s.dir, 'sample.json'), 'utf8')).n), [3, 4, 5]);
-    const { sample } = add(reopened, 6);
+    const { sample } = await add(reopened, 6);
     assert.ok(sample.id > reopened.list()[1]!.id, 'sequence numbers keep growing after a restart');
     assert.equal(reopened.evicted, 3);
   });
 
   it('keeps the bytes under the size limit and refuses a sample larger than the whole store', async () => {
     const store = new SampleStore(dir, { maxCount: 100, maxBytes: 1000 });
-    for (let n = 1; n <= 4; n++) add(store, n, 300);
+    for (let n = 1; n <= 4; n++) await add(store, n, 300);
     assert.ok(store.size <= 1000, String(store.size));
     assert.equal(store.count, 3, 'three of 300 bytes and their sample.json fit in 1000');
     assert.equal(store.evicted, 1);
@@ -118,9 +118,25 @@ describe('collect: store', () => {
     assert.equal(store.count, 3, 'a refused sample changes nothing');
   });
 
-  it('drops what a crash left half-written and lists only complete samples', () => {
+  it('writes off the calling tick: add() returns before the sample is stored, and resolves once it is', async () => {
     const store = new SampleStore(dir, { maxCount: 10, maxBytes: 1e6 });
-    add(store, 1);
+    const adding = add(store, 1);
+    assert.equal(store.count, 0, 'nothing written synchronously');
+    const { sample } = await adding;
+    assert.equal(store.count, 1);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(sample.dir, 'sample.json'), 'utf8')).n, 1);
+  });
+
+  it('stores samples added at once in their order, and a refused one does not block those behind it', async () => {
+    const store = new SampleStore(dir, { maxCount: 10, maxBytes: 1000 });
+    const results = await Promise.allSettled([add(store, 1), add(store, 2, 5000), add(store, 3), add(store, 4)]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    assert.deepEqual(sampleDirectories(dir).map((d) => JSON.parse(fs.readFileSync(path.join(d, 'sample.json'), 'utf8')).n), [1, 3, 4]);
+  });
+
+  it('drops what a crash left half-written and lists only complete samples', async () => {
+    const store = new SampleStore(dir, { maxCount: 10, maxBytes: 1e6 });
+    await add(store, 1);
     fs.mkdirSync(path.join(dir, '.staging-123-abcd'));
     fs.writeFileSync(path.join(dir, '.staging-123-abcd', 'picture.jpg'), 'half');
     const reopened = new SampleStore(dir, { maxCount: 10, maxBytes: 1e6 });
