@@ -127,6 +127,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     }
     if (once) return failures === 0 ? 0 : 1;
     console.log(`Predictive maintenance: two replayed trucks → ${runtime.url}/v2/models/aps-demo (V2 inference API); alarms go to thin-edge.`);
+    console.log(`Try it in the editor: ${runtime.url}, tab "VQI inspection", the "try …" buttons inspect the bundled samples (results in the debug sidebar).`);
     console.log(`Drop more pictures into ${process.env.VQI_INBOX} (the file name is the asset id) or POST one to ${runtime.url}/vqi/inspect?asset=<id>; Ctrl-C stops.`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
