@@ -9,6 +9,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { bodyValue } from '../../../lib/http/body-limit';
 import { repoRoot } from '../../helpers/flow';
+import { streamUpload as upload } from '../../helpers/stream-upload';
 import { useThinEdgeSide, useVqiRuntime } from '../../helpers/vqi-example';
 
 const MB = 1024 * 1024;
@@ -16,41 +17,6 @@ const MB = 1024 * 1024;
 function rssBytes(pid: number): number {
   const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
   return Number(/(\d+)/.exec(line)![1]) * 1024;
-}
-
-/** Streams up to `total` bytes (chunked, or with a declared length); resolves with the answer and how much was sent. */
-function upload(url: string, total: number, declareLength: boolean): Promise<{ status: number; sent: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const target = new URL(url);
-    const headers: Record<string, string> = { 'content-type': 'image/jpeg' };
-    if (declareLength) headers['content-length'] = String(total);
-    const req = http.request({ host: target.hostname, port: target.port, path: target.pathname + target.search, method: 'POST', headers });
-    const chunk = Buffer.alloc(MB, 0xff);
-    let sent = 0;
-    let answered = false;
-    req.on('response', (res) => {
-      answered = true;
-      let body = '';
-      res.on('data', (c: Buffer) => { body += c.toString(); });
-      res.on('end', () => resolve({ status: res.statusCode!, sent, body }));
-      res.on('error', () => resolve({ status: res.statusCode!, sent, body }));
-    });
-    // The server stops reading a body over the limit and closes the connection after its 413; the client may then
-    // see the reset before it has read the answer (status 0), which also means the rest was never read.
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      if (answered) return;
-      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') resolve({ status: 0, sent, body: '' });
-      else reject(err);
-    });
-    const pump = () => {
-      while (!answered && sent < total) {
-        sent += chunk.length;
-        if (!req.write(chunk)) { req.once('drain', pump); return; }
-      }
-      if (!answered) req.end();
-    };
-    pump();
-  });
 }
 
 describe('hardening: the VQI example under hostile requests (npm start runtime)', function () {
