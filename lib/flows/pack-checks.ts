@@ -59,6 +59,11 @@ export function checkEndpoints(nodes: FlowNode[], changes: string[], problems: P
           changes.push(`${describeNode(node)}: MQTT port 1883 → empty (the node reads TEDGE_MQTT_PORT)`);
         } else problems.push(problem(node, `MQTT port "${port}" is fixed; leave it empty (TEDGE_MQTT_PORT) or use \${...}`));
       }
+      // The main device's topic id names one device; thin-edge's default (device/main//) is every device's own.
+      const device = text(node.deviceTopicId);
+      if (!onEnv(device) && !/^device\/main(\/\/)?$/.test(device)) {
+        problems.push(problem(node, `device topic id "${device}" names one device; leave it empty (each device's TEDGE_MQTT_DEVICE_TOPIC_ID, else device/main//) or use \${...}`));
+      }
       const proxy = text(node.proxyUrl);
       if (!onEnv(proxy)) {
         if (DEFAULT_PROXY.test(proxy)) {

@@ -101,6 +101,19 @@ describe('flow pack', () => {
     assert.deepEqual([byId.get('c1')!.mqttHost, byId.get('c1')!.mqttPort, byId.get('c1')!.proxyUrl], ['', '', '']);
   });
 
+  it('refuses a device topic id that names one device, not the default or an env reference', () => {
+    const flows = [
+      tab(),
+      { id: 'd1', type: 'mlops-c8y', transport: 'thin-edge', deviceTopicId: 'device/gw-7//' },
+      { id: 'd2', type: 'mlops-c8y', transport: 'thin-edge', deviceTopicId: 'device/main//' },
+      { id: 'd3', type: 'mlops-c8y', transport: 'thin-edge', deviceTopicId: '${DEVICE_TOPIC}' },
+      { id: 'd4', type: 'mlops-c8y', transport: 'thin-edge', deviceTopicId: '' },
+    ];
+    const result = packFlows(flows, options);
+    assert.deepEqual(result.problems.map((p) => `${p.code} ${p.nodeId}`), ['endpoint-not-on-env d1']);
+    assert.match(result.problems[0]!.message, /device topic id "device\/gw-7\/\/" names one device/);
+  });
+
   it('refuses absolute file paths in node settings, not URL paths, topics, regular expressions, code or env', () => {
     const flows = [
       tab({ env: [{ name: 'INBOX', value: '/data/inbox', type: 'str' }] }),
