@@ -6,7 +6,8 @@ import { buildPublication, type InspectionInput, type PublishSettings } from '..
 import type { PublisherStatus } from '../lib/publishing/publisher';
 import { translate } from './shared/i18n';
 import { createNode, onInput, useConnection } from './shared/template';
-import type { Node, NodeAPI, NodeDefinition, NodeMessage, NodeStatus } from './shared/red';
+import type { Node, NodeAPI, NodeDefinition, NodeStatus } from './shared/red';
+import { flowVersion } from './shared/flow-version';
 
 interface OutConfig extends NodeDefinition {
   connection: string;
@@ -79,11 +80,6 @@ module.exports = function register(RED: NodeAPI) {
       });
     }
 
-    const env = (name: string, msg: NodeMessage) => {
-      const value = RED.util.evaluateNodeProperty(name, 'env', node, msg);
-      return typeof value === 'string' && value !== '' ? value : undefined;
-    };
-
     onInput(node, async (msg, send) => {
       if (!connection) return; // unreachable: a missing connection is a configuration error, which onInput reports
       // Hand-made objects from function nodes are checked here, so a wrong one fails with what is wrong in it.
@@ -107,7 +103,7 @@ module.exports = function register(RED: NodeAPI) {
           name: model?.name ?? (config.modelName || undefined), version: model?.version ?? (config.modelVersion || undefined),
           sha256: typeof model?.sha256 === 'string' ? model.sha256 : undefined,
         },
-        flow: { name: env('MODULE_NAME', msg), version: env('MODULE_VERSION', msg) },
+        flow: flowVersion(RED, node, msg),
       };
       const publication = buildPublication(input, settings);
       const result = connection.publish(publication, settings.alarmType);

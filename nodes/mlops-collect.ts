@@ -9,7 +9,8 @@ import { buildPublication } from '../lib/publishing/inspection';
 import type { C8yConnectionNode } from './mlops-c8y';
 import { translate } from './shared/i18n';
 import { outputOrder } from './shared/output-order';
-import type { Node, NodeAPI, NodeDefinition, NodeMessage } from './shared/red';
+import type { Node, NodeAPI, NodeDefinition } from './shared/red';
+import { flowVersion } from './shared/flow-version';
 import { readyStatus, warningStatus } from './shared/status';
 import { createNode, onInput, readSettings, rejectConfig } from './shared/template';
 
@@ -44,11 +45,6 @@ export = function register(RED: NodeAPI): void {
     };
     if (ready && (!ready.settings.upload || connection)) showCounts();
 
-    const env = (name: string, msg: NodeMessage) => {
-      const value = RED.util.evaluateNodeProperty(name, 'env', node, msg);
-      return typeof value === 'string' && value !== '' ? value : undefined;
-    };
-
     onInput(node, async (msg, send) => {
       if (!ready) return; // unreachable: onInput fails messages while the settings are invalid
       const { settings, store, policy } = ready;
@@ -80,7 +76,7 @@ export = function register(RED: NodeAPI): void {
         return;
       }
       const model = msg.model as { name?: string; version?: string } | undefined;
-      const flow = { name: env('MODULE_NAME', msg), version: env('MODULE_VERSION', msg) };
+      const flow = flowVersion(RED, node, msg);
       const assetId = typeof msg.assetId === 'string' && msg.assetId ? msg.assetId : condition?.assetId;
       const time = new Date();
       const { files, meta } = await sampleFiles({

@@ -3,7 +3,8 @@ import { performance } from 'node:perf_hooks';
 import { ConditionInspector, conditionSettings } from '../lib/condition';
 import type { ConditionResult, ImageData } from '../lib/contract';
 import { translate } from './shared/i18n';
-import type { Node, NodeAPI, NodeDefinition, NodeMessage, NodeStatus } from './shared/red';
+import type { Node, NodeAPI, NodeDefinition, NodeStatus } from './shared/red';
+import { flowVersion } from './shared/flow-version';
 import { createNode, onInput, readSettings } from './shared/template';
 import { addTimings } from './shared/timings';
 import { recordInspection } from './shared/inspections';
@@ -38,7 +39,6 @@ export = function register(RED: NodeAPI): void {
   function MlopsConditionNode(this: Node, config: ConditionNodeConfig) {
     const node = createNode(RED, this, config);
     const inspector = readSettings(node, () => new ConditionInspector(conditionSettings(config)));
-    const flowEnv = (name: string, msg: NodeMessage) => RED.util.evaluateNodeProperty(name, 'env', node, msg);
 
     onInput(node, (msg, send) => {
       if (!inspector) return; // unreachable: invalid settings are a configuration error, which onInput reports
@@ -53,7 +53,7 @@ export = function register(RED: NodeAPI): void {
       // For the editor's "edge ML" sidebar: model and flow versions as mlops-c8y-out reports them.
       const summary = inspectionSummary({
         msgId: msg._msgid, assetId: condition.assetId, condition, model: msg.model, timings: msg.timings, at: Date.now(), node: node.id,
-        flow: { name: flowEnv('MODULE_NAME', msg), version: flowEnv('MODULE_VERSION', msg) },
+        flow: flowVersion(RED, node, msg),
       });
       send(msg);
       recordInspection(RED, summary);
